@@ -1,0 +1,366 @@
+//! Act I: the I/O bottleneck of a 128-GPU job.
+
+use super::constants::*;
+use super::context::Context;
+use crate::input_error::InputError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// How the data loader reads samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadPattern {
+    /// Large sequential chunks, Lustre-optimal.
+    Sequential,
+    /// Small random 4K reads, the worst case (the seed's default).
+    Random,
+    /// An async prefetch pipeline overlapped with compute.
+    Prefetch,
+}
+
+impl ReadPattern {
+    /// All patterns.
+    pub const ALL: [ReadPattern; 3] = [
+        ReadPattern::Sequential,
+        ReadPattern::Random,
+        ReadPattern::Prefetch,
+    ];
+
+    /// The stable id.
+    pub fn id(self) -> &'static str {
+        match self {
+            ReadPattern::Sequential => "sequential",
+            ReadPattern::Random => "random",
+            ReadPattern::Prefetch => "prefetch",
+        }
+    }
+
+    /// Read efficiency relative to peak sequential bandwidth.
+    pub fn pattern_factor(self) -> f64 {
+        match self {
+            ReadPattern::Sequential => 0.85,
+            ReadPattern::Random => 0.07,
+            ReadPattern::Prefetch => 0.78,
+        }
+    }
+
+    /// Batches read ahead per worker.
+    pub fn overlap_factor(self) -> f64 {
+        match self {
+            ReadPattern::Sequential => 2.0,
+            ReadPattern::Random => 0.5,
+            ReadPattern::Prefetch => 4.0,
+        }
+    }
+}
+
+impl fmt::Display for ReadPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl FromStr for ReadPattern {
+    type Err = InputError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ReadPattern::ALL
+            .into_iter()
+            .find(|p| p.id() == s)
+            .ok_or_else(|| InputError::new("pattern", s, "one of sequential, random, prefetch"))
+    }
+}
+
+/// GPU health by utilization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UtilStatus {
+    /// At least 80%.
+    Healthy,
+    /// At least 50%.
+    Degraded,
+    /// Below 50%.
+    Starved,
+}
+
+impl UtilStatus {
+    /// Classifies a GPU utilization in percent.
+    pub fn of(gpu_util_pct: f64) -> Self {
+        if gpu_util_pct >= HEALTHY_UTIL_PCT {
+            UtilStatus::Healthy
+        } else if gpu_util_pct >= DEGRADED_UTIL_PCT {
+            UtilStatus::Degraded
+        } else {
+            UtilStatus::Starved
+        }
+    }
+
+    /// The seed's label ("Healthy", …).
+    pub fn label(self) -> &'static str {
+        match self {
+            UtilStatus::Healthy => "Healthy",
+            UtilStatus::Degraded => "Degraded",
+            UtilStatus::Starved => "Starved",
+        }
+    }
+}
+
+/// Validated Act I inputs. Construct with [`IoInputs::new`] or deserialize;
+/// both reject values outside the seed's sliders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawIoInputs")]
+pub struct IoInputs {
+    /// Deployment context.
+    pub context: Context,
+    /// Data loader workers per GPU (1–16).
+    pub workers: u32,
+    /// Batch size in samples (32–512, step 32).
+    pub batch: u32,
+    /// Read pattern.
+    pub pattern: ReadPattern,
+    /// Active Lustre OST nodes (4–48, step 4); ignored on NVMe.
+    pub osts: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIoInputs {
+    context: Context,
+    workers: i64,
+    batch: i64,
+    pattern: ReadPattern,
+    osts: i64,
+}
+
+impl TryFrom<RawIoInputs> for IoInputs {
+    type Error = InputError;
+
+    fn try_from(raw: RawIoInputs) -> Result<Self, InputError> {
+        IoInputs::new(raw.context, raw.workers, raw.batch, raw.pattern, raw.osts)
+    }
+}
+
+impl Default for IoInputs {
+    /// The seed's starting scenario: distributed FS, 1 worker, batch 64, random reads, 24 OSTs.
+    fn default() -> Self {
+        IoInputs {
+            context: Context::DistributedFs,
+            workers: DEFAULT_WORKERS,
+            batch: DEFAULT_BATCH,
+            pattern: ReadPattern::Random,
+            osts: DEFAULT_OSTS,
+        }
+    }
+}
+
+impl IoInputs {
+    /// Validates every field against the seed's slider ranges.
+    pub fn new(
+        context: Context,
+        workers: i64,
+        batch: i64,
+        pattern: ReadPattern,
+        osts: i64,
+    ) -> Result<Self, InputError> {
+        Ok(IoInputs {
+            context,
+            workers: WORKERS.check("workers", workers)?,
+            batch: BATCH.check("batch", batch)?,
+            pattern,
+            osts: OSTS.check("osts", osts)?,
+        })
+    }
+}
+
+/// Every figure Act I shows for one configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IoOutputs {
+    /// GPU utilization, % (0–100).
+    pub gpu_util_pct: f64,
+    /// Healthy / Degraded / Starved.
+    pub status: UtilStatus,
+    /// Effective aggregate storage bandwidth, GB/s.
+    pub effective_bw_gbs: f64,
+    /// Each GPU's share of it, GB/s.
+    pub per_gpu_bw_gbs: f64,
+    /// One batch's size, GB.
+    pub batch_gb: f64,
+    /// Time to read one batch, ms.
+    pub t_io_ms: f64,
+    /// Time the GPU waits for data per batch, ms.
+    pub t_wait_ms: f64,
+    /// Batches read ahead asynchronously.
+    pub prefetch_depth: u32,
+    /// Read-pattern efficiency.
+    pub pattern_factor: f64,
+    /// Worker-scaling factor.
+    pub worker_factor: f64,
+    /// Network fabric factor (1.0 on NVMe).
+    pub network_overhead: f64,
+    /// Effective over peak storage bandwidth, %.
+    pub storage_util_pct: f64,
+    /// GPU utilization at 1..=16 workers, other inputs unchanged, %.
+    pub util_curve: Vec<f64>,
+}
+
+/// Peak storage bandwidth for the context, GB/s.
+pub fn base_storage_bw_gbs(context: Context, osts: u32) -> f64 {
+    match context {
+        Context::Nvme => NVME_NODE_BW_GBS,
+        Context::DistributedFs => f64::from(osts) * LUSTRE_OST_BW_GBS,
+    }
+}
+
+/// The IB fabric factor: 1.0 on NVMe, else the fabric's share of storage bandwidth, capped at 1.
+pub fn network_overhead(context: Context, base_storage_bw_gbs: f64) -> f64 {
+    match context {
+        Context::Nvme => 1.0,
+        Context::DistributedFs => {
+            let fabric = IB_HDR200_BW_GBS * IB_FABRIC_PORTS;
+            py_min(1.0, fabric / base_storage_bw_gbs)
+        }
+    }
+}
+
+/// Worker scaling: near-linear to 4, sub-linear to 8, minimal gains beyond.
+pub fn worker_factor(workers: u32) -> f64 {
+    let w = f64::from(workers);
+    if workers == 1 {
+        0.25
+    } else if workers <= 4 {
+        0.25 + (w - 1.0) * 0.20
+    } else if workers <= 8 {
+        0.85 + (w - 4.0) * 0.03
+    } else {
+        py_min(0.97 + (w - 8.0) * 0.002, 1.0)
+    }
+}
+
+/// Batches read ahead: `max(1, int(workers × overlap))`.
+pub fn prefetch_depth(workers: u32, pattern: ReadPattern) -> u32 {
+    // Python's int() truncates; the product is positive and small.
+    let depth = (f64::from(workers) * pattern.overlap_factor()).trunc() as u32;
+    depth.max(1)
+}
+
+/// The per-worker-count part of the model: (effective bw, per-GPU bw, t_io, depth, t_wait, util).
+struct WorkerPoint {
+    effective_bw_gbs: f64,
+    per_gpu_bw_gbs: f64,
+    t_io_ms: f64,
+    prefetch_depth: u32,
+    t_wait_ms: f64,
+    gpu_util_pct: f64,
+}
+
+fn at_workers(
+    base: f64,
+    pattern: ReadPattern,
+    network: f64,
+    batch_gb: f64,
+    workers: u32,
+) -> WorkerPoint {
+    let effective_bw_gbs = base * pattern.pattern_factor() * worker_factor(workers) * network;
+    let per_gpu_bw_gbs = effective_bw_gbs / f64::from(ACT1_GPU_COUNT);
+    let t_io_ms = if per_gpu_bw_gbs > 0.0 {
+        (batch_gb / per_gpu_bw_gbs) * 1000.0
+    } else {
+        T_IO_FALLBACK_MS
+    };
+    let depth = prefetch_depth(workers, pattern);
+    let t_wait_ms = if pattern == ReadPattern::Prefetch {
+        let hidden = COMPUTE_TIME_MS * f64::from(depth.min(MAX_OVERLAPPED_BATCHES));
+        py_max(0.0, t_io_ms - hidden)
+    } else {
+        py_max(0.0, t_io_ms - COMPUTE_TIME_MS)
+    };
+    let t_total_ms = COMPUTE_TIME_MS + t_wait_ms;
+    let gpu_util_pct = if t_total_ms > 0.0 {
+        py_min((COMPUTE_TIME_MS / t_total_ms) * 100.0, 100.0)
+    } else {
+        0.0
+    };
+    WorkerPoint {
+        effective_bw_gbs,
+        per_gpu_bw_gbs,
+        t_io_ms,
+        prefetch_depth: depth,
+        t_wait_ms,
+        gpu_util_pct,
+    }
+}
+
+/// Evaluates Act I for one configuration, exactly as the seed does.
+pub fn evaluate(inputs: &IoInputs) -> IoOutputs {
+    let base = base_storage_bw_gbs(inputs.context, inputs.osts);
+    let network = network_overhead(inputs.context, base);
+    let batch_gb = (f64::from(inputs.batch) * SAMPLE_SIZE_MB) / 1024.0;
+    let point = at_workers(base, inputs.pattern, network, batch_gb, inputs.workers);
+    let util_curve = WORKERS
+        .values()
+        .map(|w| at_workers(base, inputs.pattern, network, batch_gb, w).gpu_util_pct)
+        .collect();
+    IoOutputs {
+        gpu_util_pct: point.gpu_util_pct,
+        status: UtilStatus::of(point.gpu_util_pct),
+        effective_bw_gbs: point.effective_bw_gbs,
+        per_gpu_bw_gbs: point.per_gpu_bw_gbs,
+        batch_gb,
+        t_io_ms: point.t_io_ms,
+        t_wait_ms: point.t_wait_ms,
+        prefetch_depth: point.prefetch_depth,
+        pattern_factor: inputs.pattern.pattern_factor(),
+        worker_factor: worker_factor(inputs.workers),
+        network_overhead: network,
+        storage_util_pct: (point.effective_bw_gbs / (base + STORAGE_UTIL_EPSILON)) * 100.0,
+        util_curve,
+    }
+}
+
+/// Python's `min(a, b)`: the first argument unless the second is smaller.
+pub(crate) fn py_min(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+/// Python's `max(a, b)`: the first argument unless the second is larger.
+pub(crate) fn py_max(a: f64, b: f64) -> f64 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_default_scenario_is_starved_near_one_percent() {
+        let out = evaluate(&IoInputs::default());
+        assert!(
+            (out.gpu_util_pct - 1.0937).abs() < 1e-3,
+            "{}",
+            out.gpu_util_pct
+        );
+        assert_eq!(out.status, UtilStatus::Starved);
+        assert_eq!(out.prefetch_depth, 1);
+        assert_eq!(out.util_curve.len(), 16);
+        assert_eq!(out.util_curve[0], out.gpu_util_pct);
+    }
+
+    #[test]
+    fn rejects_out_of_range_inputs() {
+        let err = IoInputs::new(Context::Nvme, 1, 100, ReadPattern::Random, 24).unwrap_err();
+        assert_eq!(err.field, "batch");
+        assert!(IoInputs::new(Context::Nvme, 17, 64, ReadPattern::Random, 24).is_err());
+        assert!(IoInputs::new(Context::Nvme, 1, 64, ReadPattern::Random, 50).is_err());
+        let json = r#"{"context":"nvme","workers":0,"batch":64,"pattern":"random","osts":24}"#;
+        assert!(serde_json::from_str::<IoInputs>(json).is_err());
+    }
+}

@@ -1,0 +1,3 @@
+//! The course's labs, one module each.
+
+pub mod data_storage;
