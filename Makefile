@@ -1,0 +1,48 @@
+# mlsys lab kernel and grader. `make lab` runs the lab; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CARGO ?= cargo
+VENV := .venv
+PY := $(VENV)/bin/python
+# Test kernelspecs live here, never in the user's Jupyter dirs.
+TEST_JUPYTER := $(CURDIR)/target/jupyter-test
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: help lab test fmt-check clippy test-rust test-python venv build-debug kernelspec-test bench bench-model bench-kernel bench-grader
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+lab: venv ## Build in release, install the kernelspec into .venv, open the lab in JupyterLab.
+	$(CARGO) build --release --locked -p mlsys-kernel -p mlsys-grader
+	target/release/mlsys-kernel install --prefix $(VENV)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks notebooks/lab_04_data_storage.ipynb
+
+test: fmt-check clippy test-rust test-python ## Everything CI runs.
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+build-debug:
+	$(CARGO) build --workspace --bins --locked
+
+test-rust: build-debug
+	$(CARGO) test --workspace --locked
+
+venv: ## Create .venv with the pinned Python tooling.
+	tools/setup-venv
+
+kernelspec-test: build-debug
+	target/debug/mlsys-kernel install --prefix $(TEST_JUPYTER)
+
+test-python: venv kernelspec-test
+	JUPYTER_PATH=$(TEST_JUPYTER)/share/jupyter MLSYS_TARGET_DIR=$(CURDIR)/target/debug \
+	  $(PY) -m pytest -q tests/python
+
+bench: bench-model bench-kernel bench-grader ## Every benchmark.
+
+bench-model: ## Criterion benchmarks of the model.
+	$(CARGO) bench -p mlsys-model --locked
