@@ -10,6 +10,7 @@ pub mod act2;
 pub mod constants;
 pub mod context;
 pub mod design;
+pub mod handin;
 pub mod report;
 pub mod session;
 
@@ -17,6 +18,7 @@ pub use act1::{IoInputs, IoOutputs, ReadPattern, UtilStatus};
 pub use act2::{DatasetLayout, MdsInputs, MdsOutputs};
 pub use context::Context;
 pub use design::LedgerDesign;
+pub use handin::{missing, replay_submission, Missing, SubmissionError};
 pub use report::{Report, RunInputs};
 pub use session::{ReplayError, Session, SessionError};
 
