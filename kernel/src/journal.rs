@@ -99,7 +99,9 @@ impl Journal {
 
     fn set_torn_tail_aside(&self, torn: &[u8]) -> Result<(), JournalError> {
         let stamp = Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
-        let aside = self.path.with_file_name(format!("events.jsonl.torn-{stamp}"));
+        let aside = self
+            .path
+            .with_file_name(format!("events.jsonl.torn-{stamp}"));
         tracing::warn!(
             "journal {} ended in a torn line ({} bytes, never acknowledged); saved it to {}",
             self.path.display(),
@@ -225,8 +227,13 @@ mod tests {
         let second = journal.record(lock(Act::Act2)).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
-        assert!(text.lines().all(|l| serde_json::from_str::<Event>(l).is_ok()));
-        assert_eq!(journal.events().unwrap(), vec![first.clone(), second.clone()]);
+        assert!(text
+            .lines()
+            .all(|l| serde_json::from_str::<Event>(l).is_ok()));
+        assert_eq!(
+            journal.events().unwrap(),
+            vec![first.clone(), second.clone()]
+        );
 
         let torn: Vec<_> = std::fs::read_dir(path.parent().unwrap())
             .unwrap()
