@@ -8,9 +8,11 @@
 pub mod act1;
 pub mod act2;
 pub mod constants;
+pub mod content;
 pub mod context;
 pub mod design;
 pub mod handin;
+pub mod narrative;
 pub mod report;
 pub mod session;
 
