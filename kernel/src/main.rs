@@ -2,6 +2,7 @@
 
 mod interpreter;
 mod journal;
+mod ledger_file;
 mod magic;
 
 fn main() {}

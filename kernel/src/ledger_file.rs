@@ -1,0 +1,304 @@
+//! The design ledger on disk (`$MLSYS_HOME/ledger.json`), safe against crashes,
+//! concurrent notebooks and corrupt files.
+//!
+//! Every read-modify-write holds an exclusive advisory lock on
+//! `ledger.json.lock`, and every write goes to a temp file in the same
+//! directory that is synced and renamed over the ledger (then the directory
+//! is synced). A ledger that cannot be parsed is renamed to
+//! `ledger.json.corrupt-<timestamp>`; nothing is ever deleted.
+
+use chrono::Utc;
+use mlsys_model::ledger::Ledger;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use uuid::Uuid;
+
+const LEDGER_NAME: &str = "ledger.json";
+const TEMP_PREFIX: &str = ".ledger.json.tmp-";
+
+/// Why the ledger could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot use the design ledger {path}: {source}")]
+pub struct LedgerFileError {
+    /// The file involved.
+    pub path: PathBuf,
+    /// The cause.
+    pub source: io::Error,
+}
+
+/// A ledger as read from disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    /// The ledger (empty when there was none, or it was corrupt).
+    pub ledger: Ledger,
+    /// Where an unreadable ledger was moved, if it was.
+    pub moved_aside: Option<PathBuf>,
+}
+
+/// The ledger file of one `MLSYS_HOME`.
+#[derive(Debug, Clone)]
+pub struct LedgerFile {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+/// An exclusive lock on the ledger, released on drop.
+struct LedgerLock(File);
+
+impl Drop for LedgerLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+impl LedgerFile {
+    /// The ledger under `home` (`home/ledger.json`).
+    pub fn in_home(home: &Path) -> Self {
+        LedgerFile {
+            dir: home.to_path_buf(),
+            path: home.join(LEDGER_NAME),
+        }
+    }
+
+    /// The ledger's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the ledger; a missing file is an empty ledger, an unreadable one
+    /// is moved aside (and reported in [`Loaded::moved_aside`]).
+    pub fn load(&self) -> Result<Loaded, LedgerFileError> {
+        let _lock = self.lock()?;
+        self.read_or_set_aside()
+    }
+
+    /// Applies `change` to the ledger and writes it atomically, all under the
+    /// lock; returns the ledger written.
+    pub fn update(&self, change: impl FnOnce(&mut Ledger)) -> Result<Loaded, LedgerFileError> {
+        let _lock = self.lock()?;
+        self.remove_stale_temp_files();
+        let mut loaded = self.read_or_set_aside()?;
+        change(&mut loaded.ledger);
+        self.write_atomically(&loaded.ledger)?;
+        Ok(loaded)
+    }
+
+    fn err(&self, path: &Path) -> impl FnOnce(io::Error) -> LedgerFileError {
+        let path = path.to_path_buf();
+        move |source| LedgerFileError { path, source }
+    }
+
+    fn lock(&self) -> Result<LedgerLock, LedgerFileError> {
+        let lock_path = self.dir.join(format!("{LEDGER_NAME}.lock"));
+        std::fs::create_dir_all(&self.dir).map_err(self.err(&self.dir))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(self.err(&lock_path))?;
+        file.lock().map_err(self.err(&lock_path))?;
+        Ok(LedgerLock(file))
+    }
+
+    fn read_or_set_aside(&self) -> Result<Loaded, LedgerFileError> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(Loaded {
+                    ledger: Ledger::default(),
+                    moved_aside: None,
+                })
+            }
+            Err(e) => return Err(self.err(&self.path)(e)),
+        };
+        match serde_json::from_slice::<Ledger>(&bytes) {
+            Ok(ledger) => Ok(Loaded {
+                ledger,
+                moved_aside: None,
+            }),
+            Err(error) => {
+                let aside = self.set_aside()?;
+                tracing::warn!(
+                    "design ledger {} is not readable ({error}); moved it to {}",
+                    self.path.display(),
+                    aside.display()
+                );
+                Ok(Loaded {
+                    ledger: Ledger::default(),
+                    moved_aside: Some(aside),
+                })
+            }
+        }
+    }
+
+    /// Renames the ledger to a `corrupt-<timestamp>` name no file has yet.
+    fn set_aside(&self) -> Result<PathBuf, LedgerFileError> {
+        let stamp = Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let mut aside = self.dir.join(format!("{LEDGER_NAME}.corrupt-{stamp}"));
+        let mut n = 1;
+        while aside.exists() {
+            n += 1;
+            aside = self.dir.join(format!("{LEDGER_NAME}.corrupt-{stamp}-{n}"));
+        }
+        std::fs::rename(&self.path, &aside).map_err(self.err(&self.path))?;
+        sync_dir(&self.dir).map_err(self.err(&self.dir))?;
+        Ok(aside)
+    }
+
+    fn write_atomically(&self, ledger: &Ledger) -> Result<(), LedgerFileError> {
+        let mut json = serde_json::to_string_pretty(ledger).expect("ledgers serialize");
+        json.push('\n');
+        let temp = self.dir.join(format!("{TEMP_PREFIX}{}", Uuid::new_v4()));
+        let written = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .and_then(|mut f| f.write_all(json.as_bytes()).and_then(|()| f.sync_all()))
+            .and_then(|()| std::fs::rename(&temp, &self.path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&temp);
+            return Err(self.err(&self.path)(e));
+        }
+        sync_dir(&self.dir).map_err(self.err(&self.dir))
+    }
+
+    /// Removes temp files a crashed writer left (never renamed, so never part
+    /// of the ledger). Only called under the lock, when no writer is active.
+    fn remove_stale_temp_files(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// Syncs a directory, so a rename in it survives a crash.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mlsys_model::ledger::{ChapterId, Design};
+    use serde_json::json;
+
+    fn temp_home() -> PathBuf {
+        std::env::temp_dir().join(format!("mlsys-ledger-{}", Uuid::now_v7()))
+    }
+
+    fn design(n: i64) -> Design {
+        json!({ "gpu_count": n }).as_object().unwrap().clone()
+    }
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn saves_replace_the_chapter_and_leave_no_temp_files() {
+        let home = temp_home();
+        let file = LedgerFile::in_home(&home);
+        assert_eq!(file.load().unwrap().ledger, Ledger::default());
+        for n in 0..3 {
+            file.update(|l| l.save_design("v2_04", design(n), format!("t{n}")))
+                .unwrap();
+        }
+        let ledger = file.load().unwrap().ledger;
+        assert_eq!(ledger.history.len(), 1);
+        assert_eq!(ledger.design("v2_04"), Some(&design(2)));
+        assert_eq!(files_in(&home), ["ledger.json", "ledger.json.lock"]);
+        std::fs::remove_dir_all(home).unwrap();
+    }
+
+    #[test]
+    fn corrupt_ledgers_are_moved_aside_and_a_new_one_works() {
+        for (case, bytes) in [
+            ("truncated", &b"{\"track\": null, \"current_chapter\": \"v2_04\", \"hist"[..]),
+            ("not json", &b"\x00\x01 garbage"[..]),
+            ("empty", &b""[..]),
+            ("wrong shape: history", &br#"{"history": {"v2_04": 3}}"#[..]),
+            ("wrong shape: array", &b"[1, 2, 3]"[..]),
+            ("wrong shape: entry", &br#"{"history": [{"chapter": "v2_04"}]}"#[..]),
+        ] {
+            let home = temp_home();
+            std::fs::create_dir_all(&home).unwrap();
+            std::fs::write(home.join("ledger.json"), bytes).unwrap();
+            let file = LedgerFile::in_home(&home);
+            let loaded = file.load().unwrap();
+            let aside = loaded.moved_aside.expect(case);
+            assert_eq!(loaded.ledger, Ledger::default(), "{case}");
+            assert_eq!(std::fs::read(&aside).unwrap(), bytes, "{case}");
+            assert!(aside
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("ledger.json.corrupt-"));
+
+            std::fs::write(home.join("ledger.json"), bytes).unwrap();
+            let saved = file
+                .update(|l| l.save_design("v2_04", design(7), "t".into()))
+                .unwrap();
+            let second = saved.moved_aside.expect(case);
+            assert_ne!(second, aside, "{case}: never overwrite an earlier copy");
+            assert_eq!(std::fs::read(&second).unwrap(), bytes, "{case}");
+            let again = file.load().unwrap();
+            assert_eq!(again.moved_aside, None, "{case}");
+            assert_eq!(again.ledger.design("v2_04"), Some(&design(7)), "{case}");
+            std::fs::remove_dir_all(home).unwrap();
+        }
+    }
+
+    #[test]
+    fn seed_python_ledgers_are_read_and_extended() {
+        let home = temp_home();
+        std::fs::create_dir_all(&home).unwrap();
+        let file = LedgerFile::in_home(&home);
+
+        std::fs::write(
+            file.path(),
+            include_str!("../tests/fixtures/seed_ledger_fresh.json"),
+        )
+        .unwrap();
+        let loaded = file.load().unwrap();
+        assert_eq!(loaded.moved_aside, None);
+        assert_eq!(loaded.ledger.current_chapter, ChapterId::Number(0));
+        let saved = file
+            .update(|l| l.save_design("v2_04", design(1), "t1".into()))
+            .unwrap();
+        assert_eq!(saved.ledger.history.len(), 1);
+
+        let fixture = include_str!("../tests/fixtures/seed_ledger_rerun.json");
+        std::fs::write(file.path(), fixture).unwrap();
+        let before: serde_json::Value = serde_json::from_str(fixture).unwrap();
+        file.update(|l| l.save_design("v2_04", design(9), "t2".into()))
+            .unwrap();
+        let after: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(file.path()).unwrap()).unwrap();
+        let chapters: Vec<&str> = after["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["chapter"].as_str().unwrap())
+            .collect();
+        assert_eq!(chapters, ["v2_03", "v2_04", "v2_05"]);
+        assert_eq!(after["history"][0], before["history"][0]);
+        assert_eq!(after["history"][1]["design"], json!({"gpu_count": 9}));
+        assert_eq!(after["history"][2], before["history"][4]);
+        assert_eq!(after["track"], before["track"]);
+        assert_eq!(after["current_chapter"], "v2_04");
+        assert_eq!(after["last_updated"], "t2");
+        std::fs::remove_dir_all(home).unwrap();
+    }
+}
