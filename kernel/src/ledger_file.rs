@@ -225,12 +225,18 @@ mod tests {
     #[test]
     fn corrupt_ledgers_are_moved_aside_and_a_new_one_works() {
         for (case, bytes) in [
-            ("truncated", &b"{\"track\": null, \"current_chapter\": \"v2_04\", \"hist"[..]),
+            (
+                "truncated",
+                &b"{\"track\": null, \"current_chapter\": \"v2_04\", \"hist"[..],
+            ),
             ("not json", &b"\x00\x01 garbage"[..]),
             ("empty", &b""[..]),
             ("wrong shape: history", &br#"{"history": {"v2_04": 3}}"#[..]),
             ("wrong shape: array", &b"[1, 2, 3]"[..]),
-            ("wrong shape: entry", &br#"{"history": [{"chapter": "v2_04"}]}"#[..]),
+            (
+                "wrong shape: entry",
+                &br#"{"history": [{"chapter": "v2_04"}]}"#[..],
+            ),
         ] {
             let home = temp_home();
             std::fs::create_dir_all(&home).unwrap();
