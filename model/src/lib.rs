@@ -10,6 +10,7 @@
 
 pub mod choice;
 pub mod input_error;
+pub mod json_input;
 pub mod labs;
 pub mod ledger;
 pub mod record;

@@ -37,7 +37,11 @@ fn compare(path: &str, model: &Value, gold: &Value, diffs: &mut Vec<String>) {
         }
         (Value::Array(m), Value::Array(g)) => {
             if m.len() != g.len() {
-                diffs.push(format!("{path}: model has {} values, seed {}", m.len(), g.len()));
+                diffs.push(format!(
+                    "{path}: model has {} values, seed {}",
+                    m.len(),
+                    g.len()
+                ));
             }
             for (i, (m, g)) in m.iter().zip(g).enumerate() {
                 compare(&format!("{path}[{i}]"), m, g, diffs);
@@ -89,7 +93,9 @@ fn act1_matches_the_seed_bit_for_bit_at_every_golden_point() {
         let rounded = py_round(out.effective_bw_gbs, 2);
         let seed = float(&row["ledger"]["io_throughput_gbs"]);
         if rounded.to_bits() != seed.to_bits() {
-            diffs.push(format!("{label}: ledger io_throughput_gbs {rounded:?} != {seed:?}"));
+            diffs.push(format!(
+                "{label}: ledger io_throughput_gbs {rounded:?} != {seed:?}"
+            ));
         }
     }
     assert_no_diffs(diffs);
@@ -121,7 +127,9 @@ fn act2_matches_the_seed_bit_for_bit_at_every_golden_point() {
         let rounded = py_round(out.ops_demand_per_s / 1000.0, 1);
         let seed = float(&row["ledger"]["act2_result"]);
         if rounded.to_bits() != seed.to_bits() {
-            diffs.push(format!("{label}: ledger act2_result {rounded:?} != {seed:?}"));
+            diffs.push(format!(
+                "{label}: ledger act2_result {rounded:?} != {seed:?}"
+            ));
         }
     }
     assert_no_diffs(diffs);
@@ -164,7 +172,9 @@ fn golden_points_cover_defaults_boundaries_and_every_choice() {
                     .any(|i| i.context == context && i.layout == layout && f(i))
             };
             assert!(at(&|i| i.gpus == GPUS.min) && at(&|i| i.gpus == GPUS.max));
-            assert!(at(&|i| i.workers_per_gpu == WORKERS.min && i.mds == MDS_NODES.min));
+            assert!(at(
+                &|i| i.workers_per_gpu == WORKERS.min && i.mds == MDS_NODES.min
+            ));
             assert!(at(&|i| i.workers_per_gpu == WORKERS.max) && at(&|i| i.mds == MDS_NODES.max));
         }
     }
@@ -293,7 +303,9 @@ fn ledger_rounding_matches_python_round_on_every_grid_value() {
         let python = float(&row[2]);
         let ours = py_round(x, digits);
         if ours.to_bits() != python.to_bits() {
-            diffs.push(format!("round({x:?}, {digits}): model {ours:?}, Python {python:?}"));
+            diffs.push(format!(
+                "round({x:?}, {digits}): model {ours:?}, Python {python:?}"
+            ));
         }
     }
     assert_no_diffs(diffs);

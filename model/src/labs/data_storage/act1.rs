@@ -3,6 +3,7 @@
 use super::constants::*;
 use super::context::Context;
 use crate::input_error::InputError;
+use crate::json_input::InputFields;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -109,7 +110,7 @@ impl UtilStatus {
 /// Validated Act I inputs. Construct with [`IoInputs::new`] or deserialize;
 /// both reject values outside the seed's sliders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "RawIoInputs")]
+#[serde(try_from = "serde_json::Value")]
 pub struct IoInputs {
     /// Deployment context.
     pub context: Context,
@@ -123,21 +124,11 @@ pub struct IoInputs {
     pub osts: u32,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawIoInputs {
-    context: Context,
-    workers: i64,
-    batch: i64,
-    pattern: ReadPattern,
-    osts: i64,
-}
-
-impl TryFrom<RawIoInputs> for IoInputs {
+impl TryFrom<serde_json::Value> for IoInputs {
     type Error = InputError;
 
-    fn try_from(raw: RawIoInputs) -> Result<Self, InputError> {
-        IoInputs::new(raw.context, raw.workers, raw.batch, raw.pattern, raw.osts)
+    fn try_from(value: serde_json::Value) -> Result<Self, InputError> {
+        IoInputs::from_json(&value)
     }
 }
 
@@ -169,6 +160,22 @@ impl IoInputs {
             batch: BATCH.check("batch", batch)?,
             pattern,
             osts: OSTS.check("osts", osts)?,
+        })
+    }
+
+    /// The input names, as in the run JSON.
+    pub const FIELDS: &'static [&'static str] = &["context", "workers", "batch", "pattern", "osts"];
+
+    /// Validates a JSON object of inputs; any bad, missing or unknown key is an
+    /// error naming that key.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, InputError> {
+        let fields = InputFields::new(value, Self::FIELDS)?;
+        Ok(IoInputs {
+            context: fields.named("context")?,
+            workers: fields.stepped("workers", WORKERS)?,
+            batch: fields.stepped("batch", BATCH)?,
+            pattern: fields.named("pattern")?,
+            osts: fields.stepped("osts", OSTS)?,
         })
     }
 }

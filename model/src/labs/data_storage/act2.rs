@@ -4,6 +4,7 @@ use super::act1::py_min;
 use super::constants::*;
 use super::context::Context;
 use crate::input_error::InputError;
+use crate::json_input::InputFields;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -83,7 +84,7 @@ impl FromStr for DatasetLayout {
 
 /// Validated Act II inputs. Construct with [`MdsInputs::new`] or deserialize.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "RawMdsInputs")]
+#[serde(try_from = "serde_json::Value")]
 pub struct MdsInputs {
     /// Deployment context.
     pub context: Context,
@@ -97,27 +98,11 @@ pub struct MdsInputs {
     pub mds: u32,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMdsInputs {
-    context: Context,
-    gpus: i64,
-    workers_per_gpu: i64,
-    layout: DatasetLayout,
-    mds: i64,
-}
-
-impl TryFrom<RawMdsInputs> for MdsInputs {
+impl TryFrom<serde_json::Value> for MdsInputs {
     type Error = InputError;
 
-    fn try_from(raw: RawMdsInputs) -> Result<Self, InputError> {
-        MdsInputs::new(
-            raw.context,
-            raw.gpus,
-            raw.workers_per_gpu,
-            raw.layout,
-            raw.mds,
-        )
+    fn try_from(value: serde_json::Value) -> Result<Self, InputError> {
+        MdsInputs::from_json(&value)
     }
 }
 
@@ -149,6 +134,23 @@ impl MdsInputs {
             workers_per_gpu: WORKERS_PER_GPU.check("workers_per_gpu", workers_per_gpu)?,
             layout,
             mds: MDS_NODES.check("mds", mds)?,
+        })
+    }
+
+    /// The input names, as in the run JSON.
+    pub const FIELDS: &'static [&'static str] =
+        &["context", "gpus", "workers_per_gpu", "layout", "mds"];
+
+    /// Validates a JSON object of inputs; any bad, missing or unknown key is an
+    /// error naming that key.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, InputError> {
+        let fields = InputFields::new(value, Self::FIELDS)?;
+        Ok(MdsInputs {
+            context: fields.named("context")?,
+            gpus: fields.stepped("gpus", GPUS)?,
+            workers_per_gpu: fields.stepped("workers_per_gpu", WORKERS_PER_GPU)?,
+            layout: fields.named("layout")?,
+            mds: fields.stepped("mds", MDS_NODES)?,
         })
     }
 

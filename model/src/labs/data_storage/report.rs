@@ -25,13 +25,11 @@ impl RunInputs {
         }
     }
 
-    /// Validates untyped inputs for `act` (as recorded in an event).
+    /// Validates untyped inputs for `act` (as recorded in an event); the error names the bad field.
     pub fn from_json(act: Act, inputs: &serde_json::Value) -> Result<Self, InputError> {
-        let invalid =
-            |e: serde_json::Error| InputError::new("inputs", e, "valid inputs for the act");
         Ok(match act {
-            Act::Act1 => RunInputs::Act1(IoInputs::deserialize(inputs).map_err(invalid)?),
-            Act::Act2 => RunInputs::Act2(MdsInputs::deserialize(inputs).map_err(invalid)?),
+            Act::Act1 => RunInputs::Act1(IoInputs::from_json(inputs)?),
+            Act::Act2 => RunInputs::Act2(MdsInputs::from_json(inputs)?),
         })
     }
 
