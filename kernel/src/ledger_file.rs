@@ -186,8 +186,14 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journal::Journal;
     use mlsys_model::ledger::{ChapterId, Design};
+    use mlsys_model::record::EventKind;
     use serde_json::json;
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
 
     fn temp_home() -> PathBuf {
         std::env::temp_dir().join(format!("mlsys-ledger-{}", Uuid::now_v7()))
@@ -204,6 +210,173 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    /// The child half of the process tests. Without `CHILD_HOME` it does nothing;
+    /// with it, it appends an event and saves chapter `<CHILD_TAG>` (or, with
+    /// `CHILD_SAVES`, chapters `<tag>-<n>`) in a tight loop, printing an ACK line
+    /// once each is durable.
+    #[test]
+    fn process_child() {
+        let Some(home) = std::env::var_os(CHILD_HOME).map(PathBuf::from) else {
+            return;
+        };
+        let tag = std::env::var(CHILD_TAG).unwrap();
+        let saves: Option<i64> = std::env::var(CHILD_SAVES).ok().map(|n| n.parse().unwrap());
+        let (mut journal, _) = Journal::open(&home, "v2_04").unwrap();
+        let file = LedgerFile::in_home(&home);
+        let mut out = io::stdout().lock();
+        for n in 0..saves.unwrap_or(i64::MAX) {
+            if saves.is_none() {
+                let event = journal
+                    .record(EventKind::ContextSet {
+                        context: "nvme".into(),
+                    })
+                    .unwrap();
+                writeln!(out, "ACK event {}", event.id).unwrap();
+                out.flush().unwrap();
+            }
+            let chapter = match saves {
+                Some(_) => format!("{tag}-{n}"),
+                None => tag.clone(),
+            };
+            file.update(|l| l.save_design(&chapter, design(n), format!("{n}")))
+                .unwrap();
+            writeln!(out, "ACK saved {chapter} {n}").unwrap();
+            out.flush().unwrap();
+        }
+    }
+
+    const CHILD_HOME: &str = "MLSYS_TEST_CHILD_HOME";
+    const CHILD_TAG: &str = "MLSYS_TEST_CHILD_TAG";
+    const CHILD_SAVES: &str = "MLSYS_TEST_CHILD_SAVES";
+
+    fn spawn_child(home: &Path, tag: &str, saves: Option<usize>) -> std::process::Child {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command
+            .args([
+                "ledger_file::tests::process_child",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_HOME, home)
+            .env(CHILD_TAG, tag)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(saves) = saves {
+            command.env(CHILD_SAVES, saves.to_string());
+        }
+        command.spawn().unwrap()
+    }
+
+    /// What a child acknowledged: event ids, and the last value saved per chapter.
+    #[derive(Default)]
+    struct Acks {
+        events: Vec<Uuid>,
+        saved: std::collections::BTreeMap<String, i64>,
+        count: usize,
+    }
+
+    impl Acks {
+        /// Reads one line of child output (libtest may print its own text first).
+        fn take(&mut self, line: &str) {
+            let Some(start) = line.find("ACK ") else {
+                return;
+            };
+            let words: Vec<&str> = line[start..].split_whitespace().collect();
+            match words.as_slice() {
+                ["ACK", "event", id] => self.events.push(id.parse().unwrap()),
+                ["ACK", "saved", chapter, n] => {
+                    self.saved.insert(chapter.to_string(), n.parse().unwrap());
+                }
+                _ => return,
+            }
+            self.count += 1;
+        }
+    }
+
+    #[test]
+    fn kill_9_in_a_tight_save_loop_never_loses_an_acknowledged_write() {
+        const KILLS: u64 = 100;
+        let home = temp_home();
+        let mut acks = Acks::default();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for kill in 0..KILLS {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let wait_for = 1 + (seed >> 33) as usize % 12;
+            let pause = Duration::from_micros((seed >> 13) % 3000);
+            let mut child = spawn_child(&home, &format!("k{kill}"), None);
+            let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+            let before = acks.count;
+            while acks.count - before < wait_for {
+                match lines.next() {
+                    Some(line) => acks.take(&line.unwrap()),
+                    None => panic!("child {kill} ended before it was killed"),
+                }
+            }
+            std::thread::sleep(pause);
+            child.kill().unwrap();
+            let status = child.wait().unwrap();
+            assert_eq!(status.signal(), Some(9), "child {kill}: {status}");
+            for line in lines {
+                acks.take(&line.unwrap());
+            }
+
+            let bytes = std::fs::read(home.join("ledger.json")).unwrap();
+            let ledger: Ledger = serde_json::from_slice(&bytes)
+                .unwrap_or_else(|e| panic!("after kill {kill} the ledger does not parse: {e}"));
+            for (chapter, n) in &acks.saved {
+                let saved = ledger.design(chapter).unwrap_or_else(|| {
+                    panic!("after kill {kill}: acknowledged chapter {chapter} lost")
+                });
+                assert!(saved["gpu_count"].as_i64().unwrap() >= *n, "{chapter}");
+            }
+        }
+        let (_, events) = Journal::open(&home, "v2_04").unwrap();
+        let on_disk: std::collections::HashSet<Uuid> = events.iter().map(|e| e.id).collect();
+        assert!(acks.events.len() >= KILLS as usize);
+        for id in &acks.events {
+            assert!(on_disk.contains(id), "acknowledged event {id} lost");
+        }
+        let journal = std::fs::read_to_string(home.join("labs/v2_04/events.jsonl")).unwrap();
+        assert!(journal.ends_with('\n'));
+        assert_eq!(
+            journal.lines().count(),
+            events.len(),
+            "every line is an event"
+        );
+        assert_eq!(LedgerFile::in_home(&home).load().unwrap().moved_aside, None);
+        std::fs::remove_dir_all(home).unwrap();
+    }
+
+    #[test]
+    fn two_processes_saving_at_once_lose_nothing() {
+        const SAVES: usize = 40;
+        let home = temp_home();
+        let children: Vec<_> = ["a", "b"]
+            .into_iter()
+            .map(|tag| spawn_child(&home, tag, Some(SAVES)))
+            .collect();
+        for mut child in children {
+            let mut acks = Acks::default();
+            for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+                acks.take(&line.unwrap());
+            }
+            assert!(child.wait().unwrap().success());
+            assert_eq!(acks.count, SAVES);
+        }
+        let ledger = LedgerFile::in_home(&home).load().unwrap().ledger;
+        assert_eq!(ledger.history.len(), 2 * SAVES);
+        for tag in ["a", "b"] {
+            for n in 0..SAVES {
+                let design = ledger.design(&format!("{tag}-{n}")).unwrap();
+                assert_eq!(design["gpu_count"], n as i64);
+            }
+        }
+        std::fs::remove_dir_all(home).unwrap();
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `mlsys-kernel`: the Jupyter kernel of the mlsys labs.
 
+mod exchange;
 mod interpreter;
 mod journal;
 mod ledger_file;

@@ -1,0 +1,264 @@
+//! Hands a [`Submission`] in: writes it to the exchange directory
+//! (`$MLSYS_EXCHANGE`, default `$MLSYS_HOME/outbox/`) as
+//! `<lab>-<student>-<uuid>.json`.
+//!
+//! The exchange may be a shared course folder, so the kernel creates nothing
+//! outside it and never overwrites a file: the submission is written to a
+//! hidden temp file in the exchange, synced, then hard-linked to its final
+//! name (which fails if the name exists) and the temp name removed.
+
+use mlsys_model::record::Submission;
+use sha2::{Digest, Sha256};
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Longest student id kept in a file name.
+const MAX_ID_LEN: usize = 64;
+
+/// Why a submission could not be handed in.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    /// A configured exchange directory does not exist.
+    #[error("the exchange directory {0} (MLSYS_EXCHANGE) does not exist; ask course staff where to hand in")]
+    Missing(PathBuf),
+    /// The file system refused.
+    #[error("cannot write the submission to {path}: {source}")]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+}
+
+/// Where submissions go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    dir: PathBuf,
+    /// Whether the kernel may create `dir` (only its own default outbox).
+    create: bool,
+}
+
+/// A submission on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    /// The submission's file.
+    pub path: PathBuf,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: String,
+    /// The file's size in bytes.
+    pub bytes: usize,
+}
+
+impl Exchange {
+    /// `$MLSYS_EXCHANGE` if set (it must exist), else `home/outbox` (created if needed).
+    pub fn from_env(home: &Path) -> Self {
+        match std::env::var_os("MLSYS_EXCHANGE") {
+            Some(dir) if !dir.is_empty() => Exchange {
+                dir: PathBuf::from(dir),
+                create: false,
+            },
+            _ => Exchange::outbox(home),
+        }
+    }
+
+    /// The default outbox under `home`.
+    pub fn outbox(home: &Path) -> Self {
+        Exchange {
+            dir: home.join("outbox"),
+            create: true,
+        }
+    }
+
+    /// The exchange directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes `submission` as a new file; never replaces an existing one.
+    pub fn deliver(&self, submission: &Submission) -> Result<Delivered, ExchangeError> {
+        let io_err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ExchangeError::Io { path, source }
+        };
+        if self.create {
+            std::fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
+        } else if !self.dir.is_dir() {
+            return Err(ExchangeError::Missing(self.dir.clone()));
+        }
+        let name = format!(
+            "{}-{}-{}.json",
+            submission.lab,
+            file_safe(&submission.student),
+            submission.id
+        );
+        let path = self.dir.join(&name);
+        let mut bytes = serde_json::to_vec_pretty(submission).expect("submissions serialize");
+        bytes.push(b'\n');
+        publish(&self.dir, &name, &bytes).map_err(io_err(&path))?;
+        Ok(Delivered {
+            path,
+            sha256: sha256_hex(&bytes),
+            bytes: bytes.len(),
+        })
+    }
+}
+
+/// Writes `bytes` to `dir/name`, atomically where the file system allows
+/// hard links, and never over an existing file.
+fn publish(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let final_path = dir.join(name);
+    let temp = dir.join(format!(".{name}.part"));
+    write_new(&temp, bytes)?;
+    let linked = std::fs::hard_link(&temp, &final_path);
+    let _ = std::fs::remove_file(&temp);
+    match linked {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(e),
+        // No hard links here (some shared file systems): still create-new.
+        Err(_) => write_new(&final_path, bytes)?,
+    }
+    crate::ledger_file::sync_dir(dir)
+}
+
+/// Creates `path` (failing if it exists), writes `bytes` and syncs them.
+fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// SHA-256 of `bytes` as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The student: `JUPYTERHUB_USER`, else the OS user (`USER`, `LOGNAME`), else `unknown`.
+pub fn student_id() -> String {
+    ["JUPYTERHUB_USER", "USER", "LOGNAME"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(|v| v.to_string_lossy().trim().to_string())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// A student id made safe for a file name: ASCII letters, digits, `.`, `_`
+/// and `-` kept, anything else `_`, no leading dot, at most 64 characters.
+pub fn file_safe(id: &str) -> String {
+    let safe: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(MAX_ID_LEN)
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    if safe.is_empty() {
+        "unknown".to_string()
+    } else {
+        safe.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use mlsys_model::record::SUBMISSION_SCHEMA_VERSION;
+    use uuid::Uuid;
+
+    fn temp_dir() -> PathBuf {
+        std::env::temp_dir().join(format!("mlsys-exchange-{}", Uuid::now_v7()))
+    }
+
+    fn submission(student: &str) -> Submission {
+        Submission {
+            schema_version: SUBMISSION_SCHEMA_VERSION,
+            id: Uuid::now_v7(),
+            lab: "v2_04".into(),
+            student: student.into(),
+            created_at: Utc::now(),
+            kernel_version: "0.1.0".into(),
+            events: Vec::new(),
+            design: None,
+        }
+    }
+
+    #[test]
+    fn file_names_are_safe() {
+        assert_eq!(file_safe("ada"), "ada");
+        assert_eq!(file_safe("ada.l@uni.edu"), "ada.l_uni.edu");
+        assert_eq!(file_safe("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(file_safe("..."), "unknown");
+        assert_eq!(file_safe(""), "unknown");
+        assert_eq!(file_safe("名前"), "__");
+        assert_eq!(file_safe(&"x".repeat(200)).len(), MAX_ID_LEN);
+        assert_eq!(sha256_hex(b"abc").len(), 64);
+        assert!(sha256_hex(b"abc").starts_with("ba7816bf"));
+    }
+
+    #[test]
+    fn delivers_new_files_only_and_leaves_nothing_else() {
+        let home = temp_dir();
+        let outbox = Exchange::outbox(&home);
+        let sub = submission("../ada");
+        let delivered = outbox.deliver(&sub).unwrap();
+        assert_eq!(delivered.path.parent(), Some(outbox.dir()));
+        let name = delivered.path.file_name().unwrap().to_string_lossy();
+        assert_eq!(name, format!("v2_04-.._ada-{}.json", sub.id));
+        let bytes = std::fs::read(&delivered.path).unwrap();
+        assert_eq!(sha256_hex(&bytes), delivered.sha256);
+        assert_eq!(bytes.len(), delivered.bytes);
+        let back: Submission = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back, sub);
+
+        std::fs::write(&delivered.path, b"the grader's copy").unwrap();
+        assert!(matches!(
+            outbox.deliver(&sub),
+            Err(ExchangeError::Io { .. })
+        ));
+        assert_eq!(
+            std::fs::read(&delivered.path).unwrap(),
+            b"the grader's copy"
+        );
+        assert_eq!(std::fs::read_dir(outbox.dir()).unwrap().count(), 1);
+        std::fs::remove_dir_all(home).unwrap();
+    }
+
+    #[test]
+    fn a_configured_exchange_must_exist() {
+        let dir = temp_dir();
+        let shared = Exchange {
+            dir: dir.join("exchange"),
+            create: false,
+        };
+        assert!(matches!(
+            shared.deliver(&submission("ada")),
+            Err(ExchangeError::Missing(_))
+        ));
+        assert!(!dir.exists(), "nothing is created outside the exchange");
+    }
+
+    #[test]
+    fn without_hard_links_the_file_is_still_created_new() {
+        let dir = temp_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.json");
+        write_new(&path, b"one").unwrap();
+        assert_eq!(
+            write_new(&path, b"two").unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"one");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
