@@ -1,0 +1,140 @@
+//! Vega-Lite v5 specs of the seed's charts, data inline.
+
+use super::palette::{self, Tone};
+use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs};
+use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs};
+use mlsys_model::labs::data_storage::constants::{GPUS, HEALTHY_UTIL_PCT, WORKERS};
+use serde_json::{json, Value};
+
+const SCHEMA: &str = "https://vega.github.io/schema/vega-lite/v5.json";
+
+/// Act I: GPU utilization vs. workers, the current point and the 80% target line.
+pub fn act1(i: &IoInputs, o: &IoOutputs, tone: Tone) -> Value {
+    let curve: Vec<Value> = WORKERS
+        .values()
+        .zip(&o.util_curve)
+        .map(|(w, u)| json!({"workers": w, "util": u}))
+        .collect();
+    let x = json!({"field": "workers", "type": "quantitative", "title": "Data loader workers per GPU",
+                   "scale": {"domain": [WORKERS.min, WORKERS.max]}, "axis": {"tickMinStep": 1}});
+    let y = json!({"field": "util", "type": "quantitative", "title": "GPU utilization (%)",
+                   "scale": {"domain": [0, 105]}});
+    let current = format!(
+        "Current: {} worker{} → {:.0}%",
+        i.workers,
+        if i.workers == 1 { "" } else { "s" },
+        o.gpu_util_pct
+    );
+    json!({
+        "$schema": SCHEMA,
+        "title": {"text": format!("GPU Utilization vs. Workers ({}, {} OSTs)", i.pattern, i.osts), "fontSize": 13},
+        "width": 560,
+        "height": 260,
+        "layer": [
+            {
+                "data": {"values": curve},
+                "mark": {"type": "line", "point": {"size": 45, "filled": true, "color": palette::color(Tone::Blue)},
+                         "color": palette::color(Tone::Blue), "strokeWidth": 2.5},
+                "encoding": {"x": x, "y": y, "tooltip": [
+                    {"field": "workers", "title": "workers"},
+                    {"field": "util", "title": "GPU util (%)", "format": ".1f"}]}
+            },
+            {
+                "data": {"values": [{"util": HEALTHY_UTIL_PCT, "label": "Target: 80% GPU utilization"}]},
+                "layer": [
+                    {"mark": {"type": "rule", "strokeDash": [6, 4], "color": palette::color(Tone::Green), "strokeWidth": 1.5},
+                     "encoding": {"y": {"field": "util", "type": "quantitative"}}},
+                    {"mark": {"type": "text", "align": "right", "baseline": "bottom", "dy": -4, "x": "width",
+                              "color": palette::color(Tone::Green), "fontSize": 11},
+                     "encoding": {"y": {"field": "util", "type": "quantitative"}, "text": {"field": "label"}}}
+                ]
+            },
+            {
+                "data": {"values": [{"workers": i.workers, "util": o.gpu_util_pct, "label": current}]},
+                "layer": [
+                    {"mark": {"type": "point", "filled": true, "size": 260, "color": palette::color(tone),
+                              "stroke": "white", "strokeWidth": 2, "opacity": 1},
+                     "encoding": {"x": {"field": "workers", "type": "quantitative"},
+                                  "y": {"field": "util", "type": "quantitative"},
+                                  "tooltip": {"field": "label"}}},
+                    {"mark": {"type": "text", "align": "left", "dx": 12, "dy": -10, "fontWeight": "bold",
+                              "color": palette::color(tone), "fontSize": 12},
+                     "encoding": {"x": {"field": "workers", "type": "quantitative"},
+                                  "y": {"field": "util", "type": "quantitative"},
+                                  "text": {"field": "label"}}}
+                ]
+            }
+        ]
+    })
+}
+
+/// Act II: bandwidth and metadata demand vs. GPU count against supply and MDS
+/// capacity (two y axes), the current GPU count marked.
+pub fn act2(i: &MdsInputs, o: &MdsOutputs) -> Value {
+    let bw_name = "Bandwidth demand (GB/s)";
+    let ops_name = "Metadata demand (K ops/s)";
+    let supply_name = format!("Storage BW supply: {:.0} GB/s", o.bw_supply_gbs);
+    let capacity_k = f64::from(o.mds_capacity_per_s) / 1000.0;
+    let capacity_name = format!("MDS capacity: {capacity_k:.0}K ops/s ({} MDS)", i.mds);
+    let rows: Vec<Value> = GPUS
+        .values()
+        .zip(o.bw_demand_curve.iter().zip(&o.ops_demand_curve))
+        .map(|(g, (bw, ops))| json!({"gpus": g, "bw": bw, "ops_k": ops / 1000.0}))
+        .collect();
+    let x = json!({"field": "gpus", "type": "quantitative", "title": "GPU count",
+                   "scale": {"domain": [GPUS.min, GPUS.max]}});
+    let color_scale = json!({
+        "domain": [bw_name, supply_name, ops_name, capacity_name],
+        "range": [palette::color(Tone::Blue), palette::color(Tone::Green),
+                  palette::color(Tone::Orange), palette::color(Tone::Red)]
+    });
+    let legend = json!({"orient": "top", "title": null, "columns": 2, "symbolType": "stroke"});
+    let color = |name: &str| json!({"datum": name, "scale": color_scale, "legend": legend});
+    json!({
+        "$schema": SCHEMA,
+        "title": {"text": format!("Bandwidth and Metadata Demand vs. Cluster Scale ({} layout)",
+                                  i.layout.ledger_name().replace('_', " ")), "fontSize": 13},
+        "width": 560,
+        "height": 280,
+        "data": {"values": rows},
+        "layer": [
+            {
+                "layer": [
+                    {"mark": {"type": "line", "strokeWidth": 2.5},
+                     "encoding": {"x": x, "y": {"field": "bw", "type": "quantitative", "title": "Bandwidth (GB/s)",
+                                                "axis": {"titleColor": palette::color(Tone::Blue)}},
+                                  "color": color(bw_name),
+                                  "tooltip": [{"field": "gpus", "title": "GPUs"},
+                                              {"field": "bw", "title": "GB/s", "format": ".1f"}]}},
+                    {"mark": {"type": "rule", "strokeDash": [6, 4], "strokeWidth": 1.5},
+                     "encoding": {"y": {"datum": o.bw_supply_gbs, "type": "quantitative"},
+                                  "color": color(&supply_name)}}
+                ]
+            },
+            {
+                "layer": [
+                    {"mark": {"type": "line", "strokeWidth": 2.5, "strokeDash": [2, 3]},
+                     "encoding": {"x": x, "y": {"field": "ops_k", "type": "quantitative", "title": "Metadata ops (K ops/s)",
+                                                "axis": {"orient": "right", "titleColor": palette::color(Tone::Orange)}},
+                                  "color": color(ops_name),
+                                  "tooltip": [{"field": "gpus", "title": "GPUs"},
+                                              {"field": "ops_k", "title": "K ops/s", "format": ",.1f"}]}},
+                    {"mark": {"type": "rule", "strokeDash": [6, 4], "strokeWidth": 1.5},
+                     "encoding": {"y": {"datum": capacity_k, "type": "quantitative"},
+                                  "color": color(&capacity_name)}}
+                ]
+            },
+            {
+                "data": {"values": [{"gpus": i.gpus, "label": format!("{} GPUs", i.gpus)}]},
+                "layer": [
+                    {"mark": {"type": "rule", "color": palette::color(Tone::Indigo), "strokeWidth": 2},
+                     "encoding": {"x": {"field": "gpus", "type": "quantitative"}}},
+                    {"mark": {"type": "text", "y": 0, "dy": -6, "align": "center", "baseline": "bottom",
+                              "fontWeight": "bold", "color": palette::color(Tone::Indigo), "fontSize": 11},
+                     "encoding": {"x": {"field": "gpus", "type": "quantitative"}, "text": {"field": "label"}}}
+                ]
+            }
+        ],
+        "resolve": {"scale": {"y": "independent"}}
+    })
+}
