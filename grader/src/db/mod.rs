@@ -1,0 +1,62 @@
+//! The grader's SQLite database: opening it (WAL, foreign keys on) and bringing
+//! its schema up to date.
+
+mod migrations;
+
+use crate::error::GraderError;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+pub use migrations::SCHEMA_VERSION;
+
+/// An open grader database.
+pub struct Db {
+    /// The connection (foreign keys on, WAL journal).
+    pub conn: Connection,
+    path: PathBuf,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path` and migrates it to
+    /// [`SCHEMA_VERSION`]. Refuses a database written by a newer grader.
+    pub fn open(path: &Path) -> Result<Db, GraderError> {
+        let err = GraderError::db(path);
+        let mut conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(GraderError::db(path))?;
+        // WAL: readers never block the writer; NORMAL sync is crash-safe in WAL
+        // (a killed process loses at most uncommitted transactions).
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(GraderError::db(path))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(GraderError::db(path))?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(GraderError::db(path))?;
+        migrations::migrate(&mut conn, path)?;
+        Ok(Db {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens an existing database; a missing file is an error, not a new database.
+    pub fn open_existing(path: &Path) -> Result<Db, GraderError> {
+        if !path.exists() {
+            return Err(GraderError::Precondition(format!(
+                "no grader database at {}: run `mlsys-grader ingest` first (or pass --db)",
+                path.display()
+            )));
+        }
+        Db::open(path)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Maps a SQLite error to a [`GraderError`] naming this database.
+    pub fn err(&self) -> impl FnOnce(rusqlite::Error) -> GraderError + '_ {
+        GraderError::db(&self.path)
+    }
+}

@@ -1,0 +1,310 @@
+//! `ingest`: validate submissions in parallel, store each in its own transaction.
+//!
+//! Idempotent: a submission id already stored with the same bytes is a
+//! duplicate; the same bytes already quarantined are a duplicate too. Nothing
+//! is ever dropped: what fails validation goes to the quarantine table with its
+//! raw bytes and the reason.
+
+use crate::audit::{rfc3339, Reason, Rejection};
+use crate::db::Db;
+use crate::error::GraderError;
+use crate::progress::Progress;
+use crate::source::Source;
+use crate::validate::{validate, Accepted, Rejected};
+use chrono::{DateTime, Utc};
+use mlsys_model::Act;
+use rayon::prelude::*;
+use rusqlite::{params, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+use std::sync::mpsc::sync_channel;
+
+/// How many files are validated in parallel before their results are written.
+const CHUNK: usize = 256;
+
+/// What one `ingest` run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Submissions read.
+    pub files: usize,
+    /// New submissions stored.
+    pub ingested: usize,
+    /// Already stored (or already quarantined) with the same bytes.
+    pub duplicates: usize,
+    /// Newly quarantined.
+    pub quarantined: usize,
+    /// Files that could not be read (nothing was stored for them).
+    pub unreadable: usize,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ingested {}, duplicates {}, quarantined {} ({} files read",
+            self.ingested, self.duplicates, self.quarantined, self.files
+        )?;
+        if self.unreadable > 0 {
+            write!(f, ", {} unreadable", self.unreadable)?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// The columns of an accepted submission, and its answers.
+struct Row {
+    id: String,
+    student: String,
+    lab: String,
+    created_at: String,
+    kernel_version: String,
+    schema_version: u32,
+    event_count: usize,
+    answers: Vec<(String, &'static str)>,
+}
+
+/// One source, read and validated.
+enum Prepared {
+    /// Read and checked.
+    Checked {
+        source: String,
+        raw: Vec<u8>,
+        sha256: String,
+        outcome: Result<Row, Rejected>,
+    },
+    /// Could not be read.
+    Unreadable {
+        source: String,
+        error: std::io::Error,
+    },
+}
+
+/// Reads, validates and stores every source; messages about quarantined or
+/// unreadable files go to `progress`.
+pub fn ingest(
+    db: &mut Db,
+    sources: Vec<Source>,
+    progress: &Progress,
+) -> Result<Summary, GraderError> {
+    let mut summary = Summary::default();
+    let ingested_at = rfc3339(Utc::now());
+    let (sender, receiver) = sync_channel::<Prepared>(CHUNK * 2);
+    let producer = std::thread::spawn(move || {
+        for chunk in sources.chunks(CHUNK) {
+            let prepared: Vec<Prepared> = chunk.par_iter().map(prepare).collect();
+            for item in prepared {
+                if sender.send(item).is_err() {
+                    return; // the writer stopped on an error
+                }
+            }
+        }
+    });
+    let result = (|| {
+        for item in receiver {
+            summary.files += 1;
+            progress.inc();
+            match item {
+                Prepared::Unreadable { source, error } => {
+                    summary.unreadable += 1;
+                    progress.println(&format!("cannot read {source}: {error}"));
+                }
+                Prepared::Checked {
+                    source,
+                    raw,
+                    sha256,
+                    outcome,
+                } => {
+                    let stored = store(db, &source, &raw, &sha256, outcome, &ingested_at)?;
+                    match stored {
+                        Stored::Ingested => summary.ingested += 1,
+                        Stored::Duplicate => summary.duplicates += 1,
+                        Stored::Quarantined(rejection) => {
+                            summary.quarantined += 1;
+                            progress.println(&format!("quarantined {source}: {rejection}"));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    })();
+    // On a database error the receiver is dropped above, so the producer stops.
+    let _ = producer.join();
+    result.map(|()| summary)
+}
+
+fn prepare(source: &Source) -> Prepared {
+    let name = source.name();
+    let raw = match source.read() {
+        Ok(raw) => raw,
+        Err(error) => {
+            return Prepared::Unreadable {
+                source: name,
+                error,
+            }
+        }
+    };
+    let sha256 = hex(&Sha256::digest(&raw));
+    let outcome = validate(&raw).map(row_of);
+    Prepared::Checked {
+        source: name,
+        raw,
+        sha256,
+        outcome,
+    }
+}
+
+fn row_of(accepted: Accepted) -> Row {
+    let Accepted { submission, audit } = accepted;
+    let mut answers = Vec::new();
+    for act in Act::ALL {
+        if let Some(choice) = audit.session.predictions.get(&act) {
+            answers.push((format!("{act}.prediction"), choice.letter()));
+        }
+        if let Some(choice) = audit.session.reflections.get(&act) {
+            answers.push((format!("{act}.reflection"), choice.letter()));
+        }
+    }
+    Row {
+        id: submission.id.to_string(),
+        student: submission.student,
+        lab: submission.lab,
+        created_at: rfc3339(submission.created_at),
+        kernel_version: submission.kernel_version,
+        schema_version: submission.schema_version,
+        event_count: submission.events.len(),
+        answers,
+    }
+}
+
+/// Where one submission ended up.
+enum Stored {
+    Ingested,
+    Duplicate,
+    Quarantined(Rejection),
+}
+
+/// Stores one submission (or its quarantine record) in its own transaction.
+fn store(
+    db: &mut Db,
+    source: &str,
+    raw: &[u8],
+    sha256: &str,
+    outcome: Result<Row, Rejected>,
+    now: &str,
+) -> Result<Stored, GraderError> {
+    let path = db.path().to_path_buf();
+    let err = GraderError::db(&path);
+    let tx = db.conn.transaction().map_err(GraderError::db(&path))?;
+    let stored = write(&tx, source, raw, sha256, outcome, now).map_err(GraderError::db(&path))?;
+    tx.commit().map_err(err)?;
+    Ok(stored)
+}
+
+fn write(
+    tx: &Transaction,
+    source: &str,
+    raw: &[u8],
+    sha256: &str,
+    outcome: Result<Row, Rejected>,
+    now: &str,
+) -> rusqlite::Result<Stored> {
+    let row = match outcome {
+        Ok(row) => row,
+        Err(rejected) => return quarantine(tx, source, raw, sha256, rejected, now),
+    };
+    let existing: Option<(String, String)> = tx
+        .prepare_cached("SELECT sha256, source FROM submissions WHERE id = ?1")?
+        .query_row([&row.id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match existing {
+        Some((sha, _)) if sha == sha256 => return Ok(Stored::Duplicate),
+        Some((_, first)) => {
+            let rejected = Rejected {
+                rejection: Rejection::new(
+                    Reason::IdConflict,
+                    format!(
+                        "submission {} was already ingested from {first} with different content",
+                        row.id
+                    ),
+                ),
+                student: Some(row.student),
+                submission_id: Some(row.id),
+            };
+            return quarantine(tx, source, raw, sha256, rejected, now);
+        }
+        None => {}
+    }
+    tx.prepare_cached(
+        "INSERT INTO submissions (id, student, lab, created_at, kernel_version, schema_version, \
+         event_count, sha256, source, ingested_at, raw) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        row.id,
+        row.student,
+        row.lab,
+        row.created_at,
+        row.kernel_version,
+        row.schema_version,
+        row.event_count as i64,
+        sha256,
+        source,
+        now,
+        raw
+    ])?;
+    let mut insert_answer = tx.prepare_cached(
+        "INSERT INTO answers (submission_id, question, choice) VALUES (?1, ?2, ?3)",
+    )?;
+    for (question, choice) in &row.answers {
+        insert_answer.execute(params![row.id, question, choice])?;
+    }
+    Ok(Stored::Ingested)
+}
+
+fn quarantine(
+    tx: &Transaction,
+    source: &str,
+    raw: &[u8],
+    sha256: &str,
+    rejected: Rejected,
+    now: &str,
+) -> rusqlite::Result<Stored> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO quarantine (sha256, reason, detail, student, submission_id, \
+             source, quarantined_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            sha256,
+            rejected.rejection.reason.code(),
+            rejected.rejection.detail,
+            rejected.student,
+            rejected.submission_id,
+            source,
+            now,
+            raw
+        ])?;
+    Ok(if inserted == 0 {
+        Stored::Duplicate
+    } else {
+        Stored::Quarantined(rejected.rejection)
+    })
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// When a submission was made, as stored.
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
