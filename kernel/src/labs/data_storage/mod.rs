@@ -458,3 +458,6 @@ pub fn evaluate_json(run: &str) -> Result<String, String> {
     let run: RunInputs = serde_json::from_str(run).map_err(|e| format!("invalid run JSON: {e}"))?;
     serde_json::to_string(&run.evaluate()).map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests;

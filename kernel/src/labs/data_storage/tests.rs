@@ -1,0 +1,293 @@
+//! In-process tests of the lab's magic set: the lock, persistence, and errors
+//! that leave the session unchanged.
+
+use super::DataStorageLab;
+use crate::interpreter::{ExecutionError, Output, Outputs};
+use crate::magic::MagicSet;
+use jupyter_protocol::Media;
+use mlsys_model::labs::data_storage::{IoInputs, Report, RunInputs, Session};
+use mlsys_model::{Act, Choice};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+struct Lab {
+    lab: DataStorageLab,
+    home: PathBuf,
+    displayed: mpsc::Receiver<Output>,
+    outputs: Outputs,
+}
+
+impl Lab {
+    fn new() -> Self {
+        let home = std::env::temp_dir().join(format!("mlsys-lab-{}", uuid::Uuid::now_v7()));
+        Self::at(home)
+    }
+
+    fn at(home: PathBuf) -> Self {
+        let (tx, displayed) = mpsc::channel();
+        Lab {
+            lab: DataStorageLab::open(&home),
+            home,
+            displayed,
+            outputs: Outputs::new(tx),
+        }
+    }
+
+    fn run(&mut self, line: &str) -> Result<Value, ExecutionError> {
+        let line = line.trim_start_matches('%');
+        let (name, args) = line.split_once(' ').unwrap_or((line, ""));
+        let media = self.lab.run(name, args, &self.outputs)?.expect("a result");
+        Ok(json(&media))
+    }
+
+    fn displays(&self) -> Vec<Value> {
+        self.displayed
+            .try_iter()
+            .filter_map(|o| match o {
+                Output::Display { data, .. } => Some(json(&data)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn session(&self) -> Session {
+        self.lab.session().clone()
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+fn json(media: &Media) -> Value {
+    serde_json::to_value(media).unwrap()
+}
+
+fn plain(v: &Value) -> &str {
+    v["text/plain"].as_str().unwrap_or_default()
+}
+
+#[test]
+fn instruments_refuse_until_the_prediction_is_locked_and_the_lock_holds() {
+    let mut lab = Lab::new();
+    let err = lab.run("%io --workers 4").unwrap_err();
+    assert_eq!(
+        err.evalue,
+        "Act I prediction is not locked yet: lock it with %predict act1 A|B|C|D first"
+    );
+    let err = lab.run("%mds").unwrap_err();
+    assert!(err.evalue.contains("%predict act2"), "{}", err.evalue);
+    assert!(lab.session().runs.is_empty());
+
+    let q = lab.run("%predict act1").unwrap();
+    assert!(plain(&q).contains("B) Small random reads"), "{}", plain(&q));
+    let locked = lab.run("%predict act1 C").unwrap();
+    assert!(plain(&locked).starts_with("Prediction locked: C."));
+    let err = lab.run("%predict act1 B").unwrap_err();
+    assert_eq!(err.ename, "PredictionLocked");
+    assert!(err.evalue.contains("already locked as C"), "{}", err.evalue);
+    assert_eq!(lab.session().predictions[&Act::Act1], Choice::C);
+    assert!(
+        lab.run("%predict act1 C").is_ok(),
+        "re-running the same lock is fine"
+    );
+    let shown = lab.run("%predict act1").unwrap();
+    assert!(plain(&shown).contains("C) Network bandwidth") && plain(&shown).contains("locked"));
+
+    let bundle = lab.run("%io --workers 4 --pattern prefetch").unwrap();
+    for mime in [
+        "text/html",
+        "text/plain",
+        "application/vnd.vegalite.v5+json",
+        "application/vnd.mlsys.report.v1+json",
+    ] {
+        assert!(bundle.get(mime).is_some(), "{mime}");
+    }
+    let expected = RunInputs::Act1(IoInputs {
+        workers: 4,
+        pattern: mlsys_model::labs::data_storage::ReadPattern::Prefetch,
+        ..IoInputs::default()
+    })
+    .evaluate();
+    assert_eq!(
+        bundle["application/vnd.mlsys.report.v1+json"],
+        serde_json::to_value(&expected).unwrap()
+    );
+    let charts = lab.displays();
+    assert_eq!(charts.len(), 1);
+    assert!(charts[0].get("application/vnd.vegalite.v5+json").is_some());
+}
+
+#[test]
+fn bad_input_is_one_clear_error_and_changes_nothing() {
+    let mut lab = Lab::new();
+    lab.run("%predict act1 B").unwrap();
+    lab.run("%io --batch 128").unwrap();
+    let before = lab.session();
+    let journal = std::fs::read_to_string(lab.home.join("labs/v2_04/events.jsonl")).unwrap();
+    for (line, message) in [
+        (
+            "%io --batch 100",
+            "--batch must be a multiple of 32 between 32 and 512, got 100",
+        ),
+        (
+            "%io --workers 2 --batch 100",
+            "--batch must be a multiple of 32 between 32 and 512, got 100",
+        ),
+        (
+            "%io --color red",
+            "%io: unknown option --color; allowed: --workers, --batch, --pattern, --osts",
+        ),
+        ("%predict act3 B", "act must be one of act1, act2, got act3"),
+        ("%reflect act1 Z", "choice must be one of A, B, C, D, got Z"),
+        (
+            "%context cloud",
+            "context must be one of nvme, distributed_fs, got cloud",
+        ),
+        (
+            "%reveal act2",
+            "Act II prediction is not locked yet: lock it with %predict act2 A|B|C|D first",
+        ),
+    ] {
+        let err = lab.run(line).unwrap_err();
+        assert_eq!(err.evalue, message, "{line}");
+    }
+    assert_eq!(lab.session(), before);
+    let after = std::fs::read_to_string(lab.home.join("labs/v2_04/events.jsonl")).unwrap();
+    assert_eq!(after, journal, "nothing recorded");
+    assert_eq!(lab.session().io.batch, 128);
+}
+
+#[test]
+fn the_session_survives_many_cells_and_a_new_kernel() {
+    let mut lab = Lab::new();
+    lab.run("%context nvme").unwrap();
+    lab.run("%predict act1 B").unwrap();
+    for workers in 1..=16 {
+        lab.run(&format!("%io --workers {workers}")).unwrap();
+    }
+    lab.run("%io --pattern sequential").unwrap();
+    let reveal = lab.run("%reveal act1").unwrap();
+    assert!(plain(&reveal).starts_with("Correct. You predicted B"));
+    assert!(
+        plain(&reveal).contains("16 workers, sequential reads"),
+        "{}",
+        plain(&reveal)
+    );
+    lab.run("%reflect act1 B").unwrap();
+    lab.run("%predict act2 A").unwrap();
+    lab.run("%mds --gpus 4096 --workers 8").unwrap();
+    let before = lab.session();
+    assert_eq!(before.runs.len(), 18);
+
+    let home = lab.home.clone();
+    let again = DataStorageLab::open(&home);
+    assert_eq!(again.session(), &before);
+    let mut lab2 = Lab::at(home);
+    let err = lab2.run("%predict act2 B").unwrap_err();
+    assert!(err.evalue.contains("already locked as A"));
+    let status = lab2.run("%status").unwrap();
+    for needle in [
+        "NVMe",
+        "B (correct)",
+        "A (not the key)",
+        "17 (17 distinct)",
+        "1 (1 distinct)",
+        "events.jsonl",
+    ] {
+        assert!(
+            plain(&status).contains(needle),
+            "{needle}: {}",
+            plain(&status)
+        );
+    }
+    let mds = lab2.run("%mds --layout object_store").unwrap();
+    let Ok(Report::Act2 { inputs, .. }) =
+        serde_json::from_value::<Report>(mds["application/vnd.mlsys.report.v1+json"].clone())
+    else {
+        panic!("not an act 2 report")
+    };
+    assert_eq!(
+        (inputs.gpus, inputs.workers_per_gpu),
+        (4096, 8),
+        "omitted flags keep the last values"
+    );
+    assert_eq!(
+        inputs.context,
+        mlsys_model::labs::data_storage::Context::Nvme
+    );
+}
+
+#[test]
+fn without_a_journal_the_lab_works_in_memory_and_says_so_once() {
+    let file = std::env::temp_dir().join(format!("mlsys-not-a-dir-{}", uuid::Uuid::now_v7()));
+    std::fs::write(&file, b"x").unwrap();
+    let mut lab = Lab::at(file.clone());
+    lab.run("%predict act1 B").unwrap();
+    let notices = lab.displays();
+    assert_eq!(notices.len(), 1);
+    assert!(
+        plain(&notices[0]).contains("will not be saved"),
+        "{:?}",
+        notices[0]
+    );
+    lab.run("%io").unwrap();
+    assert!(lab
+        .displays()
+        .iter()
+        .all(|d| !plain(d).contains("will not be saved")));
+    assert!(plain(&lab.run("%status").unwrap()).contains("memory only"));
+    std::fs::remove_file(file).unwrap();
+}
+
+#[test]
+fn reveal_reflect_mathpeek_context_and_help() {
+    let mut lab = Lab::new();
+    lab.run("%predict act2 D").unwrap();
+    assert!(lab
+        .run("%reveal act2")
+        .unwrap_err()
+        .evalue
+        .contains("run %mds first"));
+    lab.run("%mds --gpus 1024").unwrap();
+    let reveal = lab.run("%reveal act2").unwrap();
+    assert!(
+        plain(&reveal).contains("25 GB/s IB port"),
+        "{}",
+        plain(&reveal)
+    );
+    assert!(plain(&reveal).contains("Correct answer: B"));
+    assert!(reveal["text/html"]
+        .as_str()
+        .unwrap()
+        .contains("border-left:4px solid"));
+
+    let q = lab.run("%reflect act2").unwrap();
+    assert!(plain(&q).contains("Why is object storage"));
+    let fb = lab.run("%reflect act2 C").unwrap();
+    assert!(plain(&fb).starts_with("Not the best answer. The correct answer is B."));
+    let err = lab.run("%reflect act2 B").unwrap_err();
+    assert!(err.evalue.contains("first answer counts"));
+    assert_eq!(lab.session().reflections[&Act::Act2], Choice::C);
+
+    let peek = lab.run("%mathpeek act2").unwrap();
+    let md = peek["text/markdown"].as_str().unwrap();
+    assert!(md.contains("= 1024 × 4 × 50.0 × 3 × 1.00"), "{md}");
+    let peek = lab.run("%mathpeek act1").unwrap();
+    assert!(peek["text/markdown"]
+        .as_str()
+        .unwrap()
+        .contains("4521.4 ms"));
+
+    let ctx = lab.run("%context").unwrap();
+    assert!(plain(&ctx).contains("672 GB/s aggregate"));
+    for name in [
+        "context", "predict", "io", "mds", "reveal", "reflect", "mathpeek", "status",
+    ] {
+        let help = lab.run(&format!("%{name} --help")).unwrap();
+        assert!(plain(&help).starts_with(&format!("%{name}")), "{name}");
+    }
+}
