@@ -1,9 +1,61 @@
 //! `mlsys-kernel`: the Jupyter kernel of the mlsys labs.
 
 mod exchange;
+mod cell_interpreter;
+mod install;
 mod interpreter;
 mod journal;
+mod labs;
 mod ledger_file;
 mod magic;
+mod server;
 
-fn main() {}
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The Jupyter kernel of the mlsys labs (kernelspec `mlsys`).
+#[derive(Parser)]
+#[command(name = "mlsys-kernel", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install the `mlsys` kernelspec so Jupyter can start this kernel.
+    Install(install::InstallArgs),
+    /// Run the kernel on the sockets of a Jupyter connection file (what Jupyter calls).
+    Run {
+        /// The connection file Jupyter wrote for this kernel.
+        connection_file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MLSYS_KERNEL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let outcome = match cli.command {
+        Command::Install(args) => install::install(&args).map(|dir| {
+            println!("Installed kernelspec {} in {}", install::KERNEL_NAME, dir.display());
+        }).map_err(|e| e.to_string()),
+        Command::Run { connection_file } => {
+            let interpreter = Box::new(cell_interpreter::CellInterpreter::new());
+            server::run(&connection_file, interpreter).map_err(|e| e.to_string())
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("mlsys-kernel: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

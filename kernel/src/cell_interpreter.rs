@@ -1,0 +1,160 @@
+//! The kernel's [`Interpreter`]: `%` magic cells go to the [`MagicRegistry`]
+//! (with every lab registered); any other cell goes to [`CellInterpreter::run_code_cell`].
+
+use crate::interpreter::{Completions, ExecutionError, Interpreter, Interrupter, Outputs};
+use crate::magic::{is_magic_cell, MagicRegistry};
+use jupyter_protocol::{
+    CodeMirrorMode, HelpLink, IsCompleteReplyStatus, LanguageInfo, Media,
+};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Runs the cells of a notebook using this kernel.
+pub struct CellInterpreter {
+    magics: MagicRegistry,
+}
+
+impl CellInterpreter {
+    /// An interpreter with every lab's magics registered.
+    pub fn new() -> Self {
+        let mut magics = MagicRegistry::new();
+        crate::labs::register_all(&mut magics);
+        CellInterpreter { magics }
+    }
+
+    /// Runs a cell that is not a magic cell.
+    fn run_code_cell(
+        &mut self,
+        _code: &str,
+        _outputs: &Outputs,
+    ) -> Result<Option<Media>, ExecutionError> {
+        Err(ExecutionError {
+            ename: "UnsupportedCell".into(),
+            evalue: "this kernel runs % magics (see %help); Rust cells are not enabled".into(),
+            traceback: vec![
+                "UnsupportedCell: this kernel runs % magics; Rust cells are not enabled.".into(),
+                "Start the cell with a magic, e.g. %help to list them.".into(),
+            ],
+        })
+    }
+}
+
+impl Interpreter for CellInterpreter {
+    fn language_info(&self) -> LanguageInfo {
+        LanguageInfo {
+            name: "rust".into(),
+            version: env!("CARGO_PKG_RUST_VERSION").into(),
+            mimetype: Some("text/rust".into()),
+            file_extension: Some(".rs".into()),
+            pygments_lexer: Some("rust".into()),
+            codemirror_mode: Some(CodeMirrorMode::Simple("rust".into())),
+            nbconvert_exporter: Some("script".into()),
+        }
+    }
+
+    fn banner(&self) -> String {
+        format!(
+            "MLSys Lab kernel {} — run %help to list the lab magics.",
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+
+    fn help_links(&self) -> Vec<HelpLink> {
+        vec![HelpLink {
+            text: "Jupyter messaging protocol".into(),
+            url: "https://jupyter-client.readthedocs.io/en/latest/messaging.html".into(),
+        }]
+    }
+
+    fn execute(&mut self, code: &str, outputs: &Outputs) -> Result<Option<Media>, ExecutionError> {
+        if is_magic_cell(code) {
+            self.magics.run_cell(code, outputs)
+        } else if code.trim().is_empty() {
+            Ok(None)
+        } else {
+            self.run_code_cell(code, outputs)
+        }
+    }
+
+    fn is_complete(&self, code: &str) -> IsCompleteReplyStatus {
+        if is_magic_cell(code) {
+            let all_magic = code.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with('%'));
+            if all_magic {
+                IsCompleteReplyStatus::Complete
+            } else {
+                IsCompleteReplyStatus::Invalid
+            }
+        } else if code.trim().is_empty() {
+            IsCompleteReplyStatus::Complete
+        } else {
+            IsCompleteReplyStatus::Unknown
+        }
+    }
+
+    fn complete(&self, code: &str, cursor_pos: usize) -> Completions {
+        self.magics.complete(code, cursor_pos)
+    }
+
+    fn inspect(&self, code: &str, cursor_pos: usize) -> Option<Media> {
+        self.magics.inspect(code, cursor_pos)
+    }
+
+    fn comm_open(
+        &mut self,
+        comm_id: &str,
+        target_name: &str,
+        _data: &Map<String, Value>,
+        _outputs: &Outputs,
+    ) -> bool {
+        tracing::info!(comm_id, target_name, "no comm target of that name");
+        false
+    }
+
+    fn comm_msg(&mut self, comm_id: &str, data: &Map<String, Value>, outputs: &Outputs) {
+        if !self.magics.comm_msg(comm_id, data, outputs) {
+            tracing::info!(comm_id, "message for an unknown comm ignored");
+        }
+    }
+
+    fn comm_close(&mut self, comm_id: &str) {
+        if !self.magics.comm_close(comm_id) {
+            tracing::info!(comm_id, "close of an unknown comm ignored");
+        }
+    }
+
+    fn comms(&self) -> Vec<(String, String)> {
+        self.magics.comms()
+    }
+
+    fn interrupter(&self) -> Interrupter {
+        Arc::new(|| tracing::info!("interrupt requested; magics run to completion"))
+    }
+
+    fn shutdown(&mut self, restart: bool) {
+        tracing::info!(restart, "interpreter shutting down");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    #[test]
+    fn magic_cells_go_to_the_registry() {
+        let (tx, _rx) = mpsc::channel();
+        let outputs = Outputs::new(tx);
+        let mut interpreter = CellInterpreter::new();
+        assert!(interpreter.execute("%help", &outputs).unwrap().is_some());
+        assert!(interpreter.execute("  \n", &outputs).unwrap().is_none());
+        let error = interpreter.execute("%no_such_magic", &outputs).unwrap_err();
+        assert_eq!(error.ename, "UsageError");
+        assert_eq!(interpreter.is_complete("%help"), IsCompleteReplyStatus::Complete);
+        assert_eq!(
+            interpreter.is_complete("%help\nlet x = 1;"),
+            IsCompleteReplyStatus::Invalid
+        );
+        assert_eq!(interpreter.complete("%hel", 4).matches, ["%help"]);
+        assert!(interpreter.inspect("%lsmagic", 1).is_some());
+    }
+}
