@@ -33,9 +33,13 @@ pub enum Command {
 }
 
 /// Parses the arguments of magic `name`; `io` and `mds` are the current
-/// instrument settings, kept for every flag the line omits.
+/// instrument settings, kept for every flag the line omits. A word starting
+/// with `#` begins a comment that runs to the end of the line.
 pub fn parse(name: &str, args: &str, io: &IoInputs, mds: &MdsInputs) -> Result<Command, String> {
-    let words: Vec<&str> = args.split_whitespace().collect();
+    let words: Vec<&str> = args
+        .split_whitespace()
+        .take_while(|w| !w.starts_with('#'))
+        .collect();
     if words.iter().any(|w| *w == "--help" || *w == "-h") {
         return Ok(Command::Help);
     }
@@ -227,6 +231,10 @@ mod tests {
         };
         assert_eq!((i.batch, i.osts, i.workers), (512, 48, 16));
         assert_eq!(io("--help"), Ok(Command::Help));
+        let Command::Io(i) = io("--workers 2 # try 4 next").unwrap() else {
+            panic!()
+        };
+        assert_eq!(i.workers, 2);
         assert_eq!(io("--workers 99 -h"), Ok(Command::Help));
     }
 

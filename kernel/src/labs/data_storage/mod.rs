@@ -218,17 +218,16 @@ impl DataStorageLab {
 
     fn predict(&mut self, act: Act, choice: Option<Choice>) -> Result<Media, ExecutionError> {
         let question = content::prediction(act);
-        let kicker = format!("{} · your prediction", act.title());
         let locked = self.session.predictions.get(&act).copied();
         match (choice, locked) {
-            (None, None) => Ok(render::question(
-                &kicker,
+            (None, None) => Ok(render::prediction(
+                act,
                 &question,
                 None,
                 &format!("Lock your answer with `%predict {act} A` (or B, C, D). It cannot be changed later."),
             )),
-            (None, Some(locked)) => Ok(render::question(
-                &kicker,
+            (None, Some(locked)) => Ok(render::prediction(
+                act,
                 &question,
                 Some(locked),
                 &format!("Locked as {locked}. Run `{}` to test it.", instrument(act)),

@@ -1,6 +1,7 @@
 //! Turns the model's results into Jupyter mime bundles: the four-mimetype
 //! bundle of an instrument run, the chart, callouts, questions and MathPeeks.
 
+pub mod briefing;
 pub mod html;
 pub mod palette;
 pub mod text;
@@ -12,7 +13,7 @@ use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs, Recommendatio
 use mlsys_model::labs::data_storage::content::{Callout, Question};
 use mlsys_model::labs::data_storage::narrative::{self, fmt_thousands, MathPeek};
 use mlsys_model::labs::data_storage::{Context, Report};
-use mlsys_model::Choice;
+use mlsys_model::{Act, Choice};
 use palette::Tone;
 
 /// What an instrument run shows: the chart (a display of its own, since
@@ -249,6 +250,23 @@ fn finish(
             report_media(report),
         ]),
     }
+}
+
+/// An act's briefing followed by its prediction question.
+pub fn prediction(act: Act, q: &Question, marked: Option<Choice>, hint: &str) -> Media {
+    let kicker = format!("{} · your prediction", act.title());
+    Media::new(vec![
+        MediaType::Html(html::frame(&format!(
+            "{}{}",
+            briefing::html(act),
+            html::question(&kicker, q, marked, hint)
+        ))),
+        MediaType::Plain(format!(
+            "{}{}",
+            briefing::plain(act),
+            text::question(&kicker, q, marked, hint)
+        )),
+    ])
 }
 
 /// A callout as HTML and plain text.
