@@ -7,6 +7,7 @@
 //! hidden temp file in the exchange, synced, then hard-linked to its final
 //! name (which fails if the name exists) and the temp name removed.
 
+use mlsys_model::labs::data_storage::{missing, replay_submission};
 use mlsys_model::record::Submission;
 use sha2::{Digest, Sha256};
 use std::fs::OpenOptions;
@@ -71,11 +72,6 @@ impl Exchange {
         }
     }
 
-    /// The exchange directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Writes `submission` as a new file; never replaces an existing one.
     pub fn deliver(&self, submission: &Submission) -> Result<Delivered, ExchangeError> {
         let io_err = |path: &Path| {
@@ -127,6 +123,27 @@ fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+/// Reads a submission file, checks it against the model (types, schema, lab,
+/// replay of its log, design) and returns a summary with the replayed session
+/// (what `mlsys-kernel check-submission FILE` prints).
+pub fn check_submission_file(path: &Path) -> Result<serde_json::Value, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let submission: Submission = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{} is not a submission: {e}", path.display()))?;
+    let session = replay_submission(&submission)
+        .map_err(|e| format!("{} is not a valid submission: {e}", path.display()))?;
+    Ok(serde_json::json!({
+        "submission_id": submission.id,
+        "lab": submission.lab,
+        "student": submission.student,
+        "created_at": submission.created_at,
+        "events": submission.events.len(),
+        "sha256": sha256_hex(&bytes),
+        "missing": missing(&session).iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+        "session": session,
+    }))
 }
 
 /// SHA-256 of `bytes` as lowercase hex.
@@ -212,9 +229,9 @@ mod tests {
         let outbox = Exchange::outbox(&home);
         let sub = submission("../ada");
         let delivered = outbox.deliver(&sub).unwrap();
-        assert_eq!(delivered.path.parent(), Some(outbox.dir()));
+        assert_eq!(delivered.path.parent(), Some(home.join("outbox").as_path()));
         let name = delivered.path.file_name().unwrap().to_string_lossy();
-        assert_eq!(name, format!("v2_04-.._ada-{}.json", sub.id));
+        assert_eq!(name, format!("v2_04-_ada-{}.json", sub.id));
         let bytes = std::fs::read(&delivered.path).unwrap();
         assert_eq!(sha256_hex(&bytes), delivered.sha256);
         assert_eq!(bytes.len(), delivered.bytes);
@@ -230,7 +247,36 @@ mod tests {
             std::fs::read(&delivered.path).unwrap(),
             b"the grader's copy"
         );
-        assert_eq!(std::fs::read_dir(outbox.dir()).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(home.join("outbox")).unwrap().count(), 1);
+        std::fs::remove_dir_all(home).unwrap();
+    }
+
+    #[test]
+    fn check_submission_replays_the_file_and_rejects_bad_ones() {
+        let home = temp_dir();
+        let delivered = Exchange::outbox(&home).deliver(&submission("ada")).unwrap();
+        let summary = check_submission_file(&delivered.path).unwrap();
+        assert_eq!(summary["student"], "ada");
+        assert_eq!(summary["sha256"], delivered.sha256.as_str());
+        assert_eq!(summary["events"], 0);
+        assert_eq!(summary["missing"].as_array().unwrap().len(), 9);
+        assert_eq!(summary["session"]["context"], "distributed_fs");
+
+        let bad = home.join("bad.json");
+        for (contents, expected) in [
+            (&b"{"[..], "is not a submission"),
+            (&br#"{"schema_version": 1}"#[..], "is not a submission"),
+        ] {
+            std::fs::write(&bad, contents).unwrap();
+            let error = check_submission_file(&bad).unwrap_err();
+            assert!(error.contains(expected), "{error}");
+        }
+        let mut other_lab = submission("ada");
+        other_lab.lab = "v2_05".into();
+        std::fs::write(&bad, serde_json::to_vec(&other_lab).unwrap()).unwrap();
+        let error = check_submission_file(&bad).unwrap_err();
+        assert!(error.contains("not v2_04"), "{error}");
+        assert!(check_submission_file(&home.join("absent.json")).is_err());
         std::fs::remove_dir_all(home).unwrap();
     }
 

@@ -31,6 +31,11 @@ enum Command {
         /// The connection file Jupyter wrote for this kernel.
         connection_file: PathBuf,
     },
+    /// Check a submission file against the lab model and print its replayed state as JSON.
+    CheckSubmission {
+        /// The submission file (`v2_04-<student>-<uuid>.json`).
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -50,6 +55,8 @@ fn main() -> ExitCode {
             let interpreter = Box::new(cell_interpreter::CellInterpreter::new());
             server::run(&connection_file, interpreter).map_err(|e| e.to_string())
         }
+        Command::CheckSubmission { file } => exchange::check_submission_file(&file)
+            .map(|summary| println!("{summary:#}")),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -268,6 +268,19 @@ pub fn submit(
                 .to_string(),
         ));
     };
+    let exchange = Exchange::from_env(journal.home());
+    hand_in(session, journal, &exchange, outputs)
+}
+
+/// Builds the submission from the journal, delivers it to `exchange`, records
+/// `Submitted` and returns the receipt.
+fn hand_in(
+    session: &mut Session,
+    journal: &mut Journal,
+    exchange: &Exchange,
+    outputs: &Outputs,
+) -> Result<Option<Media>, ExecutionError> {
+    let fail = |e: String| ExecutionError::new("SubmitError", e);
     let events = journal.events().map_err(|e| fail(e.to_string()))?;
     if Session::replay(&events).ok().as_ref() != Some(session) {
         return Err(fail(format!(
@@ -287,7 +300,7 @@ pub fn submit(
         design: session.saved_design.as_ref().map(|d| d.to_map()),
     };
     replay_submission(&submission).map_err(|e| fail(e.to_string()))?;
-    let delivered = Exchange::from_env(journal.home())
+    let delivered = exchange
         .deliver(&submission)
         .map_err(|e| fail(e.to_string()))?;
     let submitted = session.clone();
@@ -378,4 +391,250 @@ fn receipt(submission: &Submission, delivered: &Delivered, session: &Session) ->
         MediaType::Plain(text.trim_end().to_string()),
         MediaType::Other((RECEIPT_MIME.to_string(), json)),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mlsys_model::labs::data_storage::{LedgerDesign, Missing};
+    use mlsys_model::record::Event;
+    use mlsys_model::{Act, Choice};
+    use std::path::PathBuf;
+    use std::sync::mpsc;
+
+    struct Lab {
+        home: PathBuf,
+        session: Session,
+        journal: Journal,
+        outputs: Outputs,
+        stream: mpsc::Receiver<crate::interpreter::Output>,
+    }
+
+    impl Lab {
+        fn new() -> Lab {
+            let home = std::env::temp_dir().join(format!("mlsys-handin-{}", Uuid::now_v7()));
+            let (journal, _) = Journal::open(&home, LAB_ID).unwrap();
+            let (tx, stream) = mpsc::channel();
+            Lab {
+                home,
+                session: Session::default(),
+                journal,
+                outputs: Outputs::new(tx),
+                stream,
+            }
+        }
+
+        fn act(&mut self, kind: EventKind) {
+            self.session.apply(&kind).unwrap();
+            self.journal.record(kind).unwrap();
+        }
+
+        fn ledger(&mut self, args: &str) -> Result<Media, ExecutionError> {
+            ledger(
+                args,
+                &mut self.session,
+                Some(&mut self.journal),
+                &self.outputs,
+            )
+            .map(Option::unwrap)
+        }
+
+        fn submit(&mut self) -> Result<Value, ExecutionError> {
+            let exchange = Exchange::outbox(&self.home);
+            hand_in(
+                &mut self.session,
+                &mut self.journal,
+                &exchange,
+                &self.outputs,
+            )
+            .map(|m| mime(&m.unwrap(), RECEIPT_MIME))
+        }
+
+        fn stderr(&self) -> String {
+            self.stream
+                .try_iter()
+                .filter_map(|o| match o {
+                    crate::interpreter::Output::Stream { text, .. } => Some(text),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    impl Drop for Lab {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.home);
+        }
+    }
+
+    fn mime(media: &Media, mime: &str) -> Value {
+        media
+            .content
+            .iter()
+            .find_map(|m| match m {
+                MediaType::Other((name, value)) if name == mime => Some(value.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no {mime} in {media:?}"))
+    }
+
+    fn text(media: &Media, pick: fn(&MediaType) -> Option<&String>) -> String {
+        media.content.iter().find_map(pick).unwrap().clone()
+    }
+
+    fn plain(m: &MediaType) -> Option<&String> {
+        match m {
+            MediaType::Plain(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    fn html(m: &MediaType) -> Option<&String> {
+        match m {
+            MediaType::Html(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn ledger_save_writes_the_seed_keys_once_and_records_the_event() {
+        let mut lab = Lab::new();
+        let shown = lab.ledger("").unwrap();
+        assert!(text(&shown, plain).contains("no chapter saved yet"));
+        lab.act(EventKind::PredictionLocked {
+            act: Act::Act1,
+            choice: Choice::B,
+        });
+        lab.ledger("save").unwrap();
+        lab.act(EventKind::ContextSet {
+            context: "nvme".into(),
+        });
+        let saved = lab.ledger("save").unwrap();
+
+        let on_disk: Value =
+            serde_json::from_slice(&std::fs::read(lab.home.join("ledger.json")).unwrap()).unwrap();
+        assert_eq!(mime(&saved, LEDGER_MIME), on_disk);
+        let history = on_disk["history"].as_array().unwrap();
+        assert_eq!(history.len(), 1, "a second save replaces the entry");
+        assert_eq!(history[0]["chapter"], LAB_ID);
+        let design = history[0]["design"].as_object().unwrap();
+        assert_eq!(
+            LedgerDesign::from_map(design).unwrap(),
+            lab.session.design()
+        );
+        assert_eq!(design["context"], "nvme");
+        assert_eq!(design["act1_prediction"], "B");
+        assert_eq!(design["act1_correct"], true);
+        assert_eq!(lab.session.saved_design, Some(lab.session.design()));
+
+        let events = lab.journal.events().unwrap();
+        let saves: Vec<&Event> = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::DesignSaved { .. }))
+            .collect();
+        assert_eq!(saves.len(), 2);
+        assert_eq!(Session::replay(&events).unwrap(), lab.session);
+
+        let shown = lab.ledger("").unwrap();
+        assert!(text(&shown, html).contains("<td style=\"padding: 3px 10px; border-bottom: 1px solid rgba(148,163,184,0.3);\"><code>storage_type</code></td>"));
+        assert!(text(&shown, plain).contains("  storage_type          individual_files"));
+        assert_eq!(
+            lab.ledger("--help")
+                .map(|m| text(&m, plain).starts_with("%ledger [save]")),
+            Ok(true)
+        );
+        let before = lab.session.clone();
+        let error = lab.ledger("load").unwrap_err();
+        assert_eq!(error.ename, "UsageError");
+        assert_eq!(lab.session, before);
+    }
+
+    #[test]
+    fn a_corrupt_ledger_is_moved_aside_and_the_student_told() {
+        let mut lab = Lab::new();
+        std::fs::write(lab.home.join("ledger.json"), "{\"history\": [").unwrap();
+        lab.ledger("save").unwrap();
+        let told = lab.stderr();
+        assert!(told.contains("moved to"), "{told}");
+        let aside: Vec<PathBuf> = std::fs::read_dir(&lab.home)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains("ledger.json.corrupt-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert!(told.contains(&aside[0].display().to_string()));
+        assert_eq!(
+            std::fs::read_to_string(&aside[0]).unwrap(),
+            "{\"history\": ["
+        );
+        assert!(lab.ledger("").is_ok());
+        assert_eq!(lab.stderr(), "", "told once");
+    }
+
+    #[test]
+    fn submit_hands_in_a_log_that_replays_and_shows_a_receipt() {
+        let mut lab = Lab::new();
+        lab.act(EventKind::PredictionLocked {
+            act: Act::Act1,
+            choice: Choice::C,
+        });
+        lab.ledger("save").unwrap();
+        let receipt = lab.submit().unwrap();
+        let file = PathBuf::from(receipt["file"].as_str().unwrap());
+        assert_eq!(file.parent(), Some(lab.home.join("outbox").as_path()));
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("v2_04-")
+                && name.ends_with(&format!(
+                    "-{}.json",
+                    receipt["submission_id"].as_str().unwrap()
+                ))
+        );
+        let checked = crate::exchange::check_submission_file(&file).unwrap();
+        assert_eq!(checked["sha256"], receipt["sha256"]);
+        assert_eq!(checked["session"], receipt["session"]);
+        assert_eq!(checked["events"], 2);
+        let missing = receipt["missing"].as_array().unwrap();
+        assert_eq!(missing[0], Missing::Run { act: Act::Act1 }.to_string());
+        assert!(missing.contains(&json!(Missing::Prediction { act: Act::Act2 }.to_string())));
+        assert_eq!(lab.session.submissions.len(), 1);
+        assert!(matches!(
+            lab.journal.events().unwrap().last().unwrap().kind,
+            EventKind::Submitted { .. }
+        ));
+
+        let again = lab.submit().unwrap();
+        assert_ne!(again["file"], receipt["file"]);
+        assert_eq!(
+            again["events"], 3,
+            "the first Submitted event is in the log"
+        );
+        assert_eq!(
+            std::fs::read_dir(lab.home.join("outbox")).unwrap().count(),
+            2
+        );
+    }
+
+    #[test]
+    fn submit_refuses_a_journal_another_kernel_changed() {
+        let mut lab = Lab::new();
+        lab.journal
+            .record(EventKind::PredictionLocked {
+                act: Act::Act2,
+                choice: Choice::A,
+            })
+            .unwrap();
+        let error = lab.submit().unwrap_err();
+        assert_eq!(error.ename, "SubmitError");
+        assert!(
+            error.evalue.contains("restart the kernel"),
+            "{}",
+            error.evalue
+        );
+        assert!(!lab.home.join("outbox").exists());
+        let error = submit("now", &mut lab.session, None, &lab.outputs).unwrap_err();
+        assert_eq!(error.ename, "UsageError");
+        let error = submit("", &mut lab.session, None, &lab.outputs).unwrap_err();
+        assert!(error.evalue.contains("no event log"), "{}", error.evalue);
+    }
 }
