@@ -1,0 +1,251 @@
+//! The evcxr context on a thread of its own. evcxr's API blocks (it runs
+//! cargo and waits on its child process), so the context lives on the
+//! `rust-cells` thread; the caller streams the child's stdout/stderr to the
+//! cell's [`Outputs`] while it waits for the result.
+
+use super::failure;
+use crate::interpreter::{ExecutionError, Outputs};
+use crossbeam_channel::{never, select, Receiver, Sender};
+use evcxr::{CommandContext, EvalContextOutputs};
+use std::collections::HashMap;
+use std::process::Child;
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// A displayed value: evcxr's `mime type -> content`.
+pub type Shown = HashMap<String, String>;
+
+type Reply = Result<Shown, ExecutionError>;
+
+/// Whether a cell runs and which process runs it; shared with the interrupter.
+#[derive(Default)]
+pub struct RunControl {
+    state: Mutex<RunState>,
+}
+
+#[derive(Default)]
+struct RunState {
+    running: bool,
+    interrupted: bool,
+    process: Option<Arc<Mutex<Child>>>,
+}
+
+impl RunControl {
+    /// Stops the running cell by killing the process evcxr runs it in (evcxr
+    /// restarts it, losing variables); does nothing between cells.
+    pub fn interrupt(&self) {
+        let mut state = lock(&self.state);
+        if !state.running {
+            return;
+        }
+        state.interrupted = true;
+        if let Some(process) = &state.process {
+            // A held lock means evcxr is already reaping or replacing the process.
+            if let Ok(mut child) = process.try_lock() {
+                let _ = child.kill();
+            }
+        }
+    }
+
+    fn begin(&self) {
+        let mut state = lock(&self.state);
+        state.running = true;
+        state.interrupted = false;
+    }
+
+    /// Ends a cell; tells whether it was interrupted.
+    fn end(&self) -> bool {
+        let mut state = lock(&self.state);
+        state.running = false;
+        std::mem::take(&mut state.interrupted)
+    }
+
+    fn set_process(&self, process: Option<Arc<Mutex<Child>>>) {
+        lock(&self.state).process = process;
+    }
+
+    fn kill(&self) {
+        if let Some(process) = &lock(&self.state).process {
+            if let Ok(mut child) = process.lock() {
+                let _ = child.kill();
+            }
+        }
+    }
+
+    fn process_exited(&self) -> bool {
+        let state = lock(&self.state);
+        let Some(process) = &state.process else {
+            return false;
+        };
+        let exited = match process.try_lock() {
+            Ok(mut child) => matches!(child.try_wait(), Ok(Some(_))),
+            Err(_) => false,
+        };
+        exited
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+struct Request {
+    code: String,
+    reply: Sender<Reply>,
+}
+
+/// A running evcxr context.
+pub struct Engine {
+    requests: Option<mpsc::Sender<Request>>,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+    control: Arc<RunControl>,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Creates the context on a new thread (evcxr compiles a first, empty cell).
+    pub fn start(control: Arc<RunControl>) -> Result<Engine, ExecutionError> {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (requests, request_rx) = mpsc::channel::<Request>();
+        let worker_control = Arc::clone(&control);
+        let worker = std::thread::Builder::new()
+            .name("rust-cells".into())
+            .spawn(move || serve(worker_control, ready_tx, request_rx))
+            .map_err(|e| start_failed(&e.to_string()))?;
+        match ready_rx.recv() {
+            Ok(Ok(EvalContextOutputs { stdout, stderr })) => Ok(Engine {
+                requests: Some(requests),
+                stdout,
+                stderr,
+                control,
+                worker: Some(worker),
+            }),
+            Ok(Err(message)) => {
+                let _ = worker.join();
+                Err(start_failed(&message))
+            }
+            Err(_) => {
+                let _ = worker.join();
+                Err(start_failed("the Rust context thread stopped while starting"))
+            }
+        }
+    }
+
+    /// Runs `code`, streaming its stdout/stderr lines to `outputs` as they come.
+    ///
+    /// An `Err` from the outer result means the context itself is gone.
+    pub fn execute(&mut self, code: &str, outputs: &Outputs) -> Result<Reply, ExecutionError> {
+        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
+        let request = Request {
+            code: code.to_owned(),
+            reply: reply_tx,
+        };
+        let sent = self.requests.as_ref().map(|r| r.send(request));
+        if !matches!(sent, Some(Ok(()))) {
+            return Err(context_gone());
+        }
+        let (mut stdout, mut stderr) = (self.stdout.clone(), self.stderr.clone());
+        loop {
+            select! {
+                recv(stdout) -> line => match line {
+                    Ok(line) => outputs.stdout(joined(line, &stdout)),
+                    Err(_) => stdout = never(),
+                },
+                recv(stderr) -> line => match line {
+                    Ok(line) => outputs.stderr(joined(line, &stderr)),
+                    Err(_) => stderr = never(),
+                },
+                recv(reply_rx) -> reply => {
+                    // evcxr returns only once we have taken every stdout line; take
+                    // what is queued so it precedes the result.
+                    flush(&stdout, |text| outputs.stdout(text));
+                    flush(&stderr, |text| outputs.stderr(text));
+                    return reply.map_err(|_| context_gone());
+                }
+            }
+        }
+    }
+
+    /// Kills the child process, stops the thread and removes evcxr's temporary crate.
+    pub fn shutdown(&mut self) {
+        self.control.kill();
+        self.requests.take();
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+        self.control.set_process(None);
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The `rust-cells` thread: owns the context, runs requests one at a time.
+fn serve(
+    control: Arc<RunControl>,
+    ready: mpsc::Sender<Result<EvalContextOutputs, String>>,
+    requests: mpsc::Receiver<Request>,
+) {
+    let (mut context, outputs) = match CommandContext::new() {
+        Ok(created) => created,
+        Err(error) => {
+            let _ = ready.send(Err(error.to_string()));
+            return;
+        }
+    };
+    control.set_process(Some(context.process_handle()));
+    if ready.send(Ok(outputs)).is_err() {
+        return;
+    }
+    for Request { code, reply } in requests {
+        control.begin();
+        let result = context.execute(&code);
+        let interrupted = control.end();
+        if interrupted && result.is_ok() && control.process_exited() {
+            // The interrupt landed just after the cell finished: start a fresh process now.
+            let _ = context.execute(":restart");
+        }
+        let reply_value = result
+            .map(|outputs| outputs.content_by_mime_type)
+            .map_err(|error| failure::to_execution_error(error, &code, interrupted));
+        let _ = reply.send(reply_value);
+    }
+}
+
+/// `first` and every line already queued behind it, newline-terminated.
+fn joined(first: String, more: &Receiver<String>) -> String {
+    let mut text = first;
+    text.push('\n');
+    for line in more.try_iter() {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+fn flush(lines: &Receiver<String>, mut send: impl FnMut(String)) {
+    if let Ok(first) = lines.try_recv() {
+        send(joined(first, lines));
+    }
+}
+
+fn start_failed(message: &str) -> ExecutionError {
+    let mut error = ExecutionError::new(
+        "RustStartFailed",
+        "could not start the Rust context for Rust cells",
+    );
+    error.traceback.extend(message.lines().map(str::to_owned));
+    error
+}
+
+fn context_gone() -> ExecutionError {
+    ExecutionError::new(
+        "RustContextLost",
+        "the Rust context stopped unexpectedly; the next Rust cell starts a new one \
+         (variables and functions from earlier Rust cells are gone)",
+    )
+}
