@@ -46,3 +46,7 @@ bench: bench-model bench-kernel bench-grader ## Every benchmark.
 
 bench-model: ## Criterion benchmarks of the model.
 	$(CARGO) bench -p mlsys-model --locked
+
+bench-kernel: venv ## The kernel vs ipykernel: cold start, execute round trip p50/p99, idle RSS.
+	$(CARGO) build --release --locked -p mlsys-kernel
+	$(PY) tools/bench-kernel.py --kernel target/release/mlsys-kernel

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// The kernelspec's directory name, which is the kernel's name in Jupyter.
-pub const KERNEL_NAME: &str = "mlsys";
+const KERNEL_NAME: &str = "mlsys";
 
 const LOGO_32: &[u8] = include_bytes!("../assets/logo-32x32.png");
 const LOGO_64: &[u8] = include_bytes!("../assets/logo-64x64.png");

@@ -1,7 +1,7 @@
 //! `mlsys-kernel`: the Jupyter kernel of the mlsys labs.
 
-mod exchange;
 mod cell_interpreter;
+mod exchange;
 mod install;
 mod interpreter;
 mod journal;
@@ -31,11 +31,6 @@ enum Command {
         /// The connection file Jupyter wrote for this kernel.
         connection_file: PathBuf,
     },
-    /// Check a submission file against the lab model and print its replayed state as JSON.
-    CheckSubmission {
-        /// The submission file (`v2_04-<student>-<uuid>.json`).
-        file: PathBuf,
-    },
 }
 
 fn main() -> ExitCode {
@@ -48,15 +43,13 @@ fn main() -> ExitCode {
         )
         .init();
     let outcome = match cli.command {
-        Command::Install(args) => install::install(&args).map(|dir| {
-            println!("Installed kernelspec {} in {}", install::KERNEL_NAME, dir.display());
-        }).map_err(|e| e.to_string()),
+        Command::Install(args) => install::install(&args)
+            .map(|dir| println!("Installed kernelspec in {}", dir.display()))
+            .map_err(|e| e.to_string()),
         Command::Run { connection_file } => {
             let interpreter = Box::new(cell_interpreter::CellInterpreter::new());
             server::run(&connection_file, interpreter).map_err(|e| e.to_string())
         }
-        Command::CheckSubmission { file } => exchange::check_submission_file(&file)
-            .map(|summary| println!("{summary:#}")),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

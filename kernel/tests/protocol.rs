@@ -28,7 +28,11 @@ async fn kernel_info_reports_protocol_language_and_banner() {
     assert!(info.banner.contains("%help"), "{}", info.banner);
     assert!(!info.help_links.is_empty());
     let types: Vec<_> = response.iopub.iter().map(|m| m.message_type()).collect();
-    assert_eq!(types, ["status", "status"], "busy then idle around kernel_info");
+    assert_eq!(
+        types,
+        ["status", "status"],
+        "busy then idle around kernel_info"
+    );
     kernel.shutdown().await;
 }
 
@@ -48,7 +52,10 @@ async fn execute_publishes_busy_input_result_idle_with_counts() {
     let JupyterMessageContent::ExecuteInput(input) = &second.iopub[1].content else {
         panic!("{:?}", second.iopub);
     };
-    assert_eq!((input.code.as_str(), input.execution_count.0), ("%help lsmagic", 2));
+    assert_eq!(
+        (input.code.as_str(), input.execution_count.0),
+        ("%help lsmagic", 2)
+    );
 
     let quiet = kernel
         .execute_request(ExecuteRequest {
@@ -57,7 +64,11 @@ async fn execute_publishes_busy_input_result_idle_with_counts() {
         })
         .await;
     assert!(quiet.is_ok());
-    assert_eq!(quiet.iopub_types(), ["status", "status"], "silent: no outputs");
+    assert_eq!(
+        quiet.iopub_types(),
+        ["status", "status"],
+        "silent: no outputs"
+    );
     let unstored = kernel
         .execute_request(ExecuteRequest {
             store_history: false,
@@ -82,9 +93,15 @@ async fn errors_are_error_messages_and_stop_on_error_aborts_the_queue() {
         ["status", "execute_input", "error", "status"]
     );
 
-    let failing = kernel.send_shell(ExecuteRequest::new("%no_such_magic".into())).await;
-    let queued_a = kernel.send_shell(ExecuteRequest::new("%lsmagic".into())).await;
-    let queued_b = kernel.send_shell(ExecuteRequest::new("%lsmagic".into())).await;
+    let failing = kernel
+        .send_shell(ExecuteRequest::new("%no_such_magic".into()))
+        .await;
+    let queued_a = kernel
+        .send_shell(ExecuteRequest::new("%lsmagic".into()))
+        .await;
+    let queued_b = kernel
+        .send_shell(ExecuteRequest::new("%lsmagic".into()))
+        .await;
     let mut statuses = Vec::new();
     for id in [&failing, &queued_a, &queued_b] {
         let reply = kernel.read_shell().await;
@@ -97,7 +114,11 @@ async fn errors_are_error_messages_and_stop_on_error_aborts_the_queue() {
     }
     assert_eq!(
         statuses,
-        [ReplyStatus::Error, ReplyStatus::Aborted, ReplyStatus::Aborted]
+        [
+            ReplyStatus::Error,
+            ReplyStatus::Aborted,
+            ReplyStatus::Aborted
+        ]
     );
     let after = kernel.execute("%lsmagic").await;
     assert!(after.is_ok(), "requests after the abort run again");
@@ -108,7 +129,9 @@ async fn errors_are_error_messages_and_stop_on_error_aborts_the_queue() {
             ..ExecuteRequest::new("%no_such_magic".into())
         })
         .await;
-    let next = kernel.send_shell(ExecuteRequest::new("%lsmagic".into())).await;
+    let next = kernel
+        .send_shell(ExecuteRequest::new("%lsmagic".into()))
+        .await;
     for (id, want) in [(keep_going, ReplyStatus::Error), (next, ReplyStatus::Ok)] {
         let reply = kernel.read_shell().await;
         assert_eq!(reply.parent_header.as_ref().unwrap().msg_id, id);
@@ -149,7 +172,11 @@ async fn forged_missing_or_short_signed_messages_are_dropped_without_effect() {
         forged(&request, &"ab".repeat(32)),
         forged(&request, ""),
         forged(&request, "not hex"),
-        frames(&[b"<IDS|MSG>".to_vec(), "00".repeat(32).into_bytes(), b"{}".to_vec()]),
+        frames(&[
+            b"<IDS|MSG>".to_vec(),
+            "00".repeat(32).into_bytes(),
+            b"{}".to_vec(),
+        ]),
         ZmqMessage::from("no delimiter at all"),
     ];
     for attempt in attempts {
@@ -159,7 +186,11 @@ async fn forged_missing_or_short_signed_messages_are_dropped_without_effect() {
     let genuine = kernel.execute("%lsmagic").await;
     assert_eq!(genuine.reply.execution_count.0, 1, "no forged execute ran");
     let history = kernel
-        .request(HistoryRequest::Tail { n: 10, output: false, raw: true })
+        .request(HistoryRequest::Tail {
+            n: 10,
+            output: false,
+            raw: true,
+        })
         .await;
     let JupyterMessageContent::HistoryReply(history) = content(&history.reply) else {
         panic!();
@@ -202,9 +233,7 @@ async fn an_empty_key_disables_signing() {
 async fn heartbeat_echoes_what_it_receives() {
     let kernel = TestKernel::start().await;
     let mut socket = zeromq::ReqSocket::new();
-    socket.connect(&kernel.info.hb_url())
-        .await
-        .unwrap();
+    socket.connect(&kernel.info.hb_url()).await.unwrap();
     for ping in ["ping", "1764110000.123", "another"] {
         socket.send(ZmqMessage::from(ping)).await.unwrap();
         let echo = within("heartbeat echo", socket.recv()).await.unwrap();
@@ -220,9 +249,14 @@ async fn interrupt_replies_and_shutdown_with_restart_exits_cleanly() {
         panic!("{reply:?}");
     };
     assert_eq!(interrupt.status, ReplyStatus::Ok);
-    assert!(kernel.execute("%lsmagic").await.is_ok(), "still serving after interrupt");
+    assert!(
+        kernel.execute("%lsmagic").await.is_ok(),
+        "still serving after interrupt"
+    );
 
-    let reply = kernel.control_request(ShutdownRequest { restart: true }).await;
+    let reply = kernel
+        .control_request(ShutdownRequest { restart: true })
+        .await;
     let JupyterMessageContent::ShutdownReply(shutdown) = content(&reply) else {
         panic!("{reply:?}");
     };
@@ -231,7 +265,10 @@ async fn interrupt_replies_and_shutdown_with_restart_exits_cleanly() {
     assert!(status.success(), "{status}");
     // The front end restarts a kernel by starting a new process.
     let mut restarted = TestKernel::start().await;
-    assert_eq!(restarted.execute("%lsmagic").await.reply.execution_count.0, 1);
+    assert_eq!(
+        restarted.execute("%lsmagic").await.reply.execution_count.0,
+        1
+    );
 }
 
 #[tokio::test]
@@ -248,20 +285,34 @@ async fn thousand_pipelined_executes_are_answered_in_order() {
     let mut kernel = TestKernel::start().await;
     let mut ids = Vec::new();
     for _ in 0..1000 {
-        ids.push(kernel.send_shell(ExecuteRequest::new("%lsmagic".into())).await);
+        ids.push(
+            kernel
+                .send_shell(ExecuteRequest::new("%lsmagic".into()))
+                .await,
+        );
     }
     for (i, id) in ids.iter().enumerate() {
         let reply = kernel.read_shell().await;
-        assert_eq!(&reply.parent_header.as_ref().unwrap().msg_id, id, "reply {i}");
+        assert_eq!(
+            &reply.parent_header.as_ref().unwrap().msg_id,
+            id,
+            "reply {i}"
+        );
         let JupyterMessageContent::ExecuteReply(reply) = reply.content else {
             panic!("{reply:?}");
         };
-        assert_eq!((reply.status, reply.execution_count.0), (ReplyStatus::Ok, i + 1));
+        assert_eq!(
+            (reply.status, reply.execution_count.0),
+            (ReplyStatus::Ok, i + 1)
+        );
     }
     for id in &ids {
         let iopub = kernel.iopub_until_idle(id).await;
         let types: Vec<_> = iopub.iter().map(|m| m.message_type()).collect();
-        assert_eq!(types, ["status", "execute_input", "execute_result", "status"]);
+        assert_eq!(
+            types,
+            ["status", "execute_input", "execute_result", "status"]
+        );
         assert!(iopub
             .iter()
             .all(|m| &m.parent_header.as_ref().unwrap().msg_id == id));
@@ -272,7 +323,10 @@ async fn thousand_pipelined_executes_are_answered_in_order() {
 async fn complete_inspect_is_complete_and_history() {
     let mut kernel = TestKernel::start().await;
     let reply = kernel
-        .request(CompleteRequest { code: "%lsm".into(), cursor_pos: 4 })
+        .request(CompleteRequest {
+            code: "%lsm".into(),
+            cursor_pos: 4,
+        })
         .await
         .reply;
     let JupyterMessageContent::CompleteReply(complete) = content(&reply) else {
@@ -282,7 +336,11 @@ async fn complete_inspect_is_complete_and_history() {
     assert_eq!((complete.cursor_start, complete.cursor_end), (0, 4));
 
     let reply = kernel
-        .request(InspectRequest { code: "%help".into(), cursor_pos: 2, detail_level: Some(0) })
+        .request(InspectRequest {
+            code: "%help".into(),
+            cursor_pos: 2,
+            detail_level: Some(0),
+        })
         .await
         .reply;
     let JupyterMessageContent::InspectReply(inspect) = content(&reply) else {
@@ -290,7 +348,11 @@ async fn complete_inspect_is_complete_and_history() {
     };
     assert!(inspect.found);
     let reply = kernel
-        .request(InspectRequest { code: "nothing".into(), cursor_pos: 2, detail_level: Some(0) })
+        .request(InspectRequest {
+            code: "nothing".into(),
+            cursor_pos: 2,
+            detail_level: Some(0),
+        })
         .await
         .reply;
     let JupyterMessageContent::InspectReply(inspect) = content(&reply) else {
@@ -302,7 +364,10 @@ async fn complete_inspect_is_complete_and_history() {
         ("%help", IsCompleteReplyStatus::Complete),
         ("%help\nlet x = 1;", IsCompleteReplyStatus::Invalid),
     ] {
-        let reply = kernel.request(IsCompleteRequest { code: code.into() }).await.reply;
+        let reply = kernel
+            .request(IsCompleteRequest { code: code.into() })
+            .await
+            .reply;
         let JupyterMessageContent::IsCompleteReply(check) = content(&reply) else {
             panic!("{reply:?}");
         };
@@ -342,7 +407,10 @@ async fn complete_inspect_is_complete_and_history() {
 #[tokio::test]
 async fn comms_get_busy_idle_and_unknown_targets_are_closed() {
     let mut kernel = TestKernel::start().await;
-    let reply = kernel.request(CommInfoRequest { target_name: None }).await.reply;
+    let reply = kernel
+        .request(CommInfoRequest { target_name: None })
+        .await
+        .reply;
     let JupyterMessageContent::CommInfoReply(info) = content(&reply) else {
         panic!("{reply:?}");
     };

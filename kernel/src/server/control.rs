@@ -38,9 +38,7 @@ async fn answer(request: &JupyterMessage, kernel: &Kernel) -> Option<JupyterMess
         JupyterMessageContent::ShutdownRequest(shutdown) => {
             Some(kernel.shut_down(request, shutdown).await)
         }
-        JupyterMessageContent::KernelInfoRequest(_) => {
-            Some(kernel.info.as_child_of(request))
-        }
+        JupyterMessageContent::KernelInfoRequest(_) => Some(kernel.info.as_child_of(request)),
         _ => {
             tracing::warn!(
                 msg_type = request.message_type(),

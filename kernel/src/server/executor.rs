@@ -57,7 +57,9 @@ impl Executor {
             .spawn(move || pump(output_queue, &pump_route, &iopub, &reached))?;
         std::thread::Builder::new()
             .name("executor".into())
-            .spawn(move || execute_jobs(interpreter, queue, Outputs::new(outputs), &route, &barrier))?;
+            .spawn(move || {
+                execute_jobs(interpreter, queue, Outputs::new(outputs), &route, &barrier)
+            })?;
         Ok(Executor { jobs })
     }
 
@@ -96,7 +98,12 @@ fn execute_jobs(
     route: &Mutex<Route>,
     barrier: &mpsc::Receiver<()>,
 ) {
-    for Envelope { parent, silent, job } in queue {
+    for Envelope {
+        parent,
+        silent,
+        job,
+    } in queue
+    {
         *route.lock().unwrap_or_else(PoisonError::into_inner) = Route {
             parent: Some(parent),
             silent,
@@ -115,7 +122,12 @@ fn execute_jobs(
     }
 }
 
-fn pump(queue: mpsc::Receiver<Output>, route: &Mutex<Route>, iopub: &IoPub, reached: &mpsc::Sender<()>) {
+fn pump(
+    queue: mpsc::Receiver<Output>,
+    route: &Mutex<Route>,
+    iopub: &IoPub,
+    reached: &mpsc::Sender<()>,
+) {
     for output in queue {
         if matches!(&output, Output::CommClose { comm_id } if comm_id == BARRIER) {
             let _ = reached.send(());

@@ -34,7 +34,9 @@ impl History {
     /// The entries `request` asks for.
     pub fn answer(&self, request: &HistoryRequest) -> Vec<HistoryEntry> {
         let (selected, output): (Vec<&Line>, bool) = match request {
-            HistoryRequest::Tail { n, output, .. } => (last(self.lines.iter().collect(), *n), *output),
+            HistoryRequest::Tail { n, output, .. } => {
+                (last(self.lines.iter().collect(), *n), *output)
+            }
             HistoryRequest::Range {
                 session,
                 start,
@@ -67,8 +69,11 @@ impl History {
                     .collect();
                 if *unique {
                     let mut seen = std::collections::HashSet::new();
-                    let mut newest_first: Vec<&Line> =
-                        matches.into_iter().rev().filter(|l| seen.insert(&l.input)).collect();
+                    let mut newest_first: Vec<&Line> = matches
+                        .into_iter()
+                        .rev()
+                        .filter(|l| seen.insert(&l.input))
+                        .collect();
                     newest_first.reverse();
                     matches = newest_first;
                 }
@@ -79,7 +84,11 @@ impl History {
             .into_iter()
             .map(|l| {
                 if output {
-                    HistoryEntry::InputOutput(SESSION, l.number, (l.input.clone(), l.output.clone()))
+                    HistoryEntry::InputOutput(
+                        SESSION,
+                        l.number,
+                        (l.input.clone(), l.output.clone()),
+                    )
                 } else {
                     HistoryEntry::Input(SESSION, l.number, l.input.clone())
                 }
@@ -156,16 +165,38 @@ mod tests {
     #[test]
     fn tail_range_and_search() {
         let h = history();
-        let tail = HistoryRequest::Tail { n: 2, output: false, raw: true };
-        assert_eq!(inputs(h.answer(&tail)), [(2, "%lsmagic".into()), (3, "%help".into())]);
-        let range = HistoryRequest::Range { session: Some(1), start: 2, stop: 3, output: true, raw: true };
+        let tail = HistoryRequest::Tail {
+            n: 2,
+            output: false,
+            raw: true,
+        };
+        assert_eq!(
+            inputs(h.answer(&tail)),
+            [(2, "%lsmagic".into()), (3, "%help".into())]
+        );
+        let range = HistoryRequest::Range {
+            session: Some(1),
+            start: 2,
+            stop: 3,
+            output: true,
+            raw: true,
+        };
         match h.answer(&range).as_slice() {
             [HistoryEntry::InputOutput(1, 2, (input, output))] => {
-                assert_eq!((input.as_str(), output.as_str()), ("%lsmagic", "%help  %lsmagic"))
+                assert_eq!(
+                    (input.as_str(), output.as_str()),
+                    ("%lsmagic", "%help  %lsmagic")
+                )
             }
             other => panic!("unexpected {other:?}"),
         }
-        let other_session = HistoryRequest::Range { session: Some(7), start: 0, stop: 0, output: false, raw: true };
+        let other_session = HistoryRequest::Range {
+            session: Some(7),
+            start: 0,
+            stop: 0,
+            output: false,
+            raw: true,
+        };
         assert!(h.answer(&other_session).is_empty());
         let search = |unique, n| HistoryRequest::Search {
             pattern: "%he*".into(),

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 enum Command {
-    Publish(JupyterMessage),
+    Publish(Box<JupyterMessage>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -20,7 +20,7 @@ pub struct IoPub(mpsc::UnboundedSender<Command>);
 impl IoPub {
     /// Queues a message; it is sent after everything queued before it.
     pub fn publish(&self, message: JupyterMessage) {
-        if self.0.send(Command::Publish(message)).is_err() {
+        if self.0.send(Command::Publish(Box::new(message))).is_err() {
             tracing::debug!("iopub writer has stopped; message dropped");
         }
     }
@@ -49,7 +49,7 @@ async fn write_loop(
         tokio::select! {
             command = queue.recv() => match command {
                 Some(Command::Publish(message)) => {
-                    if let Err(error) = connection.send(message).await {
+                    if let Err(error) = connection.send(*message).await {
                         tracing::warn!(%error, "could not publish on iopub");
                     }
                 }

@@ -69,12 +69,16 @@ struct Kernel {
 impl Kernel {
     /// Shuts the interpreter down, announces it on iopub, and tells the
     /// server to exit once the reply is sent. Returns the reply to send.
-    async fn shut_down(&self, request: &JupyterMessage, shutdown: &ShutdownRequest) -> JupyterMessage {
+    async fn shut_down(
+        &self,
+        request: &JupyterMessage,
+        shutdown: &ShutdownRequest,
+    ) -> JupyterMessage {
         let restart = shutdown.restart;
         (self.interrupter)();
-        let done = self
-            .executor
-            .run(request, true, move |interpreter, _| interpreter.shutdown(restart));
+        let done = self.executor.run(request, true, move |interpreter, _| {
+            interpreter.shutdown(restart)
+        });
         if tokio::time::timeout(SHUTDOWN_GRACE, done).await.is_err() {
             tracing::warn!("the interpreter did not shut down in time; exiting anyway");
         }

@@ -9,7 +9,7 @@ use jupyter_protocol::{
     CommClose, CommId, CommInfo, CommInfoReply, CompleteReply, ErrorOutput, ExecuteInput,
     ExecuteReply, ExecuteRequest, ExecuteResult, ExecutionCount, HistoryReply, InspectReply,
     IsCompleteReply, JupyterMessage, JupyterMessageContent, Media, MediaType, ReplyError,
-    ReplyStatus, Status,
+    ReplyStatus, Status, Transient,
 };
 use jupyter_zmq_client::{KernelShellConnection, RouterRecvConnection, RouterSendConnection};
 use std::collections::{HashMap, VecDeque};
@@ -241,7 +241,12 @@ impl Shell {
                     self.history.record(count.0, &code, &shown);
                 }
                 if let (Some(data), false) = (result, silent) {
-                    iopub.publish(ExecuteResult::new(count, data).as_child_of(request));
+                    let result = ExecuteResult {
+                        // `transient: null` fails the message schema; `{}` is valid.
+                        transient: Some(Transient::default()),
+                        ..ExecuteResult::new(count, data)
+                    };
+                    iopub.publish(result.as_child_of(request));
                 }
                 ExecuteReply {
                     status: ReplyStatus::Ok,

@@ -102,7 +102,12 @@ mod tests {
     #[test]
     fn fills_history_defaults_jupyter_client_omits() {
         let h = header("history_request");
-        let raw = frames(&[&h, "{}", "{}", r#"{"hist_access_type":"search","pattern":"%l*","raw":true,"output":false}"#]);
+        let raw = frames(&[
+            &h,
+            "{}",
+            "{}",
+            r#"{"hist_access_type":"search","pattern":"%l*","raw":true,"output":false}"#,
+        ]);
         let msg = decode(raw).unwrap();
         match msg.content {
             JupyterMessageContent::HistoryRequest(jupyter_protocol::HistoryRequest::Search {
@@ -119,7 +124,9 @@ mod tests {
     fn short_or_malformed_messages_are_errors() {
         assert!(matches!(
             decode(frames(&["{}", "{}"])),
-            Err(WireError::Rejected(RuntimeError::InsufficientMessageParts(2)))
+            Err(WireError::Rejected(RuntimeError::InsufficientMessageParts(
+                2
+            )))
         ));
         assert!(matches!(
             decode(frames(&["not json", "{}", "{}", "{}"])),
@@ -128,7 +135,10 @@ mod tests {
         let h = header("execute_request");
         assert!(matches!(
             decode(frames(&[&h, "{}", "{}", r#"{"code": 5}"#])),
-            Err(WireError::Malformed { part: "content", .. })
+            Err(WireError::Malformed {
+                part: "content",
+                ..
+            })
         ));
     }
 }

@@ -154,7 +154,10 @@ impl Execution {
 
     /// The message types on iopub, in order (e.g. `["status", "execute_input", ...]`).
     pub fn iopub_types(&self) -> Vec<String> {
-        self.iopub.iter().map(|m| m.message_type().to_string()).collect()
+        self.iopub
+            .iter()
+            .map(|m| m.message_type().to_string())
+            .collect()
     }
 }
 
@@ -234,8 +237,12 @@ impl TestKernel {
         let shell = create_client_shell_connection_with_identity(&info, &session, identity)
             .await
             .unwrap();
-        let control = create_client_control_connection(&info, &session).await.unwrap();
-        let mut iopub = create_client_iopub_connection(&info, "", &session).await.unwrap();
+        let control = create_client_control_connection(&info, &session)
+            .await
+            .unwrap();
+        let mut iopub = create_client_iopub_connection(&info, "", &session)
+            .await
+            .unwrap();
         let welcome = within("iopub_welcome", async {
             loop {
                 if let Ok(Some(_)) = wait_for_iopub_welcome(&mut iopub, TIMEOUT).await {
@@ -341,7 +348,8 @@ impl TestKernel {
 
     /// Executes `code` (not silent, stored in history, stop on error).
     pub async fn execute(&mut self, code: &str) -> Execution {
-        self.execute_request(ExecuteRequest::new(code.to_string())).await
+        self.execute_request(ExecuteRequest::new(code.to_string()))
+            .await
     }
 
     /// Sends any execute request and collects its outcome.
@@ -358,7 +366,9 @@ impl TestKernel {
 
     /// One heartbeat round trip.
     pub async fn heartbeat(&self) {
-        let mut hb = create_client_heartbeat_connection(&self.info).await.unwrap();
+        let mut hb = create_client_heartbeat_connection(&self.info)
+            .await
+            .unwrap();
         within("heartbeat", hb.single_heartbeat())
             .await
             .expect("heartbeat");
