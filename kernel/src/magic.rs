@@ -36,6 +36,11 @@ pub trait MagicSet: Send {
         outputs: &Outputs,
     ) -> Result<Option<Media>, ExecutionError>;
 
+    /// Takes a comm the front end opened on `target_name`; `false` if this set does not serve it.
+    fn comm_open(&mut self, _comm_id: &str, _target_name: &str) -> bool {
+        false
+    }
+
     /// Handles a message on a comm this set opened; `false` if it is not one of its comms.
     fn comm_msg(&mut self, _comm_id: &str, _data: &Map<String, Value>, _outputs: &Outputs) -> bool {
         false
@@ -237,6 +242,13 @@ impl MagicRegistry {
             "{}\n\n{}\n\n{}",
             spec.usage, spec.summary, spec.doc
         )))
+    }
+
+    /// Offers a comm the front end opened to the sets; `true` once one takes it.
+    pub fn comm_open(&mut self, comm_id: &str, target_name: &str) -> bool {
+        self.sets
+            .iter_mut()
+            .any(|s| s.comm_open(comm_id, target_name))
     }
 
     /// Routes a comm message to the set that owns the comm.

@@ -9,6 +9,7 @@ mod labs;
 mod ledger_file;
 mod magic;
 mod server;
+mod widgets;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod handin;
+pub mod live;
 pub mod render;
 
 use crate::interpreter::{ExecutionError, Outputs};
@@ -22,6 +23,7 @@ use mlsys_model::labs::data_storage::{Report, RunInputs, Session, LAB_ID, LAB_TI
 use mlsys_model::record::{EventKind, RunSource};
 use mlsys_model::{Act, Choice};
 use render::palette::Tone;
+use serde_json::{Map, Value};
 use std::path::Path;
 
 const SPECS: &[MagicSpec] = &[
@@ -46,7 +48,7 @@ const SPECS: &[MagicSpec] = &[
     },
     MagicSpec {
         name: "io",
-        usage: "%io [--workers N] [--batch N] [--pattern sequential|random|prefetch] [--osts N]",
+        usage: "%io [--workers N] [--batch N] [--pattern sequential|random|prefetch] [--osts N] [--live]",
         summary: "Act I: run the I/O bottleneck analyzer.",
         doc: "Models 128 H100s reading training data. Options (omitted ones keep their last value):\n  \
               --workers N   data loader workers per GPU, 1 to 16 (default 1)\n  \
@@ -54,12 +56,13 @@ const SPECS: &[MagicSpec] = &[
               --pattern P   sequential, random or prefetch (default random)\n  \
               --osts N      active Lustre OST nodes, a multiple of 4 from 4 to 48 (default 24)\n\
               Shows GPU utilization, I/O wait, prefetch depth and storage utilization, the\n\
-              utilization-vs-workers chart and the formulas. Needs %predict act1 first.",
-        hints: &["--workers", "--batch", "--pattern", "--osts", "sequential", "random", "prefetch", "--help"],
+              utilization-vs-workers chart and the formulas. Needs %predict act1 first.\n  \
+              --live        live sliders and buttons (Jupyter widgets); each settled change is a run.",
+        hints: &["--workers", "--batch", "--pattern", "--osts", "sequential", "random", "prefetch", "--live", "--help"],
     },
     MagicSpec {
         name: "mds",
-        usage: "%mds [--gpus N] [--workers N] [--layout shards|individual|object_store] [--mds N]",
+        usage: "%mds [--gpus N] [--workers N] [--layout shards|individual|object_store] [--mds N] [--live]",
         summary: "Act II: run the distributed storage designer.",
         doc: "Models a cluster's bandwidth and metadata demand. Options (omitted ones keep their last value):\n  \
               --gpus N      GPU count, a multiple of 128 from 128 to 4096 (default 512)\n  \
@@ -67,8 +70,9 @@ const SPECS: &[MagicSpec] = &[
               --layout L    shards, individual or object_store (default individual)\n  \
               --mds N       metadata server nodes, 1 to 8 (default 1)\n\
               Shows metadata demand against MDS capacity, bandwidth headroom, the demand-vs-scale\n\
-              chart, the formulas and the failure state. Needs %predict act2 first.",
-        hints: &["--gpus", "--workers", "--layout", "--mds", "shards", "individual", "object_store", "--help"],
+              chart, the formulas and the failure state. Needs %predict act2 first.\n  \
+              --live        live sliders and buttons (Jupyter widgets); each settled change is a run.",
+        hints: &["--gpus", "--workers", "--layout", "--mds", "shards", "individual", "object_store", "--live", "--help"],
     },
     MagicSpec {
         name: "reveal",
@@ -111,6 +115,7 @@ pub struct DataStorageLab {
     session: Session,
     journal: Option<Journal>,
     notice: Option<Callout>,
+    live: live::LivePanels,
 }
 
 impl DataStorageLab {
@@ -128,6 +133,7 @@ impl DataStorageLab {
                     session,
                     journal: Some(journal),
                     notice: None,
+                    live: Default::default(),
                 },
                 Err(error) => DataStorageLab {
                     session: Session::replay(&events[..error.index]).unwrap_or_default(),
@@ -140,6 +146,7 @@ impl DataStorageLab {
                             error.index
                         ),
                     )),
+                    live: Default::default(),
                 },
             },
             Err(error) => DataStorageLab {
@@ -150,6 +157,7 @@ impl DataStorageLab {
                     "Your lab progress will not be saved.",
                     format!("{error}. The lab works, but only in this kernel's memory."),
                 )),
+                live: Default::default(),
             },
         }
     }
@@ -437,9 +445,20 @@ impl MagicSet for DataStorageLab {
         }
         match name {
             "context" | "predict" | "io" | "mds" | "reveal" | "reflect" | "mathpeek" | "status" => {
-                let command = args::parse(name, args, &self.session.io, &self.session.mds)
+                let (live, args) = match name {
+                    "io" | "mds" => live::take_live_flag(args),
+                    _ => (false, args.to_string()),
+                };
+                let command = args::parse(name, &args, &self.session.io, &self.session.mds)
                     .map_err(|e| ExecutionError::new("UsageError", e))?;
-                self.dispatch(name, command, outputs).map(Some)
+                match command {
+                    Command::Io(inputs) if live => self.open_live(RunInputs::Act1(inputs), outputs),
+                    Command::Mds(inputs) if live => {
+                        self.open_live(RunInputs::Act2(inputs), outputs)
+                    }
+                    _ => self.dispatch(name, command, outputs),
+                }
+                .map(Some)
             }
             "ledger" => handin::ledger(args, &mut self.session, self.journal.as_mut(), outputs),
             "submit" => handin::submit(args, &mut self.session, self.journal.as_mut(), outputs),
@@ -448,6 +467,22 @@ impl MagicSet for DataStorageLab {
                 format!("%{name} is not a magic of lab {LAB_ID}"),
             )),
         }
+    }
+
+    fn comm_open(&mut self, comm_id: &str, target_name: &str) -> bool {
+        self.live.comm_open(comm_id, target_name)
+    }
+
+    fn comm_msg(&mut self, comm_id: &str, data: &Map<String, Value>, outputs: &Outputs) -> bool {
+        self.live_comm_msg(comm_id, data, outputs)
+    }
+
+    fn comm_close(&mut self, comm_id: &str) -> bool {
+        self.live.comm_close(comm_id)
+    }
+
+    fn comms(&self) -> Vec<(String, String)> {
+        self.live.comms()
     }
 }
 
