@@ -38,7 +38,7 @@ impl ReadPattern {
     }
 
     /// Read efficiency relative to peak sequential bandwidth.
-    pub fn pattern_factor(self) -> f64 {
+    pub const fn pattern_factor(self) -> f64 {
         match self {
             ReadPattern::Sequential => 0.85,
             ReadPattern::Random => 0.07,
@@ -47,7 +47,7 @@ impl ReadPattern {
     }
 
     /// Batches read ahead per worker.
-    pub fn overlap_factor(self) -> f64 {
+    pub const fn overlap_factor(self) -> f64 {
         match self {
             ReadPattern::Sequential => 2.0,
             ReadPattern::Random => 0.5,
@@ -207,9 +207,12 @@ pub struct IoOutputs {
     pub network_overhead: f64,
     /// Effective over peak storage bandwidth, %.
     pub storage_util_pct: f64,
-    /// GPU utilization at 1..=16 workers, other inputs unchanged, %.
-    pub util_curve: Vec<f64>,
+    /// GPU utilization at 1..=16 workers, other inputs unchanged, % (a JSON array).
+    pub util_curve: [f64; UTIL_CURVE_LEN],
 }
+
+/// Points of the utilization-vs-workers curve: one per worker-slider value.
+pub const UTIL_CURVE_LEN: usize = ((WORKERS.max - WORKERS.min) / WORKERS.step + 1) as usize;
 
 /// Peak storage bandwidth for the context, GB/s.
 pub fn base_storage_bw_gbs(context: Context, osts: u32) -> f64 {
@@ -231,8 +234,8 @@ pub fn network_overhead(context: Context, base_storage_bw_gbs: f64) -> f64 {
 }
 
 /// Worker scaling: near-linear to 4, sub-linear to 8, minimal gains beyond.
-pub fn worker_factor(workers: u32) -> f64 {
-    let w = f64::from(workers);
+pub const fn worker_factor(workers: u32) -> f64 {
+    let w = workers as f64;
     if workers == 1 {
         0.25
     } else if workers <= 4 {
@@ -245,54 +248,99 @@ pub fn worker_factor(workers: u32) -> f64 {
 }
 
 /// Batches read ahead: `max(1, int(workers × overlap))`.
-pub fn prefetch_depth(workers: u32, pattern: ReadPattern) -> u32 {
-    // Python's int() truncates; the product is positive and small.
-    let depth = (f64::from(workers) * pattern.overlap_factor()).trunc() as u32;
-    depth.max(1)
+pub const fn prefetch_depth(workers: u32, pattern: ReadPattern) -> u32 {
+    // Python's int() truncates, as `as` does; the product is positive and small.
+    let depth = (workers as f64 * pattern.overlap_factor()) as u32;
+    if depth > 1 {
+        depth
+    } else {
+        1
+    }
 }
 
-/// The per-worker-count part of the model: (effective bw, per-GPU bw, t_io, depth, t_wait, util).
+/// Compute time per batch that hides I/O: prefetch overlaps up to 4 batches
+/// (`50 × min(depth, 4)`), the other patterns one (`50`), ms.
+const fn hidden_ms(workers: u32, pattern: ReadPattern) -> f64 {
+    match pattern {
+        ReadPattern::Prefetch => {
+            let depth = prefetch_depth(workers, pattern);
+            let overlapped = if depth < MAX_OVERLAPPED_BATCHES {
+                depth
+            } else {
+                MAX_OVERLAPPED_BATCHES
+            };
+            COMPUTE_TIME_MS * overlapped as f64
+        }
+        ReadPattern::Sequential | ReadPattern::Random => COMPUTE_TIME_MS,
+    }
+}
+
+/// Per worker-slider value: the worker factor and, per pattern (indexed by
+/// discriminant), the hidden compute time, evaluated at compile time with the seed's arithmetic.
+struct WorkerTables {
+    worker_factor: [f64; UTIL_CURVE_LEN],
+    hidden_ms: [[f64; UTIL_CURVE_LEN]; ReadPattern::ALL.len()],
+}
+
+const TABLES: WorkerTables = {
+    let mut t = WorkerTables {
+        worker_factor: [0.0; UTIL_CURVE_LEN],
+        hidden_ms: [[0.0; UTIL_CURVE_LEN]; ReadPattern::ALL.len()],
+    };
+    let mut i = 0;
+    while i < UTIL_CURVE_LEN {
+        let workers = WORKERS.min + i as u32 * WORKERS.step;
+        t.worker_factor[i] = worker_factor(workers);
+        let mut p = 0;
+        while p < ReadPattern::ALL.len() {
+            let pattern = ReadPattern::ALL[p];
+            t.hidden_ms[pattern as usize][i] = hidden_ms(workers, pattern);
+            p += 1;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// The per-worker-count part of the model.
 struct WorkerPoint {
     effective_bw_gbs: f64,
     per_gpu_bw_gbs: f64,
     t_io_ms: f64,
-    prefetch_depth: u32,
     t_wait_ms: f64,
     gpu_util_pct: f64,
 }
 
+/// The seed's per-worker arithmetic, in its order: `base_pattern` is `base × pattern_factor`
+/// (the seed's first product), `worker_factor` and `hidden_ms` come from [`TABLES`].
+#[inline(always)]
 fn at_workers(
-    base: f64,
-    pattern: ReadPattern,
+    base_pattern: f64,
+    worker_factor: f64,
     network: f64,
     batch_gb: f64,
-    workers: u32,
+    hidden_ms: f64,
 ) -> WorkerPoint {
-    let effective_bw_gbs = base * pattern.pattern_factor() * worker_factor(workers) * network;
-    let per_gpu_bw_gbs = effective_bw_gbs / f64::from(ACT1_GPU_COUNT);
-    let t_io_ms = if per_gpu_bw_gbs > 0.0 {
-        (batch_gb / per_gpu_bw_gbs) * 1000.0
-    } else {
-        T_IO_FALLBACK_MS
-    };
-    let depth = prefetch_depth(workers, pattern);
-    let t_wait_ms = if pattern == ReadPattern::Prefetch {
-        let hidden = COMPUTE_TIME_MS * f64::from(depth.min(MAX_OVERLAPPED_BATCHES));
-        py_max(0.0, t_io_ms - hidden)
-    } else {
-        py_max(0.0, t_io_ms - COMPUTE_TIME_MS)
-    };
+    let effective_bw_gbs = base_pattern * worker_factor * network;
+    let per_gpu_bw_gbs = effective_bw_gbs / ACT1_GPU_COUNT as f64;
+    // Both sides of the seed's conditionals are computed and one is selected
+    // (same values), so the curve's loop has no branches and vectorizes.
+    let t_io_ms = select(
+        per_gpu_bw_gbs > 0.0,
+        (batch_gb / per_gpu_bw_gbs) * 1000.0,
+        T_IO_FALLBACK_MS,
+    );
+    let t_wait_ms = py_max(0.0, t_io_ms - hidden_ms);
     let t_total_ms = COMPUTE_TIME_MS + t_wait_ms;
-    let gpu_util_pct = if t_total_ms > 0.0 {
-        py_min((COMPUTE_TIME_MS / t_total_ms) * 100.0, 100.0)
-    } else {
-        0.0
-    };
+    let gpu_util_pct = select(
+        t_total_ms > 0.0,
+        py_min((COMPUTE_TIME_MS / t_total_ms) * 100.0, 100.0),
+        0.0,
+    );
     WorkerPoint {
         effective_bw_gbs,
         per_gpu_bw_gbs,
         t_io_ms,
-        prefetch_depth: depth,
         t_wait_ms,
         gpu_util_pct,
     }
@@ -303,11 +351,21 @@ pub fn evaluate(inputs: &IoInputs) -> IoOutputs {
     let base = base_storage_bw_gbs(inputs.context, inputs.osts);
     let network = network_overhead(inputs.context, base);
     let batch_gb = (f64::from(inputs.batch) * SAMPLE_SIZE_MB) / 1024.0;
-    let point = at_workers(base, inputs.pattern, network, batch_gb, inputs.workers);
-    let util_curve = WORKERS
-        .values()
-        .map(|w| at_workers(base, inputs.pattern, network, batch_gb, w).gpu_util_pct)
-        .collect();
+    let base_pattern = base * inputs.pattern.pattern_factor();
+    let hidden = &TABLES.hidden_ms[inputs.pattern as usize];
+    let mut util_curve = [0.0; UTIL_CURVE_LEN];
+    for (i, util) in util_curve.iter_mut().enumerate() {
+        let wf = TABLES.worker_factor[i];
+        *util = at_workers(base_pattern, wf, network, batch_gb, hidden[i]).gpu_util_pct;
+    }
+    let i = ((inputs.workers - WORKERS.min) / WORKERS.step) as usize;
+    let point = at_workers(
+        base_pattern,
+        TABLES.worker_factor[i],
+        network,
+        batch_gb,
+        hidden[i],
+    );
     IoOutputs {
         gpu_util_pct: point.gpu_util_pct,
         status: UtilStatus::of(point.gpu_util_pct),
@@ -316,17 +374,27 @@ pub fn evaluate(inputs: &IoInputs) -> IoOutputs {
         batch_gb,
         t_io_ms: point.t_io_ms,
         t_wait_ms: point.t_wait_ms,
-        prefetch_depth: point.prefetch_depth,
+        prefetch_depth: prefetch_depth(inputs.workers, inputs.pattern),
         pattern_factor: inputs.pattern.pattern_factor(),
-        worker_factor: worker_factor(inputs.workers),
+        worker_factor: TABLES.worker_factor[i],
         network_overhead: network,
         storage_util_pct: (point.effective_bw_gbs / (base + STORAGE_UTIL_EPSILON)) * 100.0,
         util_curve,
     }
 }
 
+/// `if condition { a } else { b }` with both already computed.
+#[inline(always)]
+fn select(condition: bool, a: f64, b: f64) -> f64 {
+    if condition {
+        a
+    } else {
+        b
+    }
+}
+
 /// Python's `min(a, b)`: the first argument unless the second is smaller.
-pub(crate) fn py_min(a: f64, b: f64) -> f64 {
+pub(crate) const fn py_min(a: f64, b: f64) -> f64 {
     if b < a {
         b
     } else {
@@ -335,7 +403,7 @@ pub(crate) fn py_min(a: f64, b: f64) -> f64 {
 }
 
 /// Python's `max(a, b)`: the first argument unless the second is larger.
-pub(crate) fn py_max(a: f64, b: f64) -> f64 {
+pub(crate) const fn py_max(a: f64, b: f64) -> f64 {
     if b > a {
         b
     } else {

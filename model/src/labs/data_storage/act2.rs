@@ -231,10 +231,13 @@ pub struct MdsOutputs {
     /// The designer's recommendation, as the seed words it.
     pub recommendation: String,
     /// Bandwidth demand at 128, 256, …, 4096 GPUs, GB/s.
-    pub bw_demand_curve: Vec<f64>,
+    pub bw_demand_curve: [f64; DEMAND_CURVE_LEN],
     /// Metadata ops demand at 128, 256, …, 4096 GPUs, ops/s.
-    pub ops_demand_curve: Vec<f64>,
+    pub ops_demand_curve: [f64; DEMAND_CURVE_LEN],
 }
+
+/// Points of the demand curves: one per GPU-slider value (128, 256, …, 4096).
+pub const DEMAND_CURVE_LEN: usize = ((GPUS.max - GPUS.min) / GPUS.step + 1) as usize;
 
 fn ops_demand(gpus: u32, workers_per_gpu: u32, layout: DatasetLayout) -> f64 {
     f64::from(gpus * workers_per_gpu)
@@ -275,14 +278,10 @@ pub fn evaluate(inputs: &MdsInputs) -> MdsOutputs {
     };
     let recommendation = RecommendationKind::of(layout, mds_saturated, mds_util_pct)
         .text(needed_mds.saturating_sub(inputs.mds));
-    let bw_demand_curve = GPUS
-        .values()
-        .map(|g| f64::from(g) * BW_DEMAND_PER_GPU_GBS)
-        .collect();
-    let ops_demand_curve = GPUS
-        .values()
-        .map(|g| ops_demand(g, inputs.workers_per_gpu, layout))
-        .collect();
+    let gpus_at = |i: usize| GPUS.min + i as u32 * GPUS.step;
+    let bw_demand_curve = std::array::from_fn(|i| f64::from(gpus_at(i)) * BW_DEMAND_PER_GPU_GBS);
+    let ops_demand_curve =
+        std::array::from_fn(|i| ops_demand(gpus_at(i), inputs.workers_per_gpu, layout));
     MdsOutputs {
         ops_demand_per_s,
         mds_capacity_per_s,
