@@ -67,6 +67,9 @@ pub enum Command {
     },
     /// Print the built-in rubric (copy it to make your own).
     Rubric,
+    /// Run as an HTTP service (a JupyterHub managed service): students submit
+    /// with their Hub token; instructors list, score, export. See deploy/.
+    Serve(crate::serve::config::ServeArgs),
     /// Write synthetic submissions (for benchmarks and trying the grader out).
     Synth {
         /// Directory to write into.
@@ -157,6 +160,10 @@ pub fn run(cli: Cli) -> Result<i32, GraderError> {
             write!(stdout.lock(), "{}", crate::show::report(&db, &student)?).map_err(out_err)?;
             Ok(0)
         }
+        Command::Serve(args) => {
+            crate::serve::serve(crate::serve::config::ServeConfig::resolve(cli.db, args)?)?;
+            Ok(0)
+        }
         Command::Rubric => {
             write!(stdout.lock(), "{DEFAULT_RUBRIC}").map_err(out_err)?;
             Ok(0)
@@ -184,7 +191,7 @@ pub fn run(cli: Cli) -> Result<i32, GraderError> {
 }
 
 /// The rubric the last `score` used (stored with the scores).
-fn scoring_rubric(db: &Db) -> Result<Rubric, GraderError> {
+pub fn scoring_rubric(db: &Db) -> Result<Rubric, GraderError> {
     let stored: Result<(String, String), _> = db.conn.query_row(
         "SELECT rubric_toml, rubric_source FROM scoring WHERE id = 1",
         [],

@@ -132,6 +132,55 @@ pub fn ingest(
     result.map(|()| summary)
 }
 
+/// What happened to one submission given to [`ingest_one`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OneOutcome {
+    /// Stored now, under this submission id.
+    Ingested(String),
+    /// Already stored with the same bytes, under this submission id.
+    Duplicate(String),
+    /// Rejected (now or before): quarantined with this reason.
+    Quarantined(Rejection),
+}
+
+/// Validates one submission held in memory (e.g. received over HTTP) and stores
+/// it, or its quarantine record, in its own transaction. `source` says where it
+/// came from.
+pub fn ingest_one(db: &mut Db, source: &str, raw: &[u8]) -> Result<OneOutcome, GraderError> {
+    let sha256 = hex(&Sha256::digest(raw));
+    let outcome = validate(raw).map(row_of);
+    let (id, rejected) = match &outcome {
+        Ok(row) => (row.id.clone(), None),
+        Err(rejected) => (String::new(), Some(rejected.rejection.clone())),
+    };
+    let now = rfc3339(Utc::now());
+    Ok(match store(db, source, raw, &sha256, outcome, &now)? {
+        Stored::Ingested => OneOutcome::Ingested(id),
+        Stored::Quarantined(rejection) => OneOutcome::Quarantined(rejection),
+        Stored::Duplicate => match rejected {
+            Some(rejection) => OneOutcome::Quarantined(rejection),
+            None if stored_with(db, &id, &sha256)? => OneOutcome::Duplicate(id),
+            None => OneOutcome::Quarantined(Rejection::new(
+                Reason::IdConflict,
+                format!("submission {id} was already handed in with different content"),
+            )),
+        },
+    })
+}
+
+/// Whether submission `id` is stored with exactly these bytes.
+fn stored_with(db: &Db, id: &str, sha256: &str) -> Result<bool, GraderError> {
+    db.conn
+        .query_row(
+            "SELECT 1 FROM submissions WHERE id = ?1 AND sha256 = ?2",
+            [id, sha256],
+            |_| Ok(()),
+        )
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(db.err())
+}
+
 fn prepare(source: &Source) -> Prepared {
     let name = source.name();
     let raw = match source.read() {

@@ -21,6 +21,7 @@ pub mod ingest;
 pub mod progress;
 pub mod rubric;
 pub mod score;
+pub mod serve;
 pub mod show;
 pub mod source;
 pub mod stats;

@@ -1,0 +1,83 @@
+//! `mlsys-grader serve`: the grader as an HTTP service that JupyterHub runs as
+//! a managed service. Students' kernels post submissions with their Hub token;
+//! the service checks the token with the Hub and stores the submission under
+//! the Hub's user name. Instructors list, score, export and read stats.
+
+pub mod config;
+pub mod hub;
+pub mod rate_limit;
+pub mod routes;
+pub mod store;
+
+use crate::error::GraderError;
+use config::ServeConfig;
+use hub::HubAuth;
+use rate_limit::RateLimiter;
+use routes::{router, App};
+use std::sync::Arc;
+use store::Store;
+
+/// Runs the service until SIGTERM or Ctrl-C.
+pub fn serve(config: ServeConfig) -> Result<(), GraderError> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let store = Store::open(&config.db, config.rubric.clone())?;
+    let app = Arc::new(App {
+        hub: HubAuth::new(
+            config.hub_api_url.clone(),
+            config.service_token.clone(),
+            config.instructors_group.clone(),
+            config.identity_ttl,
+        ),
+        limiter: RateLimiter::new(config.rate_burst, config.rate_per_minute),
+        store,
+    });
+    let routes = router(app, &config.prefix, config.max_body_bytes);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| GraderError::Precondition(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| {
+                GraderError::Precondition(format!("cannot listen on {}: {e}", config.listen))
+            })?;
+        let shown = format!("http://{}{}/", config.listen, config.prefix);
+        eprintln!(
+            "mlsys-grader: serving {} at {shown} (Hub API {})",
+            config.db.display(),
+            config.hub_api_url
+        );
+        axum::serve(listener, routes)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| GraderError::Precondition(format!("server failed: {e}")))
+    })
+}
+
+/// Resolves on SIGTERM (how JupyterHub stops a service) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,348 @@
+//! The HTTP API: handlers, authentication and JSON errors.
+//! The endpoints are listed in `deploy/openapi.yaml`.
+
+use super::hub::{AuthError, HubAuth, Identity};
+use super::rate_limit::RateLimiter;
+use super::store::Store;
+use crate::error::GraderError;
+use crate::export::Format;
+use crate::ingest::OneOutcome;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// What every handler shares.
+pub struct App {
+    /// Token verification.
+    pub hub: HubAuth,
+    /// Per-user rate limit.
+    pub limiter: RateLimiter,
+    /// The database.
+    pub store: Store,
+}
+
+/// An error answered as `{"error": code, "message": ...}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    extra: Value,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            extra: json!({}),
+        }
+    }
+}
+
+impl From<GraderError> for ApiError {
+    fn from(error: GraderError) -> Self {
+        match error {
+            GraderError::Precondition(m) => ApiError::new(StatusCode::CONFLICT, "precondition", m),
+            other => {
+                tracing::error!("{other}");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    other.to_string(),
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.code, "message": self.message });
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), self.extra) {
+            body.extend(extra);
+        }
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("token"));
+        }
+        response
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The routes under `prefix` (empty for `/`), with the body limit.
+pub fn router(app: Arc<App>, prefix: &str, max_body: usize) -> Router {
+    let routes = Router::new()
+        .route("/health", get(health))
+        .route("/api/whoami", get(whoami))
+        .route("/api/submissions", post(submit).get(list))
+        .route("/api/students/{student}", get(student_record))
+        .route("/api/score", post(score))
+        .route("/api/export", get(export))
+        .route("/api/stats", get(stats))
+        .route("/api/release", put(set_release).get(release))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(app);
+    if prefix.is_empty() {
+        routes
+    } else {
+        Router::new().nest(prefix, routes)
+    }
+}
+
+/// Runs blocking work (SQLite, the Hub client) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+}
+
+/// The caller, verified with the Hub and within the rate limit.
+async fn caller(app: &Arc<App>, headers: &HeaderMap) -> ApiResult<Identity> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            let scheme = scheme.to_ascii_lowercase();
+            (scheme == "token" || scheme == "bearer").then(|| token.trim().to_string())
+        })
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "no_token",
+                "send your JupyterHub token: `Authorization: token <JUPYTERHUB_API_TOKEN>`",
+            )
+        })?;
+    let hub_app = app.clone();
+    let identity = blocking(move || {
+        hub_app.hub.identify(&token).map_err(|e| match e {
+            AuthError::Rejected => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "bad_token",
+                "JupyterHub does not accept this token",
+            ),
+            AuthError::HubUnavailable(why) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "hub_unavailable",
+                format!("cannot verify the token with JupyterHub: {why}"),
+            ),
+        })
+    })
+    .await?;
+    if let Err(wait) = app.limiter.check(&identity.name) {
+        let mut error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "too many requests from {}; retry in {:.1} s",
+                identity.name,
+                wait.as_secs_f64()
+            ),
+        );
+        error.extra = json!({ "retry_after_seconds": wait.as_secs_f64().ceil() });
+        return Err(error);
+    }
+    Ok(identity)
+}
+
+fn instructor(identity: &Identity) -> ApiResult<()> {
+    if identity.instructor {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_instructor",
+            format!("{} is not an instructor", identity.name),
+        ))
+    }
+}
+
+async fn health(State(app): State<Arc<App>>) -> ApiResult<Json<Value>> {
+    let count = blocking(move || Ok(app.store.count()?)).await?;
+    Ok(Json(json!({
+        "status": "ok",
+        "service": "mlsys-grader",
+        "version": env!("CARGO_PKG_VERSION"),
+        "submissions": count,
+    })))
+}
+
+async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    let me = caller(&app, &headers).await?;
+    Ok(Json(
+        json!({ "name": me.name, "instructor": me.instructor }),
+    ))
+}
+
+async fn submit(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let me = caller(&app, &headers).await?;
+    let body = body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "too_large"
+            } else {
+                "bad_body"
+            },
+            e.body_text(),
+        )
+    })?;
+    let user = me.name.clone();
+    let received = blocking(move || Ok(app.store.submit(&user, &body)?)).await?;
+    let receipt = |status: &str, id: &str| {
+        json!({
+            "status": status,
+            "submission_id": id,
+            "student": me.name,
+            "sha256": received.sha256,
+            "payload_student": received.payload_student,
+        })
+    };
+    Ok(match &received.outcome {
+        OneOutcome::Ingested(id) => {
+            tracing::info!("stored submission {id} from {}", me.name);
+            (StatusCode::CREATED, Json(receipt("stored", id))).into_response()
+        }
+        OneOutcome::Duplicate(id) => {
+            (StatusCode::OK, Json(receipt("duplicate", id))).into_response()
+        }
+        OneOutcome::Quarantined(rejection) => {
+            tracing::info!("quarantined a submission from {}: {rejection}", me.name);
+            let mut error = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "rejected",
+                rejection.detail.clone(),
+            );
+            error.extra = json!({
+                "reason": rejection.reason.code(),
+                "quarantined": true,
+                "sha256": received.sha256,
+            });
+            error.into_response()
+        }
+    })
+}
+
+async fn student_record(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(student): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = caller(&app, &headers).await?;
+    if me.name != student && !me.instructor {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_yours",
+            format!("{} may read only their own record", me.name),
+        ));
+    }
+    blocking(move || {
+        let with_scores = me.instructor || app.store.released();
+        Ok(Json(app.store.student_record(&student, with_scores)?))
+    })
+    .await
+}
+
+async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    instructor(&caller(&app, &headers).await?)?;
+    blocking(move || Ok(Json(app.store.list()?))).await
+}
+
+async fn score(State(app): State<Arc<App>>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    instructor(&caller(&app, &headers).await?)?;
+    blocking(move || Ok(Json(json!({ "summary": app.store.score()? })))).await
+}
+
+/// `?format=csv|canvas|json`.
+#[derive(Debug, Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+}
+
+async fn export(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(query): Query<ExportQuery>,
+) -> ApiResult<Response> {
+    instructor(&caller(&app, &headers).await?)?;
+    let (format, mime, ext) = match query.format.as_deref().unwrap_or("csv") {
+        "csv" => (Format::Csv, "text/csv; charset=utf-8", "csv"),
+        "canvas" => (Format::Canvas, "text/csv; charset=utf-8", "canvas.csv"),
+        "json" => (Format::Json, "application/json", "json"),
+        other => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_format",
+                format!("unknown export format {other:?}: use csv, canvas or json"),
+            ))
+        }
+    };
+    let (bytes, warning) = blocking(move || Ok(app.store.export(format)?)).await?;
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"grades.{ext}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response();
+    if let Some(value) = warning.and_then(|w| HeaderValue::from_str(&w).ok()) {
+        response.headers_mut().insert("x-mlsys-warning", value);
+    }
+    Ok(response)
+}
+
+async fn stats(State(app): State<Arc<App>>, headers: HeaderMap) -> ApiResult<Response> {
+    instructor(&caller(&app, &headers).await?)?;
+    let text = blocking(move || Ok(app.store.stats()?)).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+async fn release(State(app): State<Arc<App>>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    caller(&app, &headers).await?;
+    Ok(Json(json!({ "released": app.store.released() })))
+}
+
+/// `{"released": bool}`.
+#[derive(Debug, Deserialize)]
+struct Release {
+    released: bool,
+}
+
+async fn set_release(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Result<Json<Release>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    instructor(&caller(&app, &headers).await?)?;
+    let Json(Release { released }) =
+        body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.body_text()))?;
+    blocking(move || {
+        app.store.set_released(released)?;
+        Ok(Json(json!({ "released": released })))
+    })
+    .await
+}

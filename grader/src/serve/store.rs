@@ -1,0 +1,254 @@
+//! The service's view of the grader database: one connection (synchronous =
+//! FULL, so an acknowledged submission is on disk), used from blocking threads.
+
+use crate::cli::scoring_rubric;
+use crate::db::Db;
+use crate::error::GraderError;
+use crate::export::{grade_rows, write_atomically, write_grades, Format};
+use crate::grading::{score_all, stale_warning};
+use crate::ingest::{hex, ingest_one, OneOutcome};
+use crate::rubric::Rubric;
+use rusqlite::params;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// The database and the scores-released flag.
+pub struct Store {
+    db: Mutex<Db>,
+    released_flag: PathBuf,
+    rubric: Option<PathBuf>,
+}
+
+/// What became of a submission the service received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// Stored, already stored, or quarantined.
+    pub outcome: OneOutcome,
+    /// SHA-256 of the bytes stored.
+    pub sha256: String,
+    /// The name in the payload, when it differed from the Hub's.
+    pub payload_student: Option<String>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`; scores are released
+    /// while the file `<path>.released` exists.
+    pub fn open(path: &Path, rubric: Option<PathBuf>) -> Result<Store, GraderError> {
+        let db = Db::open(path)?;
+        db.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(db.err())?;
+        let mut flag = path.as_os_str().to_owned();
+        flag.push(".released");
+        Ok(Store {
+            db: Mutex::new(db),
+            released_flag: PathBuf::from(flag),
+            rubric,
+        })
+    }
+
+    fn db(&self) -> MutexGuard<'_, Db> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stores `raw` as `user`'s submission: the payload's `student` is replaced
+    /// by the Hub's name before validation, so nothing is stored under another name.
+    pub fn submit(&self, user: &str, raw: &[u8]) -> Result<Received, GraderError> {
+        let (bytes, payload_student) = restamp(raw, user);
+        let sha256 = hex(&Sha256::digest(&bytes));
+        let outcome = ingest_one(&mut self.db(), &format!("service:{user}"), &bytes)?;
+        Ok(Received {
+            outcome,
+            sha256,
+            payload_student,
+        })
+    }
+
+    /// Whether students may see their scores.
+    pub fn released(&self) -> bool {
+        self.released_flag.exists()
+    }
+
+    /// Releases (or withdraws) the scores.
+    pub fn set_released(&self, released: bool) -> Result<(), GraderError> {
+        if released {
+            write_atomically(&self.released_flag, b"scores released\n")
+        } else {
+            match std::fs::remove_file(&self.released_flag) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(GraderError::io(&self.released_flag)(e))
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+
+    /// One student's submissions and quarantined hand-ins, with grade and
+    /// per-submission scores when `with_scores`.
+    pub fn student_record(&self, student: &str, with_scores: bool) -> Result<Value, GraderError> {
+        let db = self.db();
+        let err = || GraderError::db(db.path());
+        let mut statement = db
+            .conn
+            .prepare(
+                "SELECT s.id, s.created_at, s.ingested_at, s.sha256, s.event_count, \
+                 s.kernel_version, sc.total FROM submissions s \
+                 LEFT JOIN submission_scores sc ON sc.submission_id = s.id \
+                 WHERE s.student = ?1 ORDER BY s.created_at, s.id",
+            )
+            .map_err(err())?;
+        let submissions = statement
+            .query_map([student], |r| {
+                let mut row = json!({
+                    "submission_id": r.get::<_, String>(0)?,
+                    "created_at": r.get::<_, String>(1)?,
+                    "received_at": r.get::<_, String>(2)?,
+                    "sha256": r.get::<_, String>(3)?,
+                    "events": r.get::<_, i64>(4)?,
+                    "kernel_version": r.get::<_, String>(5)?,
+                });
+                if with_scores {
+                    row["total"] = json!(r.get::<_, Option<f64>>(6)?);
+                }
+                Ok(row)
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(err())?;
+        let quarantined = db
+            .conn
+            .prepare(
+                "SELECT reason, detail, quarantined_at, sha256 FROM quarantine \
+                 WHERE student = ?1 OR source = ?2 ORDER BY quarantined_at",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![student, format!("service:{student}")], |r| {
+                    Ok(json!({
+                        "reason": r.get::<_, String>(0)?,
+                        "detail": r.get::<_, String>(1)?,
+                        "received_at": r.get::<_, String>(2)?,
+                        "sha256": r.get::<_, String>(3)?,
+                    }))
+                })?
+                .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(err())?;
+        let mut record = json!({
+            "student": student,
+            "submissions": submissions,
+            "quarantined": quarantined,
+            "scores_released": self.released(),
+        });
+        if with_scores {
+            let grade = grade_rows(&db, true)?
+                .into_iter()
+                .find(|row| row.student == student);
+            record["grade"] = json!(grade);
+        }
+        Ok(record)
+    }
+
+    /// Every stored submission (without its bytes) and the quarantine count.
+    pub fn list(&self) -> Result<Value, GraderError> {
+        let db = self.db();
+        let err = || GraderError::db(db.path());
+        let submissions = db
+            .conn
+            .prepare(
+                "SELECT id, student, created_at, ingested_at, sha256, event_count, source \
+                 FROM submissions ORDER BY student, created_at, id",
+            )
+            .and_then(|mut s| {
+                s.query_map([], |r| {
+                    Ok(json!({
+                        "submission_id": r.get::<_, String>(0)?,
+                        "student": r.get::<_, String>(1)?,
+                        "created_at": r.get::<_, String>(2)?,
+                        "received_at": r.get::<_, String>(3)?,
+                        "sha256": r.get::<_, String>(4)?,
+                        "events": r.get::<_, i64>(5)?,
+                        "source": r.get::<_, String>(6)?,
+                    }))
+                })?
+                .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(err())?;
+        let quarantined: i64 = db
+            .conn
+            .query_row("SELECT COUNT(*) FROM quarantine", [], |r| r.get(0))
+            .map_err(err())?;
+        Ok(json!({ "submissions": submissions, "quarantined": quarantined }))
+    }
+
+    /// Scores everything with the configured rubric; returns the summary line.
+    pub fn score(&self) -> Result<String, GraderError> {
+        let (rubric, text, origin) = Rubric::load(self.rubric.as_deref())?;
+        let summary = score_all(&mut self.db(), &rubric, &text, &origin)?;
+        Ok(summary.to_string())
+    }
+
+    /// The grades in `format`, and a warning when scoring is older than the
+    /// latest submission.
+    pub fn export(&self, format: Format) -> Result<(Vec<u8>, Option<String>), GraderError> {
+        let db = self.db();
+        let warning = stale_warning(&db)?;
+        let rubric = scoring_rubric(&db)?;
+        let rows = grade_rows(&db, format == Format::Json)?;
+        let mut bytes = Vec::new();
+        write_grades(format, &rows, &rubric, &mut bytes)?;
+        Ok((bytes, warning))
+    }
+
+    /// The `stats` report, after the staleness warning if any.
+    pub fn stats(&self) -> Result<String, GraderError> {
+        let db = self.db();
+        let warning = stale_warning(&db)?;
+        let report = crate::stats::report(&db)?;
+        Ok(match warning {
+            Some(w) => format!("{w}\n{report}"),
+            None => report,
+        })
+    }
+
+    /// How many submissions are stored (for `health`).
+    pub fn count(&self) -> Result<i64, GraderError> {
+        let db = self.db();
+        db.conn
+            .query_row("SELECT COUNT(*) FROM submissions", [], |r| r.get(0))
+            .map_err(db.err())
+    }
+}
+
+/// Puts the Hub's `user` in the payload's `student` field (when the payload is
+/// a JSON object); returns the bytes to store and the payload's own name when
+/// it differed.
+fn restamp(raw: &[u8], user: &str) -> (Vec<u8>, Option<String>) {
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(raw) else {
+        return (raw.to_vec(), None);
+    };
+    let claimed = object
+        .insert("student".into(), Value::String(user.into()))
+        .and_then(|v| v.as_str().map(str::to_string))
+        .filter(|claimed| claimed != user);
+    let mut bytes =
+        serde_json::to_vec_pretty(&Value::Object(object)).unwrap_or_else(|_| raw.to_vec());
+    bytes.push(b'\n');
+    (bytes, claimed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::restamp;
+
+    #[test]
+    fn the_hub_name_replaces_the_payload_name() {
+        let (bytes, claimed) = restamp(br#"{"student": "mallory", "x": 1.5}"#, "ada");
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(value["student"], "ada");
+        assert_eq!(value["x"], 1.5);
+        assert_eq!(claimed.as_deref(), Some("mallory"));
+        assert_eq!(restamp(br#"{"student": "ada"}"#, "ada").1, None);
+        assert_eq!(restamp(b"not json", "ada"), (b"not json".to_vec(), None));
+    }
+}
