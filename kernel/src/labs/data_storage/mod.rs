@@ -162,11 +162,6 @@ impl DataStorageLab {
         }
     }
 
-    /// The student's session.
-    pub fn session(&self) -> &Session {
-        &self.session
-    }
-
     /// Applies `kind` to a copy of the session, records it, then commits it.
     fn record(&mut self, kind: EventKind) -> Result<(), ExecutionError> {
         let mut next = self.session.clone();

@@ -52,7 +52,7 @@ impl Lab {
     }
 
     fn session(&self) -> Session {
-        self.lab.session().clone()
+        self.lab.session.clone()
     }
 }
 
@@ -185,7 +185,7 @@ fn the_session_survives_many_cells_and_a_new_kernel() {
 
     let home = lab.home.clone();
     let again = DataStorageLab::open(&home);
-    assert_eq!(again.session(), &before);
+    assert_eq!(again.session, before);
     let mut lab2 = Lab::at(home);
     let err = lab2.run("%predict act2 B").unwrap_err();
     assert!(err.evalue.contains("already locked as A"));

@@ -1,7 +1,7 @@
 //! An act's briefing, shown above its prediction question: the act's title and
 //! time, the situation, the stakeholder's message and (Act I) the arithmetic.
 
-use super::html::{self, escape};
+use super::html::escape;
 use super::palette::{self, Tone};
 use mlsys_model::labs::data_storage::content::{act_intro, ActIntro};
 use mlsys_model::labs::data_storage::narrative::{act1_figures, fmt_thousands};
