@@ -349,6 +349,11 @@ mod tests {
             "every line is an event"
         );
         assert_eq!(LedgerFile::in_home(&home).load().unwrap().moved_aside, None);
+        eprintln!(
+            "kill -9: {KILLS} kills; {} acknowledged events and {} acknowledged saves, all on disk",
+            acks.events.len(),
+            acks.count - acks.events.len()
+        );
         std::fs::remove_dir_all(home).unwrap();
     }
 
