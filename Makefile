@@ -16,7 +16,8 @@ help: ## List the targets.
 lab: venv ## Build in release, install the kernelspec into .venv, open the lab in JupyterLab.
 	$(CARGO) build --release --locked -p mlsys-kernel -p mlsys-grader
 	target/release/mlsys-kernel install --prefix $(VENV)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks notebooks/lab_04_data_storage.ipynb
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) \
+	  --ServerApp.root_dir=$(CURDIR)/notebooks $(CURDIR)/notebooks/lab_04_data_storage.ipynb
 
 test: fmt-check clippy test-rust test-python ## Everything CI runs.
 
