@@ -6,6 +6,7 @@ use chrono::Utc;
 use mlsys_model::record::{Event, EventKind};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
@@ -144,13 +145,30 @@ impl Journal {
         let mut line = serde_json::to_string(&event).expect("events serialize");
         line.push('\n');
         self.file.lock().map_err(|e| self.io_err(e))?;
-        let written = self
-            .file
-            .write_all(line.as_bytes())
-            .and_then(|()| self.file.sync_data());
+        let written = self.append_line(&line);
         let unlocked = self.file.unlock();
         written.and(unlocked).map_err(|e| self.io_err(e))?;
         Ok(event)
+    }
+
+    /// Appends `line` (under the lock) and syncs it. A torn tail another
+    /// process left is ended first, so the line stays whole; a failed write
+    /// (a full disk) is cut back off, so no partial line stays behind.
+    fn append_line(&mut self, line: &str) -> io::Result<()> {
+        let len = self.file.metadata()?.len();
+        let mut last = [b'\n'];
+        if len > 0 {
+            self.file.read_exact_at(&mut last, len - 1)?;
+        }
+        let start = if last[0] == b'\n' { "" } else { "\n" };
+        let written = self
+            .file
+            .write_all(format!("{start}{line}").as_bytes())
+            .and_then(|()| self.file.sync_data());
+        if written.is_err() {
+            let _ = self.file.set_len(len);
+        }
+        written
     }
 
     /// The journal's file.
@@ -244,6 +262,22 @@ mod tests {
         assert_eq!(std::fs::read(&torn[0]).unwrap(), b"{\"id\": \"torn");
         let (_, events) = Journal::open(&home, "v2_04").unwrap();
         assert_eq!(events, vec![first, second]);
+        std::fs::remove_dir_all(home).unwrap();
+    }
+
+    #[test]
+    fn a_torn_tail_left_while_open_is_ended_before_the_next_append() {
+        let home = temp_home();
+        let (mut journal, _) = Journal::open(&home, "v2_04").unwrap();
+        let first = journal.record(lock(Act::Act1)).unwrap();
+        OpenOptions::new()
+            .append(true)
+            .open(journal.path())
+            .unwrap()
+            .write_all(b"{\"torn by another kernel")
+            .unwrap();
+        let second = journal.record(lock(Act::Act2)).unwrap();
+        assert_eq!(journal.events().unwrap(), vec![first, second]);
         std::fs::remove_dir_all(home).unwrap();
     }
 
