@@ -182,6 +182,14 @@ async fn forged_missing_or_short_signed_messages_are_dropped_without_effect() {
     for attempt in attempts {
         kernel.shell.socket.send(attempt).await.unwrap();
     }
+    let mut shutdown = JupyterMessage::new(ShutdownRequest { restart: false }, None);
+    shutdown.header.session = kernel.session.clone();
+    kernel
+        .control
+        .socket
+        .send(forged(&shutdown, &"cd".repeat(32)))
+        .await
+        .unwrap();
     // The next reply is to a genuine request, and no forged execute ran.
     let genuine = kernel.execute("%lsmagic").await;
     assert_eq!(genuine.reply.execution_count.0, 1, "no forged execute ran");
@@ -196,6 +204,7 @@ async fn forged_missing_or_short_signed_messages_are_dropped_without_effect() {
         panic!();
     };
     assert_eq!(history.history.len(), 1);
+    kernel.heartbeat().await;
     kernel.shutdown().await;
 }
 

@@ -332,18 +332,25 @@ impl TestKernel {
         Response { reply, iopub }
     }
 
-    /// Sends a control request and returns its reply.
+    /// Sends a control request and returns its reply (checked to be parented to it).
     pub async fn control_request(
         &mut self,
         content: impl Into<JupyterMessageContent>,
     ) -> JupyterMessage {
         let message = JupyterMessage::new(content.into(), None);
+        let id = message.header.msg_id.clone();
         within("control send", self.control.send(message))
             .await
             .expect("control send");
-        within("a control reply", self.control.read())
+        let reply = within("a control reply", self.control.read())
             .await
-            .expect("control read")
+            .expect("control read");
+        assert_eq!(
+            reply.parent_header.as_ref().map(|h| h.msg_id.as_str()),
+            Some(id.as_str()),
+            "control reply parented to its request"
+        );
+        reply
     }
 
     /// Executes `code` (not silent, stored in history, stop on error).
