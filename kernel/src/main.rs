@@ -2,6 +2,7 @@
 
 mod cell_interpreter;
 mod exchange;
+mod grader_client;
 mod install;
 mod interpreter;
 mod journal;

@@ -2,7 +2,8 @@
 //! `%ledger save` writes this chapter's design to it, `%submit` hands the whole
 //! session in to the exchange directory and shows a receipt.
 
-use crate::exchange::{student_id, Delivered, Exchange};
+use crate::exchange::{student_id, Exchange};
+use crate::grader_client::Route;
 use crate::interpreter::{ExecutionError, Outputs};
 use crate::journal::{mlsys_home, Journal, KERNEL_VERSION};
 use crate::ledger_file::{LedgerFile, Loaded};
@@ -300,9 +301,8 @@ fn hand_in(
         design: session.saved_design.as_ref().map(|d| d.to_map()),
     };
     replay_submission(&submission).map_err(|e| fail(e.to_string()))?;
-    let delivered = exchange
-        .deliver(&submission)
-        .map_err(|e| fail(e.to_string()))?;
+    let route =
+        crate::grader_client::hand_in(&submission, exchange).map_err(|e| fail(e.to_string()))?;
     let submitted = session.clone();
     let kind = EventKind::Submitted {
         submission_id: submission.id,
@@ -315,22 +315,23 @@ fn hand_in(
             "Your submission was handed in, but could not be noted in the lab journal: {e}\n"
         )),
     }
-    Ok(Some(receipt(&submission, &delivered, &submitted)))
+    Ok(Some(receipt(&submission, &route, &submitted)))
 }
 
 /// The receipt: id, time, file, SHA-256, what is missing, and the session as submitted.
-fn receipt(submission: &Submission, delivered: &Delivered, session: &Session) -> Media {
+fn receipt(submission: &Submission, route: &Route, session: &Session) -> Media {
     let missing: Vec<String> = missing(session).iter().map(|m| m.to_string()).collect();
     let created = submission
         .created_at
         .to_rfc3339_opts(SecondsFormat::Secs, true);
-    let file = delivered.path.display().to_string();
+    let file = route.location();
+    let via = route.via();
     let mut text = format!(
-        "Submitted lab {LAB_ID} as {}\nsubmission {}\ntime       {created}\nfile       {file}\n\
-         sha256     {}\nevents     {}\n",
+        "Submitted lab {LAB_ID} as {}\nsubmission {}\ntime       {created}\nvia        {via}\n\
+         file       {file}\nsha256     {}\nevents     {}\n",
         submission.student,
         submission.id,
-        delivered.sha256,
+        route.sha256(),
         submission.events.len()
     );
     if missing.is_empty() {
@@ -368,8 +369,9 @@ fn receipt(submission: &Submission, delivered: &Delivered, session: &Session) ->
         rows = [
             row("submission", &submission.id.to_string()),
             row("time", &created),
+            row("handed in via", &via),
             row("file", &file),
-            row("SHA-256", &delivered.sha256),
+            row("SHA-256", route.sha256()),
             row("events", &submission.events.len().to_string()),
         ]
         .concat(),
@@ -380,8 +382,10 @@ fn receipt(submission: &Submission, delivered: &Delivered, session: &Session) ->
         "student": submission.student,
         "created_at": submission.created_at,
         "file": file,
-        "sha256": delivered.sha256,
-        "bytes": delivered.bytes,
+        "sha256": route.sha256(),
+        "bytes": route.bytes(),
+        "via": if matches!(route, Route::Service { .. }) { "service" } else { "exchange" },
+        "via_detail": via,
         "events": submission.events.len(),
         "missing": missing,
         "session": session,

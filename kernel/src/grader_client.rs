@@ -1,0 +1,383 @@
+//! Hands a submission to the course's grader service when the kernel runs on
+//! JupyterHub: `MLSYS_GRADER_URL` names the service, the student's own
+//! `JUPYTERHUB_API_TOKEN` authenticates. Without the URL, or when the service
+//! fails, the submission goes to the exchange directory and the receipt says why.
+
+use crate::exchange::{Delivered, Exchange, ExchangeError};
+use mlsys_model::record::Submission;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Attempts per submission; a retry sends the same bytes, which the service
+/// stores once.
+const ATTEMPTS: u32 = 3;
+
+/// The grader service of this Hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraderService {
+    /// Base URL, e.g. `http://127.0.0.1:8000/services/mlsys-grader`.
+    pub url: String,
+    token: String,
+}
+
+/// The service's answer to a submission.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ServiceReceipt {
+    /// `stored`, or `duplicate` when it already had these bytes.
+    pub status: String,
+    /// The Hub user it is stored under.
+    pub student: String,
+    /// SHA-256 of the bytes the service stored.
+    pub sha256: String,
+}
+
+/// How a submission was handed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// Stored by the grader service at `url`.
+    Service {
+        /// The submissions endpoint.
+        url: String,
+        /// What the service said.
+        receipt: ServiceReceipt,
+        /// Size of the bytes sent.
+        bytes: usize,
+    },
+    /// Written to the exchange directory; `fallback` says why the service was
+    /// not used when one is configured.
+    Exchange {
+        /// The file written.
+        delivered: Delivered,
+        /// Why the service could not take it.
+        fallback: Option<String>,
+    },
+}
+
+impl Route {
+    /// SHA-256 of what was stored (by the service, or in the exchange file).
+    pub fn sha256(&self) -> &str {
+        match self {
+            Route::Service { receipt, .. } => &receipt.sha256,
+            Route::Exchange { delivered, .. } => &delivered.sha256,
+        }
+    }
+
+    /// Size in bytes of what was sent or written.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Route::Service { bytes, .. } => *bytes,
+            Route::Exchange { delivered, .. } => delivered.bytes,
+        }
+    }
+
+    /// Where the submission is: the service endpoint or the exchange file.
+    pub fn location(&self) -> String {
+        match self {
+            Route::Service { url, .. } => url.clone(),
+            Route::Exchange { delivered, .. } => delivered.path.display().to_string(),
+        }
+    }
+
+    /// One line for the receipt: where the submission went.
+    pub fn via(&self) -> String {
+        match self {
+            Route::Service { url, receipt, .. } => {
+                format!("grader service {url} (as {})", receipt.student)
+            }
+            Route::Exchange { fallback: None, .. } => "exchange directory".to_string(),
+            Route::Exchange {
+                fallback: Some(why),
+                ..
+            } => format!("exchange directory, because the grader service failed: {why}"),
+        }
+    }
+}
+
+impl GraderService {
+    /// The service named by `MLSYS_GRADER_URL`, authenticated with
+    /// `JUPYTERHUB_API_TOKEN`; `None` when no service is configured, `Err`
+    /// (why not) when the token is missing.
+    pub fn from_env() -> Option<Result<GraderService, String>> {
+        let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        GraderService::new(var("MLSYS_GRADER_URL"), var("JUPYTERHUB_API_TOKEN"))
+    }
+
+    /// A service at `url` (if any) with `token`.
+    pub fn new(
+        url: Option<String>,
+        token: Option<String>,
+    ) -> Option<Result<GraderService, String>> {
+        let url = url?.trim().trim_end_matches('/').to_string();
+        Some(match token {
+            Some(token) => Ok(GraderService {
+                url,
+                token: token.trim().to_string(),
+            }),
+            None => Err(
+                "JUPYTERHUB_API_TOKEN is not set, so the service cannot know who you are"
+                    .to_string(),
+            ),
+        })
+    }
+
+    /// The submissions endpoint.
+    pub fn endpoint(&self) -> String {
+        format!("{}/api/submissions", self.url)
+    }
+
+    /// POSTs `bytes`; retries on connection errors, 429 and 5xx.
+    pub fn submit(&self, bytes: &[u8]) -> Result<ServiceReceipt, String> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(Duration::from_secs(5)))
+            .timeout_global(Some(Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .proxy(None)
+            .build()
+            .into();
+        let url = self.endpoint();
+        let mut last = String::new();
+        for attempt in 1..=ATTEMPTS {
+            if attempt > 1 {
+                std::thread::sleep(Duration::from_millis(500 * u64::from(attempt - 1)));
+            }
+            let sent = agent
+                .post(&url)
+                .header("Authorization", &format!("token {}", self.token))
+                .header("Content-Type", "application/json")
+                .send(bytes);
+            let mut response = match sent {
+                Ok(response) => response,
+                Err(e) => {
+                    last = format!("cannot reach {url}: {e}");
+                    continue;
+                }
+            };
+            let status = response.status().as_u16();
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(1 << 20)
+                .read_to_string()
+                .unwrap_or_default();
+            match status {
+                200 | 201 => {
+                    return serde_json::from_str(&body)
+                        .map_err(|e| format!("{url} answered with an unreadable receipt: {e}"))
+                }
+                429 | 500..=599 => last = describe(status, &body),
+                _ => return Err(describe(status, &body)),
+            }
+        }
+        Err(last)
+    }
+}
+
+/// The service's JSON error as one sentence.
+fn describe(status: u16, body: &str) -> String {
+    let message = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("message")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| body.chars().take(200).collect());
+    format!("HTTP {status}: {message}")
+}
+
+/// Hands `submission` in: to the grader service when `MLSYS_GRADER_URL` is
+/// set, else (or when that fails) to `exchange`.
+pub fn hand_in(submission: &Submission, exchange: &Exchange) -> Result<Route, ExchangeError> {
+    hand_in_via(GraderService::from_env(), submission, exchange)
+}
+
+/// [`hand_in`] with the service given.
+pub fn hand_in_via(
+    service: Option<Result<GraderService, String>>,
+    submission: &Submission,
+    exchange: &Exchange,
+) -> Result<Route, ExchangeError> {
+    let fallback = match service {
+        None => None,
+        Some(Err(why)) => Some(why),
+        Some(Ok(service)) => {
+            let mut bytes = serde_json::to_vec_pretty(submission).expect("submissions serialize");
+            bytes.push(b'\n');
+            match service.submit(&bytes) {
+                Ok(receipt) => {
+                    return Ok(Route::Service {
+                        url: service.endpoint(),
+                        receipt,
+                        bytes: bytes.len(),
+                    })
+                }
+                Err(why) => Some(why),
+            }
+        }
+    };
+    let delivered = exchange.deliver(submission)?;
+    Ok(Route::Exchange {
+        delivered,
+        fallback,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use mlsys_model::record::SUBMISSION_SCHEMA_VERSION;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::path::PathBuf;
+    use std::sync::mpsc;
+    use uuid::Uuid;
+
+    fn submission() -> Submission {
+        Submission {
+            schema_version: SUBMISSION_SCHEMA_VERSION,
+            id: Uuid::now_v7(),
+            lab: "v2_04".to_string(),
+            student: "ada".to_string(),
+            created_at: Utc::now(),
+            kernel_version: "test".to_string(),
+            events: Vec::new(),
+            design: None,
+        }
+    }
+
+    fn exchange_dir() -> PathBuf {
+        std::env::temp_dir().join(format!("mlsys-grader-client-{}", Uuid::now_v7()))
+    }
+
+    /// A loopback server answering each request with the next canned reply;
+    /// sends back (authorization header, body) of every request.
+    fn server(replies: Vec<(u16, &'static str)>) -> (String, mpsc::Receiver<(String, Vec<u8>)>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://{}/services/mlsys-grader",
+            listener.local_addr().unwrap()
+        );
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for (status, body) in replies {
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut reader = BufReader::new(stream);
+                let (mut auth, mut length) = (String::new(), 0usize);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if lower.starts_with("authorization:") {
+                        auth = line["authorization:".len()..].trim().to_string();
+                    }
+                }
+                let mut request = vec![0; length];
+                let _ = reader.read_exact(&mut request);
+                let _ = sender.send((auth, request));
+                let mut stream = reader.into_inner();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (url, receiver)
+    }
+
+    const STORED: &str =
+        r#"{"status":"stored","student":"ada","sha256":"abc","submission_id":"x"}"#;
+
+    #[test]
+    fn a_configured_service_gets_the_submission_with_the_students_token() {
+        let (url, requests) = server(vec![(201, STORED)]);
+        let exchange = Exchange::outbox(&exchange_dir());
+        let sub = submission();
+        let service = GraderService::new(Some(format!("{url}/")), Some("tok-123".into()));
+        let route = hand_in_via(service, &sub, &exchange).unwrap();
+        let (auth, body) = requests.recv().unwrap();
+        assert_eq!(auth, "token tok-123");
+        let sent: Submission = serde_json::from_slice(&body).unwrap();
+        assert_eq!(sent, sub);
+        assert_eq!(route.sha256(), "abc");
+        assert!(route
+            .via()
+            .starts_with(&format!("grader service {url}/api/submissions")));
+        assert!(!exchange_dir().exists());
+    }
+
+    #[test]
+    fn a_refusing_service_falls_back_to_the_exchange_and_says_why() {
+        let (url, _requests) = server(vec![(
+            403,
+            r#"{"error":"bad_token","message":"JupyterHub does not accept this token"}"#,
+        )]);
+        let home = exchange_dir();
+        let route = hand_in_via(
+            GraderService::new(Some(url), Some("forged".into())),
+            &submission(),
+            &Exchange::outbox(&home),
+        )
+        .unwrap();
+        let Route::Exchange {
+            delivered,
+            fallback,
+        } = &route
+        else {
+            panic!("{route:?}")
+        };
+        assert!(delivered.path.starts_with(home.join("outbox")) && delivered.path.exists());
+        let why = fallback.as_deref().unwrap();
+        assert!(
+            why.contains("HTTP 403") && why.contains("does not accept"),
+            "{why}"
+        );
+        assert!(route.via().contains("because the grader service failed"));
+        let _ = std::fs::remove_dir_all(home);
+    }
+
+    #[test]
+    fn a_busy_service_is_retried_with_the_same_bytes() {
+        let (url, requests) = server(vec![(503, "{}"), (201, STORED)]);
+        let home = exchange_dir();
+        let route = hand_in_via(
+            GraderService::new(Some(url), Some("t".into())),
+            &submission(),
+            &Exchange::outbox(&home),
+        )
+        .unwrap();
+        assert!(matches!(route, Route::Service { .. }), "{route:?}");
+        let (first, second) = (requests.recv().unwrap().1, requests.recv().unwrap().1);
+        assert_eq!(first, second);
+    }
+
+    #[test]
+    fn without_a_token_or_a_url_the_exchange_is_used() {
+        let home = exchange_dir();
+        let exchange = Exchange::outbox(&home);
+        let no_token = GraderService::new(Some("http://127.0.0.1:9".into()), None);
+        let route = hand_in_via(no_token, &submission(), &exchange).unwrap();
+        assert!(
+            route.via().contains("JUPYTERHUB_API_TOKEN is not set"),
+            "{}",
+            route.via()
+        );
+        let route = hand_in_via(
+            GraderService::new(None, Some("t".into())),
+            &submission(),
+            &exchange,
+        )
+        .unwrap();
+        assert_eq!(route.via(), "exchange directory");
+        let _ = std::fs::remove_dir_all(home);
+    }
+}
