@@ -475,17 +475,14 @@ impl DataStorageLab {
             self.live.widgets.reject(&id, state.keys(), outputs);
         }
         if let Some(sent) = sent {
-            self.live_change(at, &id, control, sent, outputs);
-            tracing::debug!(
-                target: "live_timing",
-                nanos = started.elapsed().as_nanos() as u64,
-                "live update handled"
-            );
+            self.live_change(at, &id, control, sent, outputs, started);
         }
         true
     }
 
     /// Validates one control change, then shows and records it, or snaps back.
+    /// `started` is when the update arrived; the time to the new chart being
+    /// sent is logged at debug level on target `live_timing`.
     fn live_change(
         &mut self,
         at: usize,
@@ -493,6 +490,7 @@ impl DataStorageLab {
         control: Control,
         sent: Value,
         outputs: &Outputs,
+        started: Instant,
     ) {
         let key = control.key().to_string();
         let current = self.live.panels[at].run;
@@ -532,6 +530,11 @@ impl DataStorageLab {
         self.live
             .widgets
             .set(&chart, patch("outputs", vec![shown.chart]), outputs);
+        tracing::debug!(
+            target: "live_timing",
+            nanos = started.elapsed().as_nanos() as u64,
+            "live update sent"
+        );
         let saved = match &mut self.journal {
             Some(journal) => journal.record(event).map(|_| ()),
             None => Ok(()),

@@ -1,0 +1,224 @@
+"""Live instruments in a real browser: JupyterLab 4 (from the venv) renders the kernel's
+ipywidgets with its standard widget manager in headless Chromium; moving a slider reruns
+the model in the kernel and the card shows the model's number.
+
+Saves docs/screenshots/live-io-before.png and live-io-after.png, and prints the
+keypress-to-repaint times it measured (also written to target/widgets-browser-timing.json).
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+TIMING_FILE = ROOT / "target" / "widgets-browser-timing.json"
+KERNEL_BIN = Path(os.environ.get("MLSYS_TARGET_DIR", ROOT / "target" / "debug")) / "mlsys-kernel"
+LIVE_CELL = "%predict act1 B\n%io --live"
+TIMEOUT_MS = 60_000
+MOVES = 6
+
+# The GPU Utilization card's number inside the cards HTML widget.
+GPU_CARD = (
+    "xpath=//div[contains(@class,'widget-html')]"
+    "//div[normalize-space(text())='GPU Utilization']/following-sibling::div[1]"
+)
+WORKERS_HANDLE = ".widget-hslider >> nth=0 >> .noUi-handle"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def expected_gpu_card(workers: int) -> str:
+    """The card text for an Act I run at the defaults but `workers`, from the kernel's model."""
+    run = {
+        "act": "act1",
+        "inputs": {
+            "context": "distributed_fs",
+            "workers": workers,
+            "batch": 64,
+            "pattern": "random",
+            "osts": 24,
+        },
+    }
+    out = subprocess.run(
+        [str(KERNEL_BIN), "evaluate", json.dumps(run)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    report = json.loads(out.stdout)
+    return f"{report['outputs']['gpu_util_pct']:.0f}%"
+
+
+@pytest.fixture
+def lab_server(mlsys_kernelspec):
+    """A JupyterLab server on a free port with a one-cell live notebook; yields its URL."""
+    work = Path(tempfile.mkdtemp(prefix="mlsys-lab-"))
+    notebooks = work / "notebooks"
+    notebooks.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "mlsys", "display_name": "MLSys Lab", "language": "rust"}
+    nb.cells.append(nbformat.v4.new_code_cell(LIVE_CELL))
+    nbformat.write(nb, notebooks / "live.ipynb")
+    port, token = free_port(), uuid.uuid4().hex
+    env = dict(os.environ)
+    env.update(
+        MLSYS_HOME=str(work / "home"),
+        JUPYTER_CONFIG_DIR=str(work / "config"),
+        JUPYTER_RUNTIME_DIR=str(work / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
+    )
+    # No news or update pop-ups over the notebook.
+    settings = work / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    log = open(work / "server.log", "w")
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "jupyter"),
+            "lab",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            "--allow-root",
+            f"--ServerApp.root_dir={notebooks}",
+            "--LabApp.news_url=",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not start:\n{(work / 'server.log').read_text()}")
+                time.sleep(0.25)
+        yield f"{base}/lab/tree/live.ipynb?token={token}"
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_slider_move_shows_the_models_number(lab_server):
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is needed: apt-get install -y chromium")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(lab_server)
+            editor = page.locator(".jp-Notebook .jp-Cell .cm-content").first
+            editor.wait_for()
+            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
+            editor.click()
+            page.keyboard.press("Shift+Enter")
+
+            card = page.locator(GPU_CARD)
+            card.wait_for()
+            handle = page.locator(WORKERS_HANDLE)
+            handle.wait_for()
+            page.locator(".widget-html-content >> text=Your run").first.wait_for()
+            assert card.inner_text().strip() == expected_gpu_card(1)
+            page.locator(".jp-OutputArea-output .vega-embed").first.wait_for()
+            page.screenshot(path=str(SCREENSHOTS / "live-io-before.png"), full_page=False)
+
+            # Instrument the page: keydown time, first mutation of the card, next frame.
+            page.evaluate(
+                """(xpath) => {
+                  window.__marks = [];
+                  document.addEventListener('keydown', () => {
+                    window.__marks.push({down: performance.now()});
+                  }, true);
+                  const card = document.evaluate(xpath, document, null,
+                    XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+                  const cards = card.closest('.widget-html');
+                  new MutationObserver(() => {
+                    const m = window.__marks[window.__marks.length - 1];
+                    if (m && m.dom === undefined) {
+                      m.dom = performance.now();
+                      requestAnimationFrame(() => { m.frame = performance.now(); });
+                    }
+                  }).observe(cards, {subtree: true, childList: true, characterData: true});
+                }""",
+                GPU_CARD.removeprefix("xpath="),
+            )
+            handle.focus()
+            for workers in range(2, 2 + MOVES):
+                page.keyboard.press("ArrowRight")
+                want = expected_gpu_card(workers)
+                page.wait_for_function(
+                    """([want, n, xpath]) => {
+                      const card = document.evaluate(xpath, document, null,
+                        XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+                      const m = window.__marks[n];
+                      return card && card.textContent.trim() === want && m && m.frame !== undefined;
+                    }""",
+                    arg=[want, workers - 2, GPU_CARD.removeprefix("xpath=")],
+                )
+                assert card.inner_text().strip() == want
+                assert page.locator(".widget-readout").first.inner_text().strip() == str(workers)
+            page.locator(".jp-OutputArea-output .vega-embed").first.wait_for()
+            page.screenshot(path=str(SCREENSHOTS / "live-io-after.png"), full_page=False)
+            marks = page.evaluate("() => window.__marks")
+        finally:
+            browser.close()
+    to_dom = [m["dom"] - m["down"] for m in marks]
+    to_frame = [m["frame"] - m["down"] for m in marks]
+    timing = {
+        "moves": len(marks),
+        "keydown_to_card_update_ms_p50": statistics.median(to_dom),
+        "keydown_to_next_frame_ms_p50": statistics.median(to_frame),
+        "keydown_to_next_frame_ms_max": max(to_frame),
+    }
+    TIMING_FILE.parent.mkdir(parents=True, exist_ok=True)
+    TIMING_FILE.write_text(json.dumps(timing, indent=2))
+    print(f"\nwidget repaint timing: {timing}", file=sys.stderr)
