@@ -56,8 +56,9 @@ pub struct Ledger {
     /// The chapter saved last.
     #[serde(default)]
     pub current_chapter: ChapterId,
-    /// One entry per chapter, in the order first saved.
-    #[serde(default)]
+    /// One entry per chapter, in the order first saved. Also read from the
+    /// `{chapter: design}` map a later version of the seed's tool writes.
+    #[serde(default, deserialize_with = "history_list_or_map")]
     pub history: Vec<LedgerEntry>,
     /// When it was last saved (RFC 3339), empty if never.
     #[serde(default)]
@@ -65,6 +66,38 @@ pub struct Ledger {
     /// Keys we do not know, kept.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The seed's tools wrote `history` as a list of entries or, later, as a map
+/// from chapter to design; both read as a list of entries.
+fn history_list_or_map<'de, D>(deserializer: D) -> Result<Vec<LedgerEntry>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum History {
+        List(Vec<LedgerEntry>),
+        Map(serde_json::Map<String, serde_json::Value>),
+    }
+    match History::deserialize(deserializer)? {
+        History::List(entries) => Ok(entries),
+        History::Map(map) => map
+            .into_iter()
+            .map(|(key, design)| {
+                let chapter = match key.parse() {
+                    Ok(n) => ChapterId::Number(n),
+                    Err(_) => ChapterId::Name(key),
+                };
+                let design = Design::deserialize(design).map_err(serde::de::Error::custom)?;
+                Ok(LedgerEntry {
+                    chapter,
+                    design,
+                    extra: Default::default(),
+                })
+            })
+            .collect(),
+    }
 }
 
 impl Ledger {
@@ -137,6 +170,19 @@ mod tests {
             .collect();
         assert_eq!(chapters, ["v2_03", "v2_04", "v2_05"]);
         assert_eq!(ledger.last_updated, "2026-01-03T00:00:00Z");
+    }
+
+    #[test]
+    fn reads_the_map_history_of_the_later_seed_tool() {
+        let later = r#"{"track": "edge", "current_chapter": "v2_04", "history": {
+            "3": {"x": 1}, "v2_04": {"gpu_count": 2}}, "last_updated": ""}"#;
+        let mut ledger: Ledger = serde_json::from_str(later).unwrap();
+        assert_eq!(ledger.history[0].chapter, ChapterId::Number(3));
+        assert_eq!(ledger.design("v2_04"), Some(&design(2)));
+        ledger.save_design("v2_04", design(5), "t".into());
+        let written = serde_json::to_value(&ledger).unwrap();
+        assert_eq!(written["history"][1]["design"]["gpu_count"], 5);
+        assert!(serde_json::from_str::<Ledger>(r#"{"history": {"v2_04": 3}}"#).is_err());
     }
 
     #[test]
