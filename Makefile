@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TEST_JUPYTER := $(CURDIR)/target/jupyter-test
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help lab test fmt-check clippy test-rust test-python venv build-debug kernelspec-test bench bench-model bench-kernel bench-grader
+.PHONY: help lab test fmt-check clippy test-rust test-python venv build-debug kernelspec-test bench bench-model bench-kernel bench-widgets bench-grader
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -43,7 +43,7 @@ test-python: venv kernelspec-test
 	JUPYTER_PATH=$(TEST_JUPYTER)/share/jupyter MLSYS_TARGET_DIR=$(CURDIR)/target/debug \
 	  $(PY) -m pytest -q tests/python
 
-bench: bench-model bench-kernel bench-grader ## Every benchmark.
+bench: bench-model bench-kernel bench-widgets bench-grader ## Every benchmark.
 
 bench-model: ## Criterion benchmarks of the model.
 	$(CARGO) bench -p mlsys-model --locked
@@ -51,3 +51,7 @@ bench-model: ## Criterion benchmarks of the model.
 bench-kernel: venv ## The kernel vs ipykernel: cold start, execute round trip p50/p99, idle RSS.
 	$(CARGO) build --release --locked -p mlsys-kernel
 	$(PY) tools/bench-kernel.py --kernel target/release/mlsys-kernel
+
+bench-widgets: venv ## Live slider updates: kernel-side update-to-output p50/p99, client round trips.
+	$(CARGO) build --release --locked -p mlsys-kernel
+	$(PY) tools/bench-widgets.py --kernel target/release/mlsys-kernel
