@@ -283,12 +283,22 @@ fn hand_in(
 ) -> Result<Option<Media>, ExecutionError> {
     let fail = |e: String| ExecutionError::new("SubmitError", e);
     let events = journal.events().map_err(|e| fail(e.to_string()))?;
-    if Session::replay(&events).ok().as_ref() != Some(session) {
-        return Err(fail(format!(
-            "the lab journal {} no longer matches this notebook's session (another notebook of \
-             this lab wrote to it); restart the kernel to load it, then %submit again",
-            journal.path().display()
-        )));
+    match Session::replay(&events) {
+        Ok(replayed) if replayed == *session => {}
+        Ok(_) => {
+            return Err(fail(format!(
+                "the lab journal {} no longer matches this notebook's session (another notebook \
+                 of this lab wrote to it); restart the kernel to load it, then %submit again",
+                journal.path().display()
+            )))
+        }
+        Err(error) => {
+            return Err(fail(format!(
+                "the lab journal {} cannot be handed in: its {error}; nothing was submitted and \
+                 the journal is unchanged (show it to course staff)",
+                journal.path().display()
+            )))
+        }
     }
     let submission = Submission {
         schema_version: SUBMISSION_SCHEMA_VERSION,
@@ -632,6 +642,20 @@ mod tests {
         assert_eq!(error.ename, "SubmitError");
         assert!(
             error.evalue.contains("restart the kernel"),
+            "{}",
+            error.evalue
+        );
+        lab.journal
+            .record(EventKind::PredictionLocked {
+                act: Act::Act2,
+                choice: Choice::B,
+            })
+            .unwrap();
+        let error = lab.submit().unwrap_err();
+        assert!(
+            error
+                .evalue
+                .contains("event 1: Act II prediction is already locked"),
             "{}",
             error.evalue
         );
