@@ -35,6 +35,7 @@ pub fn serve(config: ServeConfig) -> Result<(), GraderError> {
         ),
         limiter: RateLimiter::new(config.rate_burst, config.rate_per_minute),
         store,
+        max_body_bytes: config.max_body_bytes,
     });
     let routes = router(app, &config.prefix, config.max_body_bytes);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -1,0 +1,359 @@
+"""The grader as a JupyterHub service, against a real JupyterHub (6.1.1) with
+configurable-http-proxy, all on loopback, started and stopped here.
+
+Hub users: students `ada` and `grace`, instructor `prof` (in the `instructors` group). The Hub
+is configured by deploy/jupyterhub_config.py (DummyAuthenticator, SimpleLocalProcessSpawner)
+plus a test driver service with the admin role. Each student's single-user server is started
+through the Hub API; the lab notebook's cells run in an `mlsys` kernel of that server (over
+the server's websocket API), so `%submit` sees exactly the environment the Hub gives it:
+JUPYTERHUB_API_TOKEN of the server, MLSYS_GRADER_URL from the spawner environment."""
+
+import asyncio
+import csv
+import io
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+from hub_support import ROOT, call, call_json, free_port, grader_binary, synth, wait_until
+
+RECEIPT = "application/vnd.mlsys.receipt.v1+json"
+STUDENTS = ("ada", "grace")
+INSTRUCTOR = "prof"
+LAB = [
+    "%context distributed_fs",
+    "%predict act1 B",
+    "%io --workers 4",
+    "%io --pattern prefetch --workers 8",
+    "%reveal act1",
+    "%reflect act1 B",
+    "%predict act2 B",
+    "%mds --gpus 4096 --workers 8",
+    "%mds --layout shards --mds 2",
+    "%reveal act2",
+    "%reflect act2 C",
+    "%ledger save",
+    "%submit",
+]
+
+
+def descendants(pid: int) -> list:
+    """Every process below `pid` (from /proc), children first."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+class Hub:
+    """A JupyterHub process with the course config, and handles to its APIs."""
+
+    def __init__(self, tmp: Path):
+        chp = subprocess.run([str(ROOT / "tools" / "setup-hubtools")], check=True,
+                             capture_output=True, text=True).stdout.strip()
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.api = f"{self.base}/hub/api"
+        self.grader = f"{self.base}/services/mlsys-grader"
+        self.driver_token = secrets.token_hex(16)
+        self.course = tmp / "course"
+        overlay = tmp / "hub_test_config.py"
+        overlay.write_text(
+            "c = get_config()\n"
+            f"load_subconfig({str(ROOT / 'deploy' / 'jupyterhub_config.py')!r})\n"
+            "c.JupyterHub.services = c.JupyterHub.services + "
+            f"[{{'name': 'test-driver', 'api_token': {self.driver_token!r}}}]\n"
+            "c.JupyterHub.load_roles = c.JupyterHub.load_roles + "
+            "[{'name': 'admin', 'services': ['test-driver']}]\n"
+        )
+        venv_bin = Path(sys.executable).parent
+        env = dict(
+            os.environ,
+            PATH=f"{venv_bin}:{os.environ.get('PATH', '')}",
+            MLSYS_AUTH="dummy",
+            MLSYS_DUMMY_PASSWORD=secrets.token_hex(8),
+            MLSYS_SPAWNER="simple",
+            MLSYS_COURSE_DIR=str(self.course),
+            MLSYS_HUB_PORT=str(self.port),
+            MLSYS_HUB_API_PORT=str(free_port()),
+            MLSYS_PROXY_API_PORT=str(free_port()),
+            MLSYS_GRADER_PORT=str(free_port()),
+            MLSYS_GRADER_BIN=str(grader_binary()),
+            MLSYS_CHP=chp,
+            MLSYS_STUDENTS=",".join(STUDENTS),
+            MLSYS_INSTRUCTORS=INSTRUCTOR,
+            MLSYS_JUPYTER_PATH=os.environ.get("JUPYTER_PATH", ""),
+        )
+        for name in ("JUPYTERHUB_API_TOKEN", "MLSYS_GRADER_URL", "MLSYS_EXCHANGE", "MLSYS_HOME"):
+            env.pop(name, None)
+        self.log_path = tmp / "jupyterhub.log"
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [str(venv_bin / "jupyterhub"), "-f", str(overlay)],
+            cwd=tmp, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(lambda: self.alive() and call("GET", f"{self.grader}/health")[0] == 200,
+                       90, "JupyterHub and the grader service")
+        except AssertionError:
+            self.stop()
+            raise AssertionError(self.tail())
+
+    def alive(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"jupyterhub exited:\n{self.tail()}")
+        return True
+
+    def tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]
+
+    def admin(self, method: str, path: str, payload=None):
+        return call_json(method, f"{self.api}{path}", self.driver_token, payload)
+
+    def token_for(self, user: str) -> str:
+        status, body = self.admin("POST", f"/users/{user}/tokens", {"note": "test", "expires_in": 3600})
+        assert status in (200, 201), body
+        return body["token"]
+
+    def start_server(self, user: str) -> None:
+        status, body = self.admin("POST", f"/users/{user}/server")
+        assert status in (201, 202), body
+
+        def ready():
+            _, model = self.admin("GET", f"/users/{user}")
+            server = model.get("servers", {}).get("")
+            return server and server.get("ready")
+
+        wait_until(ready, 60, f"{user}'s server", interval=0.5)
+
+    def service_pid(self) -> int:
+        [pid] = [p for p in descendants(self.proc.pid) if " serve " in cmdline(p) + " "
+                 and "mlsys-grader" in cmdline(p)]
+        return pid
+
+    def stop(self) -> None:
+        tree = descendants(self.proc.pid)
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for pid in tree:  # anything the Hub left behind
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory, mlsys_kernelspec):
+    hub = Hub(tmp_path_factory.mktemp("hub"))
+    yield hub
+    hub.stop()
+
+
+async def run_cells(base: str, user: str, token: str, cells: list) -> list:
+    """Runs `cells` in a new `mlsys` kernel of `user`'s server; returns each cell's outputs."""
+    server = f"{base}/user/{user}"
+    status, kernel = call_json("POST", f"{server}/api/kernels", token, {"name": "mlsys"})
+    assert status == 201, kernel
+    ws_url = f"ws{server[4:]}/api/kernels/{kernel['id']}/channels"
+    socket = await websocket_connect(HTTPRequest(ws_url, headers={"Authorization": f"token {token}"}))
+    session = uuid.uuid4().hex
+    results = []
+    try:
+        for code in cells:
+            msg_id = uuid.uuid4().hex
+            socket.write_message(json.dumps({
+                "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": session,
+                           "username": user, "version": "5.3", "date": ""},
+                "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+                "content": {"code": code, "silent": False, "store_history": True,
+                            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+            }))
+            outputs, replied, idle = [], None, False
+            while replied is None or not idle:
+                raw = await asyncio.wait_for(socket.read_message(), 120)
+                assert raw is not None, "the kernel websocket closed"
+                msg = json.loads(raw)
+                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind = msg["header"]["msg_type"]
+                if kind == "execute_reply":
+                    replied = msg["content"]
+                elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                    idle = True
+                elif kind in ("display_data", "execute_result", "stream", "error"):
+                    outputs.append(dict(msg["content"], output_type=kind))
+            assert replied["status"] == "ok", (code, replied, outputs)
+            results.append(outputs)
+    finally:
+        socket.close()
+        call("DELETE", f"{server}/api/kernels/{kernel['id']}", token)
+    return results
+
+
+def receipt_of(outputs: list) -> dict:
+    [receipt] = [o["data"][RECEIPT] for o in outputs if RECEIPT in o.get("data", {})]
+    return receipt
+
+
+def test_students_submit_through_the_hub_and_the_instructor_exports_them(hub) -> None:
+    tokens = {user: hub.token_for(user) for user in (*STUDENTS, INSTRUCTOR)}
+    receipts = {}
+    for user in STUDENTS:
+        hub.start_server(user)
+        outputs = asyncio.run(run_cells(hub.base, user, tokens[user], LAB))
+        receipts[user] = receipt_of(outputs[-1])
+        text = "".join(o.get("data", {}).get("text/plain", "") for o in outputs[-1])
+        assert f"via        grader service {hub.grader}/api/submissions (as {user})" in text, text
+    for user, receipt in receipts.items():
+        assert receipt["via"] == "service" and receipt["student"] == user, receipt
+        assert receipt["missing"] == []
+    # Nothing went to the exchange directory: the service took both.
+    assert list((hub.course / "exchange").iterdir()) == []
+
+    # The instructor scores and exports: both students under their Hub names.
+    prof = tokens[INSTRUCTOR]
+    status, scored = call_json("POST", f"{hub.grader}/api/score", prof)
+    assert status == 200 and "scored 2 submissions of 2 students" in scored["summary"], scored
+    status, raw, headers = call("GET", f"{hub.grader}/api/export?format=csv", prof)
+    assert status == 200 and headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(raw.decode())))
+    assert sorted(r["student"] for r in rows) == sorted(STUDENTS), rows
+    assert {r["submission_id"] for r in rows} == {r["submission_id"] for r in receipts.values()}
+    for fmt in ("canvas", "json"):
+        status, body, _ = call("GET", f"{hub.grader}/api/export?format={fmt}", prof)
+        assert status == 200 and b"grace" in body, (fmt, body[:300])
+    status, raw, _ = call("GET", f"{hub.grader}/api/stats", prof)
+    assert status == 200 and raw
+
+    # Each student reads their own record; another's is forbidden; scores wait for release.
+    ada, grace = tokens["ada"], tokens["grace"]
+    status, own = call_json("GET", f"{hub.grader}/api/students/ada", ada)
+    assert status == 200 and [s["submission_id"] for s in own["submissions"]] == [
+        receipts["ada"]["submission_id"]]
+    assert "grade" not in own and own["scores_released"] is False
+    assert call_json("GET", f"{hub.grader}/api/students/grace", ada)[0] == 403
+    assert call_json("GET", f"{hub.grader}/api/students/ada", grace)[0] == 403
+    assert call_json("PUT", f"{hub.grader}/api/release", ada, {"released": True})[0] == 403
+    assert call_json("PUT", f"{hub.grader}/api/release", prof, {"released": True})[0] == 200
+    status, own = call_json("GET", f"{hub.grader}/api/students/ada", ada)
+    assert status == 200 and own["grade"]["student"] == "ada", own
+    assert own["grade"]["submission_id"] == receipts["ada"]["submission_id"]
+
+    # Students cannot list, score or export; a forged token is refused; no token is 401.
+    for method, path in (("GET", "/api/submissions"), ("POST", "/api/score"),
+                         ("GET", "/api/export?format=csv"), ("GET", "/api/stats")):
+        assert call_json(method, f"{hub.grader}{path}", ada)[0] == 403, path
+    forged = secrets.token_hex(16)
+    status, body = call_json("GET", f"{hub.grader}/api/students/ada", forged)
+    assert status == 403 and body["error"] == "bad_token", body
+    status, body = call_json("POST", f"{hub.grader}/api/submissions", forged, {"student": "ada"})
+    assert status == 403
+    status, body, headers = call("GET", f"{hub.grader}/api/whoami")
+    assert status == 401 and headers.get("www-authenticate") == "token"
+    assert call_json("GET", f"{hub.grader}/api/whoami", prof) == (
+        200, {"name": INSTRUCTOR, "instructor": True})
+
+    # A payload naming someone else is stored under the sender's Hub name.
+    [spoof] = synth(hub.course / "spoof", 1, 1)
+    claimed = json.loads(spoof.read_text())
+    claimed["student"] = "grace"
+    status, receipt = call_json("POST", f"{hub.grader}/api/submissions", ada, claimed)
+    assert status == 201 and receipt["student"] == "ada" and receipt["payload_student"] == "grace"
+    status, own = call_json("GET", f"{hub.grader}/api/students/grace", grace)
+    assert claimed["id"] not in [s["submission_id"] for s in own["submissions"]]
+
+    # A bad payload: a JSON error, and a quarantine entry in the sender's record.
+    status, body, _ = call("POST", f"{hub.grader}/api/submissions", grace, b'{"schema_version": 1,')
+    error = json.loads(body)
+    assert status == 422 and error["reason"] == "malformed_json" and error["quarantined"], error
+    status, own = call_json("GET", f"{hub.grader}/api/students/grace", grace)
+    assert [q["reason"] for q in own["quarantined"]] == ["malformed_json"], own
+    status, body, _ = call("POST", f"{hub.grader}/api/submissions", grace, b"x" * (3 << 20))
+    assert status == 413 and json.loads(body)["error"] == "too_large"
+
+
+def test_a_killed_service_is_restarted_and_loses_no_acknowledged_submission(hub) -> None:
+    token, prof = hub.token_for("grace"), hub.token_for(INSTRUCTOR)
+    files = synth(hub.course / "restart", 24, 6)
+    acknowledged, refused, killed_at = {}, 0, None
+    old_pid = hub.service_pid()
+    for i, path in enumerate(files):
+        if i == 8:
+            os.kill(old_pid, signal.SIGKILL)
+            killed_at = time.monotonic()
+        body = path.read_bytes()
+        while True:  # resend the same bytes until the service answers (as %submit retries)
+            status, raw, _ = call("POST", f"{hub.grader}/api/submissions", token, body, timeout=10)
+            if status in (200, 201):
+                receipt = json.loads(raw)
+                acknowledged[receipt["submission_id"]] = receipt["sha256"]
+                break
+            refused += 1
+            assert time.monotonic() - (killed_at or time.monotonic()) < 90, (status, raw[:200])
+            time.sleep(0.5)
+    new_pid = hub.service_pid()
+    assert new_pid != old_pid and refused > 0, "the service was not restarted by the Hub"
+    assert len(acknowledged) == len(files)
+    status, listing = call_json("GET", f"{hub.grader}/api/submissions", prof)
+    assert status == 200
+    stored = [(s["submission_id"], s["sha256"]) for s in listing["submissions"] if s["student"] == "grace"]
+    for sid, sha in acknowledged.items():
+        assert stored.count((sid, sha)) == 1, sid
+    print(f"\nhub-restart: {refused} requests refused while the Hub restarted the service "
+          f"({time.monotonic() - killed_at:.1f} s after SIGKILL to the last submission)")
+
+
+def test_a_kernel_falls_back_to_the_exchange_when_the_service_refuses(hub) -> None:
+    """A student whose token the service cannot verify still hands in, to the exchange,
+    and the receipt says why."""
+    env = dict(os.environ, MLSYS_GRADER_URL=hub.grader, JUPYTERHUB_API_TOKEN="forged",
+               JUPYTERHUB_USER="ada", MLSYS_EXCHANGE=str(hub.course / "exchange"),
+               MLSYS_HOME=str(hub.course / "fallback-home"))
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in ("%predict act1 A", "%submit")]
+    old = os.environ.copy()
+    os.environ.update(env)
+    try:
+        NotebookClient(nb, kernel_name="mlsys", timeout=120).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    receipt = receipt_of(nb.cells[-1].outputs)
+    assert receipt["via"] == "exchange"
+    assert "HTTP 403" in receipt["via_detail"] and "does not accept" in receipt["via_detail"]
+    assert Path(receipt["file"]).parent == hub.course / "exchange" and Path(receipt["file"]).exists()
