@@ -46,7 +46,10 @@ pub const SUBMIT: MagicSpec = MagicSpec {
           $MLSYS_HOME/outbox/) as v2_04-<student>-<uuid>.json, and shows its id, time, file, \
           SHA-256 and what is still missing (e.g. no Act II prediction yet). You may submit \
           again at any time: each submission is a new file, none is ever overwritten; the \
-          grader decides which one counts. The student id is JUPYTERHUB_USER, else your OS user.",
+          grader decides which one counts. The student id is JUPYTERHUB_USER, else your OS user. \
+          On JupyterHub ($MLSYS_GRADER_URL set) it is sent to the course's grader service with \
+          your Hub token instead; if that fails it goes to the exchange directory, and the \
+          receipt says which way it went and why.",
     hints: &["--help"],
 };
 
