@@ -64,3 +64,19 @@ def test_200_concurrent_submissions_from_50_users_are_each_stored_once(tmp_path)
     finally:
         service.stop()
         hub.close()
+
+
+def test_a_user_over_the_rate_limit_gets_429_and_others_do_not(tmp_path) -> None:
+    hub = FakeHub({"tok-a": ("ada", []), "tok-b": ("bob", [])})
+    service = Service(tmp_path / "grades.sqlite", hub.api_url, tmp_path / "service.log",
+                      "--rate-burst", "3", "--rate-per-minute", "1")
+    try:
+        whoami = f"{service.url}/api/whoami"
+        assert [call_json("GET", whoami, "tok-a")[0] for _ in range(3)] == [200] * 3
+        status, body = call_json("GET", whoami, "tok-a")
+        assert status == 429 and body["error"] == "rate_limited", body
+        assert 0 < body["retry_after_seconds"] <= 60
+        assert call_json("GET", whoami, "tok-b")[0] == 200
+    finally:
+        service.stop()
+        hub.close()
