@@ -18,7 +18,10 @@ fn main() {
         .expect("the kernel crate sits inside the workspace");
     let model = workspace.join("model");
     for watched in ["model/src", "model/Cargo.toml", "Cargo.toml", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
     }
 
     let mut files = Vec::new();
@@ -45,10 +48,17 @@ fn main() {
         .unwrap();
     }
     out.push_str("];\n");
-    out.push_str("/// A `Cargo.toml` for the model, its dependencies pinned to the kernel's lock file.\n");
+    out.push_str(
+        "/// A `Cargo.toml` for the model, its dependencies pinned to the kernel's lock file.\n",
+    );
     writeln!(out, "pub const CARGO_TOML: &str = {cargo_toml:?};").unwrap();
     out.push_str("/// A `Cargo.toml` for `mlsys-cells`, the crate of Rust cells' display hook.\n");
-    writeln!(out, "pub const CELLS_CARGO_TOML: &str = {:?};", cells_cargo_toml(&cargo_toml)).unwrap();
+    writeln!(
+        out,
+        "pub const CELLS_CARGO_TOML: &str = {:?};",
+        cells_cargo_toml(&cargo_toml)
+    )
+    .unwrap();
 
     let out_dir = PathBuf::from(env("OUT_DIR"));
     fs::write(out_dir.join("model_source.rs"), out).expect("OUT_DIR is writable");
@@ -123,7 +133,10 @@ fn model_cargo_toml(workspace: &Path, model: &Path) -> String {
             .get("version")
             .and_then(Value::as_str)
             .unwrap_or_else(|| panic!("{name}: the model may only use registry dependencies"));
-        spec.insert("version".into(), format!("={}", pin(name, requirement, &locked)).into());
+        spec.insert(
+            "version".into(),
+            format!("={}", pin(name, requirement, &locked)).into(),
+        );
         dependencies.insert(name.clone(), Value::Table(spec));
     }
 
@@ -140,7 +153,9 @@ fn model_cargo_toml(workspace: &Path, model: &Path) -> String {
 
 /// The manifest of `mlsys-cells`: the model next to it, and the model's `serde_json`.
 fn cells_cargo_toml(model_cargo_toml: &str) -> String {
-    let model: Table = model_cargo_toml.parse().expect("the generated manifest parses");
+    let model: Table = model_cargo_toml
+        .parse()
+        .expect("the generated manifest parses");
     let mut package = Table::new();
     package.insert("name".into(), "mlsys-cells".into());
     package.insert("version".into(), model["package"]["version"].clone());
@@ -151,7 +166,10 @@ fn cells_cargo_toml(model_cargo_toml: &str) -> String {
     let mut dependencies = Table::new();
     let model_path = Table::from_iter([("path".to_owned(), Value::from("../mlsys-model"))]);
     dependencies.insert("mlsys-model".into(), Value::Table(model_path));
-    dependencies.insert("serde_json".into(), model["dependencies"]["serde_json"].clone());
+    dependencies.insert(
+        "serde_json".into(),
+        model["dependencies"]["serde_json"].clone(),
+    );
     let mut manifest = Table::new();
     manifest.insert("package".into(), Value::Table(package));
     manifest.insert("lib".into(), Value::Table(lib));
@@ -162,7 +180,9 @@ fn cells_cargo_toml(model_cargo_toml: &str) -> String {
 
 fn as_table(spec: &Value) -> Table {
     match spec {
-        Value::String(version) => Table::from_iter([("version".to_owned(), version.clone().into())]),
+        Value::String(version) => {
+            Table::from_iter([("version".to_owned(), version.clone().into())])
+        }
         Value::Table(table) => table.clone(),
         other => panic!("unexpected dependency spec {other}"),
     }
@@ -208,7 +228,9 @@ fn locked_versions(lock: &str) -> BTreeMap<String, Vec<String>> {
         if let Some(n) = line.strip_prefix("name = ") {
             name = Some(n.trim_matches('"').to_owned());
         } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take()) {
-            map.entry(n).or_default().push(v.trim_matches('"').to_owned());
+            map.entry(n)
+                .or_default()
+                .push(v.trim_matches('"').to_owned());
         }
     }
     map

@@ -3,15 +3,15 @@
 
 use crate::interpreter::{Completions, ExecutionError, Interpreter, Interrupter, Outputs};
 use crate::magic::{is_magic_cell, MagicRegistry};
-use jupyter_protocol::{
-    CodeMirrorMode, HelpLink, IsCompleteReplyStatus, LanguageInfo, Media,
-};
+use crate::rust_cells::{RustCells, RustCellsConfig};
+use jupyter_protocol::{CodeMirrorMode, HelpLink, IsCompleteReplyStatus, LanguageInfo, Media};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// Runs the cells of a notebook using this kernel.
 pub struct CellInterpreter {
     magics: MagicRegistry,
+    rust: RustCells,
 }
 
 impl CellInterpreter {
@@ -19,23 +19,17 @@ impl CellInterpreter {
     pub fn new() -> Self {
         let mut magics = MagicRegistry::new();
         crate::labs::register_all(&mut magics);
-        CellInterpreter { magics }
+        let rust = RustCells::new(RustCellsConfig::new(crate::journal::mlsys_home()));
+        CellInterpreter { magics, rust }
     }
 
     /// Runs a cell that is not a magic cell.
     fn run_code_cell(
         &mut self,
-        _code: &str,
-        _outputs: &Outputs,
+        code: &str,
+        outputs: &Outputs,
     ) -> Result<Option<Media>, ExecutionError> {
-        Err(ExecutionError {
-            ename: "UnsupportedCell".into(),
-            evalue: "this kernel runs % magics (see %help); Rust cells are not enabled".into(),
-            traceback: vec![
-                "UnsupportedCell: this kernel runs % magics; Rust cells are not enabled.".into(),
-                "Start the cell with a magic, e.g. %help to list them.".into(),
-            ],
-        })
+        self.rust.execute(code, outputs)
     }
 }
 
@@ -78,7 +72,10 @@ impl Interpreter for CellInterpreter {
 
     fn is_complete(&self, code: &str) -> IsCompleteReplyStatus {
         if is_magic_cell(code) {
-            let all_magic = code.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with('%'));
+            let all_magic = code
+                .lines()
+                .map(str::trim)
+                .all(|l| l.is_empty() || l.starts_with('%'));
             if all_magic {
                 IsCompleteReplyStatus::Complete
             } else {
@@ -130,11 +127,16 @@ impl Interpreter for CellInterpreter {
     }
 
     fn interrupter(&self) -> Interrupter {
-        Arc::new(|| tracing::info!("interrupt requested; magics run to completion"))
+        let rust = self.rust.interrupter();
+        Arc::new(move || {
+            tracing::info!("interrupt requested; magics run to completion");
+            rust();
+        })
     }
 
     fn shutdown(&mut self, restart: bool) {
         tracing::info!(restart, "interpreter shutting down");
+        self.rust.shutdown();
     }
 }
 
@@ -152,7 +154,10 @@ mod tests {
         assert!(interpreter.execute("  \n", &outputs).unwrap().is_none());
         let error = interpreter.execute("%no_such_magic", &outputs).unwrap_err();
         assert_eq!(error.ename, "UsageError");
-        assert_eq!(interpreter.is_complete("%help"), IsCompleteReplyStatus::Complete);
+        assert_eq!(
+            interpreter.is_complete("%help"),
+            IsCompleteReplyStatus::Complete
+        );
         assert_eq!(
             interpreter.is_complete("%help\nlet x = 1;"),
             IsCompleteReplyStatus::Invalid

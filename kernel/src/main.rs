@@ -9,6 +9,7 @@ mod journal;
 mod labs;
 mod ledger_file;
 mod magic;
+mod rust_cells;
 mod server;
 mod widgets;
 
@@ -36,6 +37,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // First: when evcxr re-executes this binary as its child process (which runs
+    // Rust cells) or as its rustc wrapper, this call never returns.
+    #[cfg(feature = "rust-cells")]
+    evcxr::runtime_hook();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

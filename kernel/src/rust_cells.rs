@@ -8,6 +8,7 @@
 
 use crate::interpreter::{ExecutionError, Interrupter, Outputs};
 use jupyter_protocol::Media;
+use mlsys_model::labs::data_storage::Report;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -24,8 +25,9 @@ mod prelude;
 #[cfg(feature = "rust-cells")]
 mod toolchain;
 
-/// Turns a model report into the mime bundle the magics show for it.
-pub type ReportRenderer = Arc<dyn Fn(&mlsys_model::labs::data_storage::Report) -> Media + Send + Sync>;
+/// Shows a model report the way the magics do: side displays (the chart) go to
+/// the outputs, the returned bundle becomes the cell's result.
+pub type ReportRenderer = Arc<dyn Fn(&Report, &Outputs) -> Media + Send + Sync>;
 
 /// Where and how Rust cells run.
 #[derive(Clone)]
@@ -36,17 +38,28 @@ pub struct RustCellsConfig {
     pub render_report: Option<ReportRenderer>,
     /// Size of evcxr's cache of compiled dependencies, shared by all sessions, in MiB (0: off).
     pub cache_mib: u32,
+    /// rustc's optimization level for cells and their dependencies (`0`–`3`, `s`, `z`).
+    pub opt_level: String,
 }
 
 impl RustCellsConfig {
-    /// The defaults for `home`: a 512 MiB compile cache, reports as JSON.
+    /// The defaults for `home`: reports shown like the lab's instrument magics,
+    /// a 512 MiB compile cache, optimization level 0: cells compile fastest (`$MLSYS_RUST_OPT` overrides).
     pub fn new(home: PathBuf) -> Self {
         RustCellsConfig {
             home,
-            render_report: None,
+            render_report: Some(Arc::new(instrument_view)),
             cache_mib: 512,
+            opt_level: std::env::var("MLSYS_RUST_OPT").unwrap_or_else(|_| "0".into()),
         }
     }
+}
+
+/// The lab's instrument view of a report: the chart as a display, the bundle as the result.
+fn instrument_view(report: &Report, outputs: &Outputs) -> Media {
+    let shown = crate::labs::data_storage::render::instrument(report);
+    outputs.display(shown.chart);
+    shown.bundle
 }
 
 /// The Rust side of the kernel: runs cells as Rust in one lazily started evcxr context.
@@ -71,7 +84,11 @@ impl RustCells {
     }
 
     /// Runs `code` as Rust; `Ok(Some(media))` is the cell's displayed value.
-    pub fn execute(&mut self, code: &str, outputs: &Outputs) -> Result<Option<Media>, ExecutionError> {
+    pub fn execute(
+        &mut self,
+        code: &str,
+        outputs: &Outputs,
+    ) -> Result<Option<Media>, ExecutionError> {
         #[cfg(feature = "rust-cells")]
         return self.execute_rust(code, outputs);
         #[cfg(not(feature = "rust-cells"))]
@@ -107,7 +124,11 @@ impl RustCells {
 
 #[cfg(feature = "rust-cells")]
 impl RustCells {
-    fn execute_rust(&mut self, code: &str, outputs: &Outputs) -> Result<Option<Media>, ExecutionError> {
+    fn execute_rust(
+        &mut self,
+        code: &str,
+        outputs: &Outputs,
+    ) -> Result<Option<Media>, ExecutionError> {
         if self.engine.is_none() {
             self.engine = Some(self.start(outputs)?);
         }
@@ -115,7 +136,8 @@ impl RustCells {
         match engine.execute(code, outputs) {
             Ok(reply) => {
                 let shown = reply?;
-                Ok(media::to_media(shown, self.config.render_report.as_ref()))
+                let render = self.config.render_report.as_ref();
+                Ok(media::to_media(shown, render, outputs))
             }
             Err(lost) => {
                 self.engine = None;
@@ -144,6 +166,7 @@ impl RustCells {
         let quiet = Outputs::new(std::sync::mpsc::channel().0);
         let prelude = prelude::prelude(&crates_dir);
         engine.execute(&format!(":cache {}", self.config.cache_mib), &quiet)??;
+        engine.execute(&format!(":opt {}", self.config.opt_level), &quiet)??;
         // Offline first: a machine that built this kernel has every crate the model
         // needs; only if that fails ask crates.io.
         engine.execute(":offline 1", &quiet)??;
@@ -158,5 +181,21 @@ impl RustCells {
         }
         tracing::info!(elapsed = ?started.elapsed(), "Rust cells ready");
         Ok(engine)
+    }
+}
+
+#[cfg(all(test, not(feature = "rust-cells")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_the_feature_a_rust_cell_says_so() {
+        let mut cells = RustCells::new(RustCellsConfig::new(std::env::temp_dir()));
+        let outputs = Outputs::new(std::sync::mpsc::channel().0);
+        let error = cells.execute("let x = 1;", &outputs).unwrap_err();
+        assert_eq!(error.ename, "RustCellsDisabled");
+        assert!(error.evalue.starts_with("Rust cells not enabled in this build"));
+        cells.interrupter()();
+        cells.shutdown();
     }
 }

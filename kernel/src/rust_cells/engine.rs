@@ -86,7 +86,9 @@ impl RunControl {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 struct Request {
@@ -127,7 +129,9 @@ impl Engine {
             }
             Err(_) => {
                 let _ = worker.join();
-                Err(start_failed("the Rust context thread stopped while starting"))
+                Err(start_failed(
+                    "the Rust context thread stopped while starting",
+                ))
             }
         }
     }

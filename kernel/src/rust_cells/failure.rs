@@ -84,7 +84,10 @@ fn render(error: &CompilationError, lines: &[&str], out: &mut Vec<String>) {
             }
             continue;
         };
-        out.push(format!(" --> cell:{}:{}", span.start_line, span.start_column));
+        out.push(format!(
+            " --> cell:{}:{}",
+            span.start_line, span.start_column
+        ));
         let Some(line) = lines.get(span.start_line.wrapping_sub(1)) else {
             continue;
         };
@@ -95,7 +98,10 @@ fn render(error: &CompilationError, lines: &[&str], out: &mut Vec<String>) {
         let width = if span.end_line == span.start_line {
             span.end_column.saturating_sub(span.start_column).max(1)
         } else {
-            line.chars().count().saturating_sub(span.start_column - 1).max(1)
+            line.chars()
+                .count()
+                .saturating_sub(span.start_column - 1)
+                .max(1)
         };
         let marker = if spanned.is_primary { '^' } else { '-' };
         out.push(format!(

@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 use super::ReportRenderer;
+use crate::interpreter::Outputs;
 
-/// The bundle for evcxr's outputs, `None` when the cell showed nothing.
+/// The bundle for evcxr's outputs, `None` when the cell showed nothing (or `()`).
 ///
 /// JSON mime types (`application/json`, `*+json`) are parsed so front ends get
 /// objects; a report is replaced by `render`'s bundle, keeping any other mime
@@ -16,8 +17,12 @@ use super::ReportRenderer;
 pub fn to_media(
     content_by_mime_type: HashMap<String, String>,
     render: Option<&ReportRenderer>,
+    outputs: &Outputs,
 ) -> Option<Media> {
-    if content_by_mime_type.is_empty() {
+    let only_unit = content_by_mime_type.len() == 1
+        && content_by_mime_type.get("text/plain").map(String::as_str) == Some("()");
+    if content_by_mime_type.is_empty() || only_unit {
+        // A cell ending in a statement-like expression (a `for` loop) shows nothing.
         return None;
     }
     let report = content_by_mime_type
@@ -25,7 +30,7 @@ pub fn to_media(
         .and_then(|json| serde_json::from_str::<Report>(json).ok());
     let mut bundle = Map::new();
     if let (Some(report), Some(render)) = (report, render) {
-        if let Ok(Value::Object(rendered)) = serde_json::to_value(render(&report)) {
+        if let Ok(Value::Object(rendered)) = serde_json::to_value(render(&report, outputs)) {
             bundle = rendered;
         }
     }
@@ -54,6 +59,10 @@ mod tests {
     use mlsys_model::labs::data_storage::{IoInputs, RunInputs};
     use std::sync::Arc;
 
+    fn quiet() -> Outputs {
+        Outputs::new(std::sync::mpsc::channel().0)
+    }
+
     fn bundle(media: &Media) -> Map<String, Value> {
         match serde_json::to_value(media).unwrap() {
             Value::Object(map) => map,
@@ -63,7 +72,9 @@ mod tests {
 
     #[test]
     fn nothing_shown_is_no_result() {
-        assert!(to_media(HashMap::new(), None).is_none());
+        assert!(to_media(HashMap::new(), None, &quiet()).is_none());
+        let unit = HashMap::from([("text/plain".to_owned(), "()".to_owned())]);
+        assert!(to_media(unit, None, &quiet()).is_none());
     }
 
     #[test]
@@ -75,6 +86,7 @@ mod tests {
                 ("application/json".to_owned(), "not json".to_owned()),
             ]),
             None,
+            &quiet(),
         )
         .unwrap();
         let map = bundle(&media);
@@ -87,14 +99,18 @@ mod tests {
     fn a_report_gets_the_renderers_bundle_plus_evcxrs_mimes() {
         let report = RunInputs::Act1(IoInputs::default()).evaluate();
         let json = serde_json::to_string(&report).unwrap();
-        let render: ReportRenderer = Arc::new(|report: &Report| {
+        let render: ReportRenderer = Arc::new(|report: &Report, outputs: &Outputs| {
+            outputs.stdout("side output");
             Media::new(vec![MediaType::Html(format!("<b>{:?}</b>", report.act()))])
         });
+        let (tx, rx) = std::sync::mpsc::channel();
         let media = to_media(
             HashMap::from([(Report::MIME_TYPE.to_owned(), json)]),
             Some(&render),
+            &Outputs::new(tx),
         )
         .unwrap();
+        assert_eq!(rx.try_iter().count(), 1);
         let map = bundle(&media);
         assert_eq!(map["text/html"], "<b>Act1</b>");
         assert_eq!(map[Report::MIME_TYPE]["outputs"]["status"], "starved");

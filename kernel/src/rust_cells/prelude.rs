@@ -66,7 +66,9 @@ mod tests {
     #[test]
     fn display_hook_prints_under_the_report_mime_type() {
         let source = display_crate_source();
-        assert!(source.contains("EVCXR_BEGIN_CONTENT application/vnd.mlsys.report.v1+json\\n{json}"));
+        assert!(
+            source.contains("EVCXR_BEGIN_CONTENT application/vnd.mlsys.report.v1+json\\n{json}")
+        );
         assert!(source.contains("fn evcxr_display(&self)"));
     }
 }

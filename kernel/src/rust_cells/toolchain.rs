@@ -60,7 +60,9 @@ mod tests {
         let error = check(Some(OsStr::new("/nonexistent-dir"))).unwrap_err();
         assert_eq!(error.ename, "RustToolchainMissing");
         assert!(
-            error.evalue.contains("`cargo` and `rustc` were not found on PATH"),
+            error
+                .evalue
+                .contains("`cargo` and `rustc` were not found on PATH"),
             "{}",
             error.evalue
         );
@@ -79,7 +81,11 @@ mod tests {
         std::fs::write(dir.join("rustc"), "not executable").unwrap();
         let path = std::env::join_paths(["/nonexistent-dir".as_ref(), dir.as_path()]).unwrap();
         let error = check(Some(&path)).unwrap_err();
-        assert!(error.evalue.contains("`rustc` was not found"), "{}", error.evalue);
+        assert!(
+            error.evalue.contains("`rustc` was not found"),
+            "{}",
+            error.evalue
+        );
 
         std::fs::set_permissions(dir.join("rustc"), std::fs::Permissions::from_mode(0o755))
             .unwrap();
