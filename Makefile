@@ -45,8 +45,8 @@ test-python: venv kernelspec-test
 
 bench: bench-model bench-kernel bench-widgets bench-grader ## Every benchmark.
 
-bench-model: ## Criterion benchmarks of the model.
-	$(CARGO) bench -p mlsys-model --locked
+bench-model: ## Criterion benchmarks of the model (criterion options in BENCH_ARGS, e.g. "--measurement-time 2").
+	$(CARGO) bench -p mlsys-model --locked --bench model -- $(BENCH_ARGS)
 
 bench-kernel: venv ## The kernel vs ipykernel: cold start, execute round trip p50/p99, idle RSS.
 	$(CARGO) build --release --locked -p mlsys-kernel
