@@ -27,6 +27,15 @@ pub fn fmt_thousands(n: u64) -> String {
     out
 }
 
+/// Formats a rate in thousands (`4915.2` → `4,915`), keeping one decimal below 10 (`0.4`).
+pub fn fmt_kilo(thousands_of: f64) -> String {
+    if thousands_of < 10.0 {
+        format!("{thousands_of:.1}")
+    } else {
+        thousands(thousands_of)
+    }
+}
+
 /// Rounds a non-negative figure and formats it with thousands separators.
 fn thousands(x: f64) -> String {
     fmt_thousands(x.max(0.0).round() as u64)
@@ -251,7 +260,7 @@ fn act2_run_line(i: &MdsInputs, o: &MdsOutputs) -> String {
         plural(i.workers_per_gpu, "worker"),
         i.layout.ledger_name().replace('_', " "),
         i.mds,
-        thousands(o.ops_demand_per_s / 1000.0),
+        fmt_kilo(o.ops_demand_per_s / 1000.0),
         thousands(f64::from(o.mds_capacity_per_s) / 1000.0),
         o.bw_demand_gbs,
         o.bw_supply_gbs
@@ -264,7 +273,7 @@ fn act2_reveal(predicted: Choice, i: &MdsInputs, o: &MdsOutputs) -> String {
     let run = act2_run_line(i, o);
     let gpus = thousands(f64::from(f.gpus));
     let connections = thousands(f64::from(f.inputs.total_workers()));
-    let demand_k = thousands(s.ops_demand_per_s / 1000.0);
+    let demand_k = fmt_kilo(s.ops_demand_per_s / 1000.0);
     let capacity_k = thousands(f64::from(s.mds_capacity_per_s) / 1000.0);
     match predicted {
         Choice::A => format!(
@@ -318,7 +327,7 @@ fn act2_reveal(predicted: Choice, i: &MdsInputs, o: &MdsOutputs) -> String {
 
 /// The failure-state callout the Act II designer shows under a run.
 pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
-    let demand_k = thousands(o.ops_demand_per_s / 1000.0);
+    let demand_k = fmt_kilo(o.ops_demand_per_s / 1000.0);
     let capacity_k = thousands(f64::from(o.mds_capacity_per_s) / 1000.0);
     if i.layout == DatasetLayout::ObjectStore {
         return Callout::new(
@@ -471,11 +480,11 @@ fn act2_formulas(i: &MdsInputs, o: &MdsOutputs) -> String {
         "Metadata ops/s = GPU_count × workers_per_GPU × files_per_s_per_worker\n\
          \x20                × metadata_ops_per_file × pressure_factor\n\
          \x20              = {gpus} × {workers} × {files:.1} × {ops:.0} × {pressure:.2}\n\
-         \x20              = {demand} ops/s = {demand_k:.0}K ops/s\n\
+         \x20              = {demand} ops/s = {demand_k}K ops/s\n\
          MDS capacity   = MDS_nodes × ops_per_MDS_node\n\
          \x20              = {mds} × {per_node}\n\
          \x20              = {capacity} ops/s = {capacity_k:.0}K ops/s\n\
-         MDS util       = demand / capacity = {demand_k:.0}K / {capacity_k:.0}K = {util:.0}%{capped}\n\
+         MDS util       = demand / capacity = {demand_k}K / {capacity_k:.0}K = {util:.0}%{capped}\n\
          Bandwidth      = GPU_count × {per_gpu:.0} MB/s = {gpus} × {per_gpu_gb:.2} GB/s = {bw:.1} GB/s\n\
          Headroom       = (supply − demand) / supply = {headroom:.0}% of {supply:.0} GB/s",
         gpus = i.gpus,
@@ -484,13 +493,13 @@ fn act2_formulas(i: &MdsInputs, o: &MdsOutputs) -> String {
         ops = METADATA_OPS_PER_FILE_ACCESS,
         pressure = i.layout.metadata_pressure_factor(),
         demand = thousands(o.ops_demand_per_s),
-        demand_k = o.ops_demand_per_s / 1000.0,
+        demand_k = fmt_kilo(o.ops_demand_per_s / 1000.0),
         mds = i.mds,
         per_node = fmt_thousands(u64::from(MDS_OPS_PER_NODE)),
         capacity = fmt_thousands(u64::from(o.mds_capacity_per_s)),
         util = o.mds_util_pct,
         capped = if o.mds_util_pct >= MDS_UTIL_CAP_PCT {
-            " (display capped)"
+            " (capped)"
         } else {
             ""
         },
@@ -682,7 +691,7 @@ fn act2_mathpeek(report: &Report) -> String {
         gpus = fmt_thousands(u64::from(f.gpus)),
         w = f.workers_per_gpu,
         demand = thousands(s.ops_demand_per_s),
-        demand_k = thousands(s.ops_demand_per_s / 1000.0),
+        demand_k = fmt_kilo(s.ops_demand_per_s / 1000.0),
         cap_k = thousands(f64::from(s.mds_capacity_per_s) / 1000.0),
         overload = f.overload.floor(),
         sh_demand = shards.ops_demand_per_s,

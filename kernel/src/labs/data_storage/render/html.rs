@@ -111,7 +111,7 @@ pub fn cards(cards: &[Card]) -> String {
         let caption_color = if card.caption_toned { color } else { FG3 };
         let _ = write!(
             out,
-            "<div style=\"flex:1 1 140px;min-width:140px;max-width:220px;padding:14px 16px;border:1px solid {BORDER};\
+            "<div style=\"flex:1 1 128px;min-width:128px;max-width:210px;padding:14px 12px;border:1px solid {BORDER};\
              border-top:4px solid {color};border-radius:12px;text-align:center;background:{CARD_BG}\">\
              <div style=\"color:{FG3};font-size:0.8rem;font-weight:600;margin-bottom:6px\">{label}</div>\
              <div style=\"font-size:1.9rem;font-weight:800;color:{color};line-height:1.05\">{value}</div>\

@@ -10,8 +10,9 @@ pub mod vega;
 use jupyter_protocol::{Media, MediaType};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs, UtilStatus};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs, RecommendationKind};
+use mlsys_model::labs::data_storage::constants::MDS_UTIL_CAP_PCT;
 use mlsys_model::labs::data_storage::content::{Callout, Question};
-use mlsys_model::labs::data_storage::narrative::{self, fmt_thousands, MathPeek};
+use mlsys_model::labs::data_storage::narrative::{self, fmt_kilo, fmt_thousands, MathPeek};
 use mlsys_model::labs::data_storage::{Context, Report};
 use mlsys_model::{Act, Choice};
 use palette::Tone;
@@ -159,17 +160,18 @@ fn act2(report: &Report, i: &MdsInputs, o: &MdsOutputs) -> InstrumentOutput {
     let cards = [
         html::Card {
             label: "Metadata Demand",
-            value: format!(
-                "{}K",
-                fmt_thousands((o.ops_demand_per_s / 1000.0).round() as u64)
-            ),
+            value: format!("{}K", fmt_kilo(o.ops_demand_per_s / 1000.0)),
             caption: format!("ops/s of {capacity_k}K capacity"),
             tone: mds_tone,
             caption_toned: false,
         },
         html::Card {
             label: "MDS Utilization",
-            value: format!("{:.0}%", o.mds_util_pct.min(199.0)),
+            value: if o.mds_util_pct >= MDS_UTIL_CAP_PCT {
+                format!("≥{MDS_UTIL_CAP_PCT:.0}%")
+            } else {
+                format!("{:.0}%", o.mds_util_pct)
+            },
             caption: format!(
                 "{} MDS node{}{}",
                 i.mds,
@@ -203,7 +205,11 @@ fn act2(report: &Report, i: &MdsInputs, o: &MdsOutputs) -> InstrumentOutput {
         html::Card {
             label: "Concurrent Connections",
             value: fmt_thousands(u64::from(i.total_workers())),
-            caption: format!("{} GPUs × {} workers", i.gpus, i.workers_per_gpu),
+            caption: format!(
+                "{} GPUs × {} workers",
+                fmt_thousands(u64::from(i.gpus)),
+                i.workers_per_gpu
+            ),
             tone: Tone::Blue,
             caption_toned: false,
         },

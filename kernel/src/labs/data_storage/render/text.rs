@@ -3,7 +3,7 @@
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs};
 use mlsys_model::labs::data_storage::content::{Callout, Question};
-use mlsys_model::labs::data_storage::narrative::fmt_thousands;
+use mlsys_model::labs::data_storage::narrative::{fmt_kilo, fmt_thousands};
 use mlsys_model::Choice;
 use std::fmt::Write;
 
@@ -39,7 +39,7 @@ pub fn act2(i: &MdsInputs, o: &MdsOutputs, callout: &Callout) -> String {
          {}\n\
          Recommendation: {}",
         super::act2_settings(i),
-        fmt_thousands((o.ops_demand_per_s / 1000.0).round() as u64),
+        fmt_kilo(o.ops_demand_per_s / 1000.0),
         fmt_thousands(u64::from(o.mds_capacity_per_s / 1000)),
         o.mds_util_pct,
         if o.mds_saturated { "  SATURATED" } else { "" },

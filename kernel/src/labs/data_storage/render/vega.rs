@@ -16,7 +16,7 @@ pub fn act1(i: &IoInputs, o: &IoOutputs, tone: Tone) -> Value {
         .map(|(w, u)| json!({"workers": w, "util": u}))
         .collect();
     let x = json!({"field": "workers", "type": "quantitative", "title": "Data loader workers per GPU",
-                   "scale": {"domain": [WORKERS.min, WORKERS.max]}, "axis": {"tickMinStep": 1}});
+                   "scale": {"domain": [WORKERS.min, WORKERS.max], "nice": false}, "axis": {"tickMinStep": 1}});
     let y = json!({"field": "util", "type": "quantitative", "title": "GPU utilization (%)",
                    "scale": {"domain": [0, 105]}});
     let current = format!(
@@ -82,7 +82,7 @@ pub fn act2(i: &MdsInputs, o: &MdsOutputs) -> Value {
         .map(|(g, (bw, ops))| json!({"gpus": g, "bw": bw, "ops_k": ops / 1000.0}))
         .collect();
     let x = json!({"field": "gpus", "type": "quantitative", "title": "GPU count",
-                   "scale": {"domain": [GPUS.min, GPUS.max]}});
+                   "scale": {"domain": [GPUS.min, GPUS.max], "nice": false}});
     let color_scale = json!({
         "domain": [bw_name, supply_name, ops_name, capacity_name],
         "range": [palette::color(Tone::Blue), palette::color(Tone::Green),
