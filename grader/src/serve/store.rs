@@ -239,7 +239,68 @@ fn restamp(raw: &[u8], user: &str) -> (Vec<u8>, Option<String>) {
 
 #[cfg(test)]
 mod tests {
-    use super::restamp;
+    use super::*;
+    use crate::synth::{synthetic_session, Rng};
+    use chrono::Utc;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("grades.sqlite"), None).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_submission_is_stored_once_under_the_hub_name() {
+        let (_dir, store) = store();
+        let submission = synthetic_session("mallory", Utc::now(), 20, &mut Rng::new(7));
+        let raw = serde_json::to_vec(&submission).unwrap();
+        let first = store.submit("ada", &raw).unwrap();
+        assert_eq!(
+            first.outcome,
+            OneOutcome::Ingested(submission.id.to_string())
+        );
+        assert_eq!(first.payload_student.as_deref(), Some("mallory"));
+        let again = store.submit("ada", &raw).unwrap();
+        assert_eq!(
+            again.outcome,
+            OneOutcome::Duplicate(submission.id.to_string())
+        );
+        assert_eq!(again.sha256, first.sha256);
+        let record = store.student_record("ada", false).unwrap();
+        assert_eq!(record["submissions"].as_array().unwrap().len(), 1);
+        assert!(record.get("grade").is_none());
+        let mallory = store.student_record("mallory", true).unwrap();
+        assert!(mallory["submissions"].as_array().unwrap().is_empty());
+        // The same id from another user is different content: quarantined, not overwritten.
+        let stolen = store.submit("grace", &raw).unwrap();
+        assert!(
+            matches!(stolen.outcome, OneOutcome::Quarantined(ref r) if r.reason.code() == "id_conflict")
+        );
+        assert_eq!(store.count().unwrap(), 1);
+    }
+
+    #[test]
+    fn bad_bytes_are_quarantined_in_the_senders_record() {
+        let (_dir, store) = store();
+        let received = store.submit("grace", b"{ not json").unwrap();
+        assert!(
+            matches!(received.outcome, OneOutcome::Quarantined(ref r) if r.reason.code() == "malformed_json")
+        );
+        let record = store.student_record("grace", false).unwrap();
+        assert_eq!(record["quarantined"][0]["reason"], "malformed_json");
+        assert_eq!(store.count().unwrap(), 0);
+    }
+
+    #[test]
+    fn releasing_scores_is_a_flag_next_to_the_database() {
+        let (_dir, store) = store();
+        assert!(!store.released());
+        store.set_released(true).unwrap();
+        assert!(store.released());
+        store.set_released(false).unwrap();
+        store.set_released(false).unwrap();
+        assert!(!store.released());
+    }
 
     #[test]
     fn the_hub_name_replaces_the_payload_name() {
