@@ -195,7 +195,12 @@ impl RecommendationKind {
                 "Object store — no MDS. Scales to any GPU count.".to_string()
             }
             RecommendationKind::MdsSaturated => {
-                format!("Add {extra_mds} more MDS nodes or migrate to object store.")
+                // Built by hand: `format!` costs as much as the rest of an evaluation.
+                let mut text = String::with_capacity(64);
+                text.push_str("Add ");
+                push_decimal(&mut text, extra_mds);
+                text.push_str(" more MDS nodes or migrate to object store.");
+                text
             }
             RecommendationKind::MdsApproaching => "MDS approaching capacity. Switch to sequential \
                  shards or pre-provision additional MDS."
@@ -205,6 +210,21 @@ impl RecommendationKind {
                 .to_string(),
         }
     }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(text: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    text.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 /// Every figure Act II shows for one configuration.
@@ -301,6 +321,16 @@ pub fn evaluate(inputs: &MdsInputs) -> MdsOutputs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saturated_recommendation_writes_any_count() {
+        for n in [0, 7, 10, 98, 1234, u32::MAX] {
+            assert_eq!(
+                RecommendationKind::MdsSaturated.text(n),
+                format!("Add {n} more MDS nodes or migrate to object store.")
+            );
+        }
+    }
 
     #[test]
     fn seed_scenario_overloads_one_mds_98_times() {
