@@ -31,6 +31,7 @@ pub type ReportRenderer = Arc<dyn Fn(&Report, &Outputs) -> Media + Send + Sync>;
 
 /// Where and how Rust cells run.
 #[derive(Clone)]
+#[cfg_attr(not(feature = "rust-cells"), allow(dead_code))]
 pub struct RustCellsConfig {
     /// The per-student directory (`$MLSYS_HOME`); the model's source is written under it.
     pub home: PathBuf,
@@ -64,6 +65,7 @@ fn instrument_view(report: &Report, outputs: &Outputs) -> Media {
 
 /// The Rust side of the kernel: runs cells as Rust in one lazily started evcxr context.
 pub struct RustCells {
+    #[cfg_attr(not(feature = "rust-cells"), allow(dead_code))]
     config: RustCellsConfig,
     #[cfg(feature = "rust-cells")]
     engine: Option<engine::Engine>,
@@ -93,7 +95,7 @@ impl RustCells {
         return self.execute_rust(code, outputs);
         #[cfg(not(feature = "rust-cells"))]
         {
-            let _ = (code, outputs, &self.config);
+            let _ = (code, outputs);
             Err(ExecutionError::new(
                 "RustCellsDisabled",
                 "Rust cells not enabled in this build (the kernel was built without the \
