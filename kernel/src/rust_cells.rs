@@ -196,7 +196,9 @@ mod tests {
         let outputs = Outputs::new(std::sync::mpsc::channel().0);
         let error = cells.execute("let x = 1;", &outputs).unwrap_err();
         assert_eq!(error.ename, "RustCellsDisabled");
-        assert!(error.evalue.starts_with("Rust cells not enabled in this build"));
+        assert!(error
+            .evalue
+            .starts_with("Rust cells not enabled in this build"));
         cells.interrupter()();
         cells.shutdown();
     }
