@@ -24,6 +24,7 @@ pub fn serve(config: ServeConfig) -> Result<(), GraderError> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let store = Store::open(&config.db, config.rubric.clone())?;
     let app = Arc::new(App {
