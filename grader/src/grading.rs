@@ -7,10 +7,10 @@
 use crate::audit::rfc3339;
 use crate::db::Db;
 use crate::error::GraderError;
+use crate::facts::Facts;
 use crate::ingest::{hex, parse_time};
 use crate::rubric::{CountingPolicy, Rubric};
 use crate::score::{round2, score, Item, SubmissionScore};
-use crate::validate::validate;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use rusqlite::params;
@@ -223,11 +223,11 @@ fn counting<'a>(candidates: &[&'a Scored], rubric: &Rubric) -> &'a Scored {
 fn score_submissions(db: &Db, rubric: &Rubric) -> Result<Vec<Scored>, GraderError> {
     let mut statement = db
         .conn
-        .prepare("SELECT id, student, created_at, raw FROM submissions ORDER BY id")
+        .prepare("SELECT id, student, created_at, facts FROM submissions ORDER BY id")
         .map_err(db.err())?;
     let mut rows = statement.query([]).map_err(db.err())?;
     let mut scored = Vec::new();
-    let mut batch: Vec<(String, String, String, Vec<u8>)> = Vec::with_capacity(CHUNK);
+    let mut batch: Vec<(String, String, String, String)> = Vec::with_capacity(CHUNK);
     loop {
         let row = rows.next().map_err(db.err())?;
         if let Some(row) = row {
@@ -254,13 +254,22 @@ fn score_submissions(db: &Db, rubric: &Rubric) -> Result<Vec<Scored>, GraderErro
     Ok(scored)
 }
 
-/// Re-validates (replays, recomputes) and scores one stored submission. One
-/// that no longer validates (a newer grader's stricter rules) scores 0 with the reason.
-fn score_one(id: String, student: String, created_at: &str, raw: &[u8], rubric: &Rubric) -> Scored {
+/// Scores one stored submission from its facts (results recomputed from the
+/// run inputs). Facts that cannot be read score 0 with the reason.
+fn score_one(
+    id: String,
+    student: String,
+    created_at: &str,
+    facts: &str,
+    rubric: &Rubric,
+) -> Scored {
     let created_at = parse_time(created_at).unwrap_or_default();
-    let score = match validate(raw) {
-        Ok(accepted) => score(&accepted.audit, created_at, rubric),
-        Err(rejected) => invalid_score(&rejected.rejection.to_string(), rubric),
+    let score = match serde_json::from_str::<Facts>(facts) {
+        Ok(facts) => score(&facts, created_at, rubric),
+        Err(e) => invalid_score(
+            &format!("its stored facts cannot be read ({e}); ingest it again"),
+            rubric,
+        ),
     };
     Scored {
         id,
@@ -276,7 +285,7 @@ fn invalid_score(reason: &str, rubric: &Rubric) -> SubmissionScore {
             id: "validation".into(),
             points: 0.0,
             max: rubric.max_total(),
-            reason: format!("no longer passes validation: {reason}"),
+            reason: reason.to_string(),
         }],
         act1: 0.0,
         act2: 0.0,

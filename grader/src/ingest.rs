@@ -1,4 +1,5 @@
-//! `ingest`: validate submissions in parallel, store each in its own transaction.
+//! `ingest`: validate submissions in parallel, store them in group commits
+//! (each transaction holds whole submissions only).
 //!
 //! Idempotent: a submission id already stored with the same bytes is a
 //! duplicate; the same bytes already quarantined are a duplicate too. Nothing
@@ -8,6 +9,7 @@
 use crate::audit::{rfc3339, Reason, Rejection};
 use crate::db::Db;
 use crate::error::GraderError;
+use crate::facts::Facts;
 use crate::progress::Progress;
 use crate::source::Source;
 use crate::validate::{validate, Accepted, Rejected};
@@ -20,6 +22,9 @@ use std::sync::mpsc::sync_channel;
 
 /// How many files are validated in parallel before their results are written.
 const CHUNK: usize = 256;
+
+/// At most this many submissions share one transaction (group commit).
+pub const GROUP: usize = 256;
 
 /// What one `ingest` run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -59,6 +64,7 @@ struct Row {
     kernel_version: String,
     schema_version: u32,
     event_count: usize,
+    facts: String,
     answers: Vec<(String, &'static str)>,
 }
 
@@ -99,31 +105,24 @@ pub fn ingest(
         }
     });
     let result = (|| {
-        for item in receiver {
-            summary.files += 1;
-            progress.inc();
-            match item {
-                Prepared::Unreadable { source, error } => {
-                    summary.unreadable += 1;
-                    progress.println(&format!("cannot read {source}: {error}"));
-                }
-                Prepared::Checked {
-                    source,
-                    raw,
-                    sha256,
-                    outcome,
-                } => {
-                    let stored = store(db, &source, &raw, &sha256, outcome, &ingested_at)?;
-                    match stored {
-                        Stored::Ingested => summary.ingested += 1,
-                        Stored::Duplicate => summary.duplicates += 1,
-                        Stored::Quarantined(rejection) => {
-                            summary.quarantined += 1;
-                            progress.println(&format!("quarantined {source}: {rejection}"));
-                        }
-                    }
+        // Group commit: each transaction holds whole submissions only, up to
+        // GROUP of them, and commits as soon as no validated one is waiting.
+        while let Ok(first) = receiver.recv() {
+            let path = db.path().to_path_buf();
+            let tx = db.conn.transaction().map_err(GraderError::db(&path))?;
+            let mut next = Some(first);
+            let mut in_group = 0;
+            while let Some(item) = next.take() {
+                summary.files += 1;
+                progress.inc();
+                handle(&tx, item, &ingested_at, &mut summary, progress)
+                    .map_err(GraderError::db(&path))?;
+                in_group += 1;
+                if in_group < GROUP {
+                    next = receiver.try_recv().ok();
                 }
             }
+            tx.commit().map_err(GraderError::db(&path))?;
         }
         Ok(())
     })();
@@ -221,6 +220,7 @@ fn row_of(accepted: Accepted) -> Row {
         kernel_version: submission.kernel_version,
         schema_version: submission.schema_version,
         event_count: submission.events.len(),
+        facts: serde_json::to_string(&Facts::of(&audit)).unwrap_or_default(),
         answers,
     }
 }
@@ -242,11 +242,40 @@ fn store(
     now: &str,
 ) -> Result<Stored, GraderError> {
     let path = db.path().to_path_buf();
-    let err = GraderError::db(&path);
     let tx = db.conn.transaction().map_err(GraderError::db(&path))?;
     let stored = write(&tx, source, raw, sha256, outcome, now).map_err(GraderError::db(&path))?;
-    tx.commit().map_err(err)?;
+    tx.commit().map_err(GraderError::db(&path))?;
     Ok(stored)
+}
+
+/// Stores one read source (or notes why it could not be read) in `tx`.
+fn handle(
+    tx: &Transaction,
+    item: Prepared,
+    now: &str,
+    summary: &mut Summary,
+    progress: &Progress,
+) -> rusqlite::Result<()> {
+    match item {
+        Prepared::Unreadable { source, error } => {
+            summary.unreadable += 1;
+            progress.println(&format!("cannot read {source}: {error}"));
+        }
+        Prepared::Checked {
+            source,
+            raw,
+            sha256,
+            outcome,
+        } => match write(tx, &source, &raw, &sha256, outcome, now)? {
+            Stored::Ingested => summary.ingested += 1,
+            Stored::Duplicate => summary.duplicates += 1,
+            Stored::Quarantined(rejection) => {
+                summary.quarantined += 1;
+                progress.println(&format!("quarantined {source}: {rejection}"));
+            }
+        },
+    }
+    Ok(())
 }
 
 fn write(
@@ -285,8 +314,8 @@ fn write(
     }
     tx.prepare_cached(
         "INSERT INTO submissions (id, student, lab, created_at, kernel_version, schema_version, \
-         event_count, sha256, source, ingested_at, raw) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         event_count, sha256, source, ingested_at, facts, raw) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         row.id,
@@ -299,6 +328,7 @@ fn write(
         sha256,
         source,
         now,
+        row.facts,
         raw
     ])?;
     let mut insert_answer = tx.prepare_cached(

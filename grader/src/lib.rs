@@ -16,6 +16,7 @@ pub mod cli;
 pub mod db;
 pub mod error;
 pub mod export;
+pub mod facts;
 pub mod grading;
 pub mod ingest;
 pub mod progress;

@@ -4,7 +4,7 @@
 //! Every instrument result is recomputed here from the run's recorded inputs
 //! with the lab model; nothing the submission claims is used.
 
-use crate::audit::Audit;
+use crate::facts::Facts;
 use crate::rubric::{ActRubric, Deadline, Rubric, ScaleChallenge, UtilChallenge};
 use chrono::{DateTime, Utc};
 use mlsys_model::labs::data_storage::content::{is_correct, prediction, reflection, Question};
@@ -47,9 +47,9 @@ pub struct SubmissionScore {
     pub total: f64,
 }
 
-/// Scores a submission made at `created_at` whose log replayed to `audit`.
-pub fn score(audit: &Audit, created_at: DateTime<Utc>, rubric: &Rubric) -> SubmissionScore {
-    let session = &audit.session;
+/// Scores a submission made at `created_at` with these facts.
+pub fn score(facts: &Facts, created_at: DateTime<Utc>, rubric: &Rubric) -> SubmissionScore {
+    let session = &facts.session();
     let mut items = act_items(session, Act::Act1, &rubric.act1);
     items.push(act1_challenge(session, &rubric.act1.challenge));
     let act1_points = sum(&items);
@@ -57,7 +57,7 @@ pub fn score(audit: &Audit, created_at: DateTime<Utc>, rubric: &Rubric) -> Submi
     act2_items.push(act2_challenge(session, &rubric.act2.challenge));
     let act2_points = sum(&act2_items);
     items.extend(act2_items);
-    let design_items = design_items(audit, rubric);
+    let design_items = design_items(facts, rubric);
     let design_points = sum(&design_items);
     items.extend(design_items);
     let raw_total = round2(act1_points + act2_points + design_points);
@@ -232,9 +232,9 @@ fn act2_challenge(session: &Session, rule: &ScaleChallenge) -> Item {
     none(id, rule.points, reason)
 }
 
-fn design_items(audit: &Audit, rubric: &Rubric) -> Vec<Item> {
+fn design_items(facts: &Facts, rubric: &Rubric) -> Vec<Item> {
     let rule = &rubric.design;
-    match (&audit.session.saved_design, audit.design_saved_after_runs) {
+    match (&facts.saved_design, facts.design_saved_after_runs) {
         (Some(design), Some(after_runs)) => {
             let saved = full(
                 "design.saved".into(),

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
         sha256         TEXT NOT NULL,        -- of the raw bytes
         source         TEXT NOT NULL,        -- the file it was read from
         ingested_at    TEXT NOT NULL,
+        facts          TEXT NOT NULL,        -- JSON: answers, run inputs, saved design
         raw            BLOB NOT NULL         -- the submission JSON exactly as read
     ) STRICT;
     CREATE INDEX submissions_by_student ON submissions (student, created_at);
