@@ -94,8 +94,9 @@ else:
 c.Spawner.default_url = "/lab"
 
 # Every kernel a user starts inherits this: where to hand in, and the fallback exchange.
-# The grader URL goes through the Hub's proxy, which routes /services/mlsys-grader/ to it.
-grader_url = f"http://127.0.0.1:{hub_port}/services/mlsys-grader"
+# The grader URL goes through the Hub's proxy, which routes /services/mlsys-grader/ to it
+# (set MLSYS_GRADER_URL when users' servers run on other machines than the proxy).
+grader_url = setting("MLSYS_GRADER_URL", f"http://127.0.0.1:{hub_port}/services/mlsys-grader")
 c.Spawner.environment = {
     "MLSYS_GRADER_URL": grader_url,
     "MLSYS_EXCHANGE": str(exchange_dir),

@@ -80,3 +80,24 @@ def test_a_user_over_the_rate_limit_gets_429_and_others_do_not(tmp_path) -> None
     finally:
         service.stop()
         hub.close()
+
+
+def test_every_documented_endpoint_is_served_and_asks_for_a_token(tmp_path) -> None:
+    import yaml
+
+    from hub_support import ROOT
+
+    spec = yaml.safe_load((ROOT / "deploy" / "openapi.yaml").read_text())
+    hub = FakeHub({})
+    service = Service(tmp_path / "grades.sqlite", hub.api_url, tmp_path / "service.log")
+    try:
+        for path, operations in spec["paths"].items():
+            for method, operation in operations.items():
+                status, body, _ = call(method.upper(), service.url + path.replace("{student}", "ada"),
+                                       body=b"{}" if method in ("post", "put") else None)
+                expected = 200 if operation.get("security") == [] else 401
+                assert status == expected, (method, path, status, body)
+        assert call("GET", f"{service.url}/api/nothing")[0] == 404
+    finally:
+        service.stop()
+        hub.close()
