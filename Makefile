@@ -55,3 +55,6 @@ bench-kernel: venv ## The kernel vs ipykernel: cold start, execute round trip p5
 bench-widgets: venv ## Live slider updates: kernel-side update-to-output p50/p99, client round trips.
 	$(CARGO) build --release --locked -p mlsys-kernel
 	$(PY) tools/bench-widgets.py --kernel target/release/mlsys-kernel
+
+bench-grader: ## The grader on 10,000 synthetic submissions: ingest + score (target 2 s), export (0.5 s).
+	tools/bench-grader
