@@ -129,7 +129,7 @@ impl GraderService {
     pub fn submit(&self, bytes: &[u8]) -> Result<ServiceReceipt, String> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(5)))
-            .timeout_global(Some(Duration::from_secs(30)))
+            .timeout_global(Some(Duration::from_secs(15)))
             .http_status_as_error(false)
             .proxy(None)
             .build()

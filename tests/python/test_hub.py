@@ -239,6 +239,7 @@ def test_students_submit_through_the_hub_and_the_instructor_exports_them(hub) ->
         assert f"via        grader service {hub.grader}/api/submissions (as {user})" in text, text
     for user, receipt in receipts.items():
         assert receipt["via"] == "service" and receipt["student"] == user, receipt
+        assert receipt["file"] is None and receipt["stored_at"] == f"{hub.grader}/api/submissions"
         assert receipt["missing"] == []
     # Nothing went to the exchange directory: the service took both.
     assert list((hub.course / "exchange").iterdir()) == []

@@ -337,11 +337,11 @@ fn receipt(submission: &Submission, route: &Route, session: &Session) -> Media {
     let created = submission
         .created_at
         .to_rfc3339_opts(SecondsFormat::Secs, true);
-    let file = route.location();
+    let place = route.location();
     let via = route.via();
     let mut text = format!(
         "Submitted lab {LAB_ID} as {}\nsubmission {}\ntime       {created}\nvia        {via}\n\
-         file       {file}\nsha256     {}\nevents     {}\n",
+         stored at  {place}\nsha256     {}\nevents     {}\n",
         submission.student,
         submission.id,
         route.sha256(),
@@ -383,7 +383,7 @@ fn receipt(submission: &Submission, route: &Route, session: &Session) -> Media {
             row("submission", &submission.id.to_string()),
             row("time", &created),
             row("handed in via", &via),
-            row("file", &file),
+            row("stored at", &place),
             row("SHA-256", route.sha256()),
             row("events", &submission.events.len().to_string()),
         ]
@@ -394,7 +394,8 @@ fn receipt(submission: &Submission, route: &Route, session: &Session) -> Media {
         "lab": LAB_ID,
         "student": submission.student,
         "created_at": submission.created_at,
-        "file": file,
+        "file": matches!(route, Route::Exchange { .. }).then_some(&place),
+        "stored_at": place,
         "sha256": route.sha256(),
         "bytes": route.bytes(),
         "via": if matches!(route, Route::Service { .. }) { "service" } else { "exchange" },
