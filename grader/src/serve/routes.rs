@@ -34,6 +34,9 @@ pub struct App {
 /// the answer is a 413 rather than a connection reset at the proxy.
 const DRAIN_FACTOR: usize = 16;
 
+/// How long a client may take to send a submission's body.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The whole body, or 413 when it is over `limit` bytes.
 async fn read_limited(mut body: Body, limit: usize) -> ApiResult<Vec<u8>> {
     let mut bytes = Vec::new();
@@ -236,7 +239,15 @@ async fn submit(
     body: Body,
 ) -> ApiResult<Response> {
     let me = caller(&app, &headers).await?;
-    let body = read_limited(body, app.max_body_bytes).await?;
+    let body = tokio::time::timeout(BODY_TIMEOUT, read_limited(body, app.max_body_bytes))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "slow_body",
+                "the submission did not arrive in time",
+            )
+        })??;
     let user = me.name.clone();
     let received = blocking(move || Ok(app.store.submit(&user, &body)?)).await?;
     let receipt = |status: &str, id: &str| {
