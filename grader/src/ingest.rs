@@ -131,7 +131,7 @@ pub fn ingest(
     result.map(|()| summary)
 }
 
-/// What happened to one submission given to [`ingest_one`].
+/// What happened to one submission given to [`store_checked`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OneOutcome {
     /// Stored now, under this submission id.
@@ -142,23 +142,60 @@ pub enum OneOutcome {
     Quarantined(Rejection),
 }
 
-/// Validates one submission held in memory (e.g. received over HTTP) and stores
-/// it, or its quarantine record, in its own transaction. `source` says where it
-/// came from.
-pub fn ingest_one(db: &mut Db, source: &str, raw: &[u8]) -> Result<OneOutcome, GraderError> {
-    let sha256 = hex(&Sha256::digest(raw));
-    let outcome = validate(raw).map(row_of);
+/// One submission held in memory (e.g. received over HTTP), validated and
+/// ready for [`store_checked`].
+pub struct Checked {
+    source: String,
+    raw: Vec<u8>,
+    sha256: String,
+    outcome: Result<Row, Rejected>,
+}
+
+/// Validates one submission held in memory; `source` says where it came from.
+/// Needs no database, so many can be checked at once.
+pub fn check_one(source: &str, raw: Vec<u8>) -> Checked {
+    let sha256 = hex(&Sha256::digest(&raw));
+    let outcome = validate(&raw).map(row_of);
+    Checked {
+        source: source.to_string(),
+        raw,
+        sha256,
+        outcome,
+    }
+}
+
+/// Stores checked submissions (or their quarantine records) in one
+/// transaction, a group commit; says what became of each, in order.
+pub fn store_checked(db: &mut Db, batch: Vec<Checked>) -> Result<Vec<OneOutcome>, GraderError> {
+    let path = db.path().to_path_buf();
+    let now = rfc3339(Utc::now());
+    let tx = db.conn.transaction().map_err(GraderError::db(&path))?;
+    let outcomes = batch
+        .into_iter()
+        .map(|checked| store_one(&tx, checked, &now))
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(GraderError::db(&path))?;
+    tx.commit().map_err(GraderError::db(&path))?;
+    Ok(outcomes)
+}
+
+fn store_one(tx: &Transaction, checked: Checked, now: &str) -> rusqlite::Result<OneOutcome> {
+    let Checked {
+        source,
+        raw,
+        sha256,
+        outcome,
+    } = checked;
     let (id, rejected) = match &outcome {
         Ok(row) => (row.id.clone(), None),
         Err(rejected) => (String::new(), Some(rejected.rejection.clone())),
     };
-    let now = rfc3339(Utc::now());
-    Ok(match store(db, source, raw, &sha256, outcome, &now)? {
+    Ok(match write(tx, &source, &raw, &sha256, outcome, now)? {
         Stored::Ingested => OneOutcome::Ingested(id),
         Stored::Quarantined(rejection) => OneOutcome::Quarantined(rejection),
         Stored::Duplicate => match rejected {
             Some(rejection) => OneOutcome::Quarantined(rejection),
-            None if stored_with(db, &id, &sha256)? => OneOutcome::Duplicate(id),
+            None if stored_with(tx, &id, &sha256)? => OneOutcome::Duplicate(id),
             None => OneOutcome::Quarantined(Rejection::new(
                 Reason::IdConflict,
                 format!("submission {id} was already handed in with different content"),
@@ -168,16 +205,14 @@ pub fn ingest_one(db: &mut Db, source: &str, raw: &[u8]) -> Result<OneOutcome, G
 }
 
 /// Whether submission `id` is stored with exactly these bytes.
-fn stored_with(db: &Db, id: &str, sha256: &str) -> Result<bool, GraderError> {
-    db.conn
-        .query_row(
-            "SELECT 1 FROM submissions WHERE id = ?1 AND sha256 = ?2",
-            [id, sha256],
-            |_| Ok(()),
-        )
-        .optional()
-        .map(|found| found.is_some())
-        .map_err(db.err())
+fn stored_with(tx: &Transaction, id: &str, sha256: &str) -> rusqlite::Result<bool> {
+    tx.query_row(
+        "SELECT 1 FROM submissions WHERE id = ?1 AND sha256 = ?2",
+        [id, sha256],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|found| found.is_some())
 }
 
 fn prepare(source: &Source) -> Prepared {
@@ -230,22 +265,6 @@ enum Stored {
     Ingested,
     Duplicate,
     Quarantined(Rejection),
-}
-
-/// Stores one submission (or its quarantine record) in its own transaction.
-fn store(
-    db: &mut Db,
-    source: &str,
-    raw: &[u8],
-    sha256: &str,
-    outcome: Result<Row, Rejected>,
-    now: &str,
-) -> Result<Stored, GraderError> {
-    let path = db.path().to_path_buf();
-    let tx = db.conn.transaction().map_err(GraderError::db(&path))?;
-    let stored = write(&tx, source, raw, sha256, outcome, now).map_err(GraderError::db(&path))?;
-    tx.commit().map_err(GraderError::db(&path))?;
-    Ok(stored)
 }
 
 /// Stores one read source (or notes why it could not be read) in `tx`.

@@ -101,7 +101,10 @@ class FakeHub:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # the default 5 drops SYNs under load (1 s retransmits)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.api_url = f"http://127.0.0.1:{self.server.server_address[1]}/hub/api"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

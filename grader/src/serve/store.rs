@@ -1,22 +1,33 @@
 //! The service's view of the grader database: one connection (synchronous =
 //! FULL, so an acknowledged submission is on disk), used from blocking threads.
+//! Submissions are validated on the callers' threads, then one writer thread
+//! stores whatever is waiting in one transaction (a group commit: one sync for
+//! many submissions).
 
 use crate::cli::scoring_rubric;
 use crate::db::Db;
 use crate::error::GraderError;
 use crate::export::{grade_rows, write_atomically, write_grades, Format};
 use crate::grading::{score_all, stale_warning};
-use crate::ingest::{hex, ingest_one, OneOutcome};
+use crate::ingest::{check_one, hex, store_checked, Checked, OneOutcome};
 use crate::rubric::Rubric;
 use rusqlite::params;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-/// The database and the scores-released flag.
+/// At most this many submissions share one transaction.
+const GROUP: usize = 256;
+
+/// A checked submission waiting for the writer, and where to send the outcome.
+type Job = (Checked, Sender<Result<OneOutcome, String>>);
+
+/// The database, its writer thread and the scores-released flag.
 pub struct Store {
-    db: Mutex<Db>,
+    db: Arc<Mutex<Db>>,
+    writer: Mutex<Sender<Job>>,
     released_flag: PathBuf,
     rubric: Option<PathBuf>,
 }
@@ -42,23 +53,41 @@ impl Store {
             .map_err(db.err())?;
         let mut flag = path.as_os_str().to_owned();
         flag.push(".released");
+        let db = Arc::new(Mutex::new(db));
+        let (sender, jobs) = channel::<Job>();
+        let writer_db = db.clone();
+        std::thread::Builder::new()
+            .name("grader-writer".into())
+            .spawn(move || write_groups(&writer_db, &jobs))
+            .map_err(GraderError::io(path))?;
         Ok(Store {
-            db: Mutex::new(db),
+            db,
+            writer: Mutex::new(sender),
             released_flag: PathBuf::from(flag),
             rubric,
         })
     }
 
     fn db(&self) -> MutexGuard<'_, Db> {
-        self.db.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.db)
     }
 
-    /// Stores `raw` as `user`'s submission: the payload's `student` is replaced
-    /// by the Hub's name before validation, so nothing is stored under another name.
+    /// Stores `raw` as `user`'s submission and returns once it is committed:
+    /// the payload's `student` is replaced by the Hub's name before validation,
+    /// so nothing is stored under another name. Blocks.
     pub fn submit(&self, user: &str, raw: &[u8]) -> Result<Received, GraderError> {
         let (bytes, payload_student) = restamp(raw, user);
         let sha256 = hex(&Sha256::digest(&bytes));
-        let outcome = ingest_one(&mut self.db(), &format!("service:{user}"), &bytes)?;
+        let checked = check_one(&format!("service:{user}"), bytes);
+        let (reply, outcome) = channel();
+        let gone = || GraderError::Precondition("the database writer stopped".into());
+        lock(&self.writer)
+            .send((checked, reply))
+            .map_err(|_| gone())?;
+        let outcome = outcome
+            .recv()
+            .map_err(|_| gone())?
+            .map_err(GraderError::Precondition)?;
         Ok(Received {
             outcome,
             sha256,
@@ -217,6 +246,39 @@ impl Store {
         db.conn
             .query_row("SELECT COUNT(*) FROM submissions", [], |r| r.get(0))
             .map_err(db.err())
+    }
+}
+
+/// Locks `mutex`, even if a thread panicked holding it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The writer thread: stores every waiting submission (up to [`GROUP`]) in
+/// one transaction, then answers each; ends when the store is dropped.
+fn write_groups(db: &Mutex<Db>, jobs: &Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let (checked, replies): (Vec<Checked>, Vec<_>) = group.into_iter().unzip();
+        match store_checked(&mut lock(db), checked) {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            Err(error) => {
+                tracing::error!("storing {} submissions: {error}", replies.len());
+                for reply in replies {
+                    let _ = reply.send(Err(error.to_string()));
+                }
+            }
+        }
     }
 }
 
