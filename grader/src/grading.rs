@@ -13,7 +13,7 @@ use crate::rubric::{CountingPolicy, Rubric};
 use crate::score::{round2, score, Item, SubmissionScore};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -323,13 +323,7 @@ pub fn stale_warning(db: &Db) -> Result<Option<String>, GraderError> {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .map_or_else(
-            |e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            },
-            |v| Ok(Some(v)),
-        )
+        .optional()
         .map_err(db.err())?;
     let Some((scored_at, scored_count)) = scored else {
         return Err(GraderError::Precondition(

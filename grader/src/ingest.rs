@@ -71,12 +71,7 @@ struct Row {
 /// One source, read and validated.
 enum Prepared {
     /// Read and checked.
-    Checked {
-        source: String,
-        raw: Vec<u8>,
-        sha256: String,
-        outcome: Result<Row, Rejected>,
-    },
+    Checked(Box<Checked>),
     /// Could not be read.
     Unreadable {
         source: String,
@@ -226,14 +221,7 @@ fn prepare(source: &Source) -> Prepared {
             }
         }
     };
-    let sha256 = hex(&Sha256::digest(&raw));
-    let outcome = validate(&raw).map(row_of);
-    Prepared::Checked {
-        source: name,
-        raw,
-        sha256,
-        outcome,
-    }
+    Prepared::Checked(Box::new(check_one(&name, raw)))
 }
 
 fn row_of(accepted: Accepted) -> Row {
@@ -280,19 +268,22 @@ fn handle(
             summary.unreadable += 1;
             progress.println(&format!("cannot read {source}: {error}"));
         }
-        Prepared::Checked {
-            source,
-            raw,
-            sha256,
-            outcome,
-        } => match write(tx, &source, &raw, &sha256, outcome, now)? {
-            Stored::Ingested => summary.ingested += 1,
-            Stored::Duplicate => summary.duplicates += 1,
-            Stored::Quarantined(rejection) => {
-                summary.quarantined += 1;
-                progress.println(&format!("quarantined {source}: {rejection}"));
+        Prepared::Checked(checked) => {
+            let Checked {
+                source,
+                raw,
+                sha256,
+                outcome,
+            } = *checked;
+            match write(tx, &source, &raw, &sha256, outcome, now)? {
+                Stored::Ingested => summary.ingested += 1,
+                Stored::Duplicate => summary.duplicates += 1,
+                Stored::Quarantined(rejection) => {
+                    summary.quarantined += 1;
+                    progress.println(&format!("quarantined {source}: {rejection}"));
+                }
             }
-        },
+        }
     }
     Ok(())
 }

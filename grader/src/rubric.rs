@@ -295,3 +295,59 @@ fn utc_datetime<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>,
             ))
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> String {
+        Rubric::parse(text, "test.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_built_in_rubric_totals_25_points() {
+        let rubric = Rubric::default_rubric();
+        assert_eq!(rubric.act_max(Act::Act1), 10.0);
+        assert_eq!(rubric.act_max(Act::Act2), 10.0);
+        assert_eq!(rubric.design_max(), 5.0);
+        assert_eq!(rubric.deadline.policy, CountingPolicy::LatestBeforeDue);
+        assert_eq!(rubric.act1.challenge.context, Some(Context::DistributedFs));
+        assert_eq!(rubric.act2.challenge.min_gpus, 2048);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let unknown = DEFAULT_RUBRIC.replace("[design]", "[design]\nbonus = 1.0");
+        assert!(
+            error_of(&unknown).contains("unknown field `bonus`"),
+            "{}",
+            error_of(&unknown)
+        );
+        let util = DEFAULT_RUBRIC.replace("min_gpu_util_pct = 80.0", "min_gpu_util_pct = 180.0");
+        assert!(error_of(&util).contains("min_gpu_util_pct must be between 0 and 100, got 180"));
+        let due = DEFAULT_RUBRIC.replace("due = 2026-12-14T23:59:00Z", "due = 2026-12-14T23:59:00");
+        assert!(
+            error_of(&due).contains("due must be a date-time with an offset"),
+            "{}",
+            error_of(&due)
+        );
+        let policy = DEFAULT_RUBRIC.replace("\"latest_before_due\"", "\"earliest\"");
+        assert!(
+            error_of(&policy).contains("unknown variant `earliest`"),
+            "{}",
+            error_of(&policy)
+        );
+        let lab = DEFAULT_RUBRIC.replace("lab = \"v2_04\"", "lab = \"v2_05\"");
+        assert!(error_of(&lab).starts_with("rubric test.toml: lab is \"v2_05\""));
+    }
+
+    #[test]
+    fn a_quoted_due_date_is_read_too() {
+        let text = DEFAULT_RUBRIC.replace(
+            "due = 2026-12-14T23:59:00Z",
+            "due = \"2026-12-15T01:59:00+02:00\"",
+        );
+        let rubric = Rubric::parse(&text, "t").unwrap();
+        assert_eq!(rubric.deadline.due, Rubric::default_rubric().deadline.due);
+    }
+}

@@ -310,3 +310,47 @@ fn sum(items: &[Item]) -> f64 {
 pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deadline() -> Deadline {
+        Rubric::default_rubric().deadline
+    }
+
+    #[test]
+    fn late_days_count_started_days_after_the_grace_period() {
+        let d = deadline();
+        let at = |minutes: i64| d.due + chrono::Duration::minutes(minutes);
+        assert_eq!(late_days(at(-60), &d), 0);
+        assert_eq!(late_days(at(15), &d), 0, "inside the 15-minute grace");
+        assert_eq!(late_days(at(16), &d), 1);
+        assert_eq!(late_days(at(24 * 60), &d), 1);
+        assert_eq!(late_days(at(24 * 60 + 1), &d), 2);
+    }
+
+    #[test]
+    fn an_empty_session_scores_zero_with_reasons() {
+        let facts = Facts {
+            predictions: Default::default(),
+            reflections: Default::default(),
+            runs: vec![],
+            saved_design: None,
+            design_saved_after_runs: None,
+        };
+        let rubric = Rubric::default_rubric();
+        let s = score(&facts, rubric.deadline.due, &rubric);
+        assert_eq!(s.total, 0.0);
+        assert_eq!(s.items.len(), 12);
+        assert!(s
+            .items
+            .iter()
+            .all(|i| i.points == 0.0 && !i.reason.is_empty()));
+        assert_eq!(
+            s.items.iter().map(|i| i.max).sum::<f64>(),
+            rubric.max_total()
+        );
+        assert_eq!(s.items[4].reason, "no %io run on distributed_fs");
+    }
+}

@@ -5,114 +5,111 @@ use crate::db::Db;
 use crate::error::GraderError;
 use crate::export::points;
 use crate::score::Item;
+use rusqlite::OptionalExtension;
 use std::fmt::Write;
+
+/// A student's grade row.
+struct Grade {
+    submission_id: Option<String>,
+    act1: f64,
+    act2: f64,
+    design: f64,
+    raw_total: f64,
+    penalty: f64,
+    total: f64,
+    max_total: f64,
+    late_days: u32,
+    status: String,
+}
+
+/// One stored submission with its score, if scored.
+struct Submitted {
+    id: String,
+    created_at: String,
+    source: String,
+    events: i64,
+    total: Option<f64>,
+    late_days: Option<u32>,
+    items: Option<String>,
+}
+
+/// One quarantined file.
+struct Quarantined {
+    source: String,
+    reason: String,
+    detail: String,
+    at: String,
+    submission_id: Option<String>,
+}
 
 /// The report on `student` as text; an unknown student is an error naming them.
 pub fn report(db: &Db, student: &str) -> Result<String, GraderError> {
-    let mut out = String::new();
-    let grade: Option<(
-        Option<String>,
-        f64,
-        f64,
-        f64,
-        f64,
-        f64,
-        f64,
-        f64,
-        u32,
-        String,
-    )> = db
+    let grade = db
         .conn
         .query_row(
             "SELECT submission_id, act1, act2, design, raw_total, penalty, total, max_total, \
              late_days, status FROM grades WHERE student = ?1",
             [student],
             |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                ))
+                Ok(Grade {
+                    submission_id: r.get(0)?,
+                    act1: r.get(1)?,
+                    act2: r.get(2)?,
+                    design: r.get(3)?,
+                    raw_total: r.get(4)?,
+                    penalty: r.get(5)?,
+                    total: r.get(6)?,
+                    max_total: r.get(7)?,
+                    late_days: r.get(8)?,
+                    status: r.get(9)?,
+                })
             },
         )
-        .map_or_else(
-            |e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            },
-            |v| Ok(Some(v)),
-        )
+        .optional()
         .map_err(db.err())?;
-    let counting = grade.as_ref().and_then(|g| g.0.clone());
-    match &grade {
-        Some((_, a1, a2, d, raw, penalty, total, max, late, status)) => {
-            let _ = writeln!(
-                out,
-                "{student}: {} / {}  ({status}; Act I {}, Act II {}, design {}, before penalty {}, \
-                 late {late} day(s), penalty {})",
-                points(*total), points(*max), points(*a1), points(*a2), points(*d), points(*raw),
-                points(*penalty)
-            );
-        }
-        None => {
-            let _ = writeln!(out, "{student}: not graded yet (run `mlsys-grader score`)");
-        }
-    }
-
-    let mut statement = db
+    let submissions = db
         .conn
         .prepare(
             "SELECT s.id, s.created_at, s.source, s.event_count, sc.total, sc.late_days, sc.items \
              FROM submissions s LEFT JOIN submission_scores sc ON sc.submission_id = s.id \
              WHERE s.student = ?1 ORDER BY s.created_at, s.id",
         )
-        .map_err(db.err())?;
-    let submissions: Vec<(
-        String,
-        String,
-        String,
-        i64,
-        Option<f64>,
-        Option<u32>,
-        Option<String>,
-    )> = statement
-        .query_map([student], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
+        .and_then(|mut statement| {
+            statement
+                .query_map([student], |r| {
+                    Ok(Submitted {
+                        id: r.get(0)?,
+                        created_at: r.get(1)?,
+                        source: r.get(2)?,
+                        events: r.get(3)?,
+                        total: r.get(4)?,
+                        late_days: r.get(5)?,
+                        items: r.get(6)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()
         })
-        .map_err(db.err())?
-        .collect::<Result<_, _>>()
         .map_err(db.err())?;
-
-    let mut statement = db
+    let quarantined = db
         .conn
         .prepare(
             "SELECT source, reason, detail, quarantined_at, submission_id FROM quarantine \
              WHERE student = ?1 ORDER BY quarantined_at, id",
         )
-        .map_err(db.err())?;
-    let quarantined: Vec<(String, String, String, String, Option<String>)> = statement
-        .query_map([student], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        .and_then(|mut statement| {
+            statement
+                .query_map([student], |r| {
+                    Ok(Quarantined {
+                        source: r.get(0)?,
+                        reason: r.get(1)?,
+                        detail: r.get(2)?,
+                        at: r.get(3)?,
+                        submission_id: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()
         })
-        .map_err(db.err())?
-        .collect::<Result<_, _>>()
         .map_err(db.err())?;
-
     if grade.is_none() && submissions.is_empty() && quarantined.is_empty() {
         return Err(GraderError::Precondition(format!(
             "no student {student:?} in {}",
@@ -120,24 +117,46 @@ pub fn report(db: &Db, student: &str) -> Result<String, GraderError> {
         )));
     }
 
+    let mut out = String::new();
+    match &grade {
+        Some(g) => {
+            let _ = writeln!(
+                out,
+                "{student}: {} / {}  ({}; Act I {}, Act II {}, design {}, before penalty {}, \
+                 late {} day(s), penalty {})",
+                points(g.total),
+                points(g.max_total),
+                g.status,
+                points(g.act1),
+                points(g.act2),
+                points(g.design),
+                points(g.raw_total),
+                g.late_days,
+                points(g.penalty)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "{student}: not graded yet (run `mlsys-grader score`)");
+        }
+    }
+    let counting = grade.as_ref().and_then(|g| g.submission_id.as_deref());
     let _ = writeln!(out, "\nSubmissions ({}):", submissions.len());
-    for (id, created_at, source, events, total, late, items) in &submissions {
-        let marker = if counting.as_deref() == Some(id.as_str()) {
-            "counts"
-        } else {
-            "      "
-        };
-        let score = match (total, late) {
-            (Some(t), Some(0)) => format!("{} on time", points(*t)),
-            (Some(t), Some(l)) => format!("{} ({l} day(s) late)", points(*t)),
+    for s in &submissions {
+        let counts = counting == Some(s.id.as_str());
+        let marker = if counts { "counts" } else { "      " };
+        let score = match (s.total, s.late_days) {
+            (Some(t), Some(0)) => format!("{} on time", points(t)),
+            (Some(t), Some(late)) => format!("{} ({late} day(s) late)", points(t)),
             _ => "not scored".to_string(),
         };
         let _ = writeln!(
             out,
-            "  {marker} {id}  {created_at}  {events} events  {score}  {source}"
+            "  {marker} {}  {}  {} events  {score}  {}",
+            s.id, s.created_at, s.events, s.source
         );
-        if counting.as_deref() == Some(id.as_str()) {
-            let items: Vec<Item> = items
+        if counts {
+            let items: Vec<Item> = s
+                .items
                 .as_deref()
                 .and_then(|t| serde_json::from_str(t).ok())
                 .unwrap_or_default();
@@ -154,11 +173,12 @@ pub fn report(db: &Db, student: &str) -> Result<String, GraderError> {
         }
     }
     let _ = writeln!(out, "\nQuarantined ({}):", quarantined.len());
-    for (source, reason, detail, at, id) in &quarantined {
-        let id = id.as_deref().unwrap_or("-");
+    for q in &quarantined {
+        let id = q.submission_id.as_deref().unwrap_or("-");
         let _ = writeln!(
             out,
-            "  {at}  {reason}  {source} (submission {id})\n      {detail}"
+            "  {}  {}  {} (submission {id})\n      {}",
+            q.at, q.reason, q.source, q.detail
         );
     }
     Ok(out)
