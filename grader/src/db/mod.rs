@@ -32,6 +32,14 @@ impl Db {
             .map_err(GraderError::db(path))?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(GraderError::db(path))?;
+        // Fewer, larger checkpoints (each one fsyncs) and reads through mmap:
+        // ingest writes hundreds of MB of raw submissions.
+        conn.pragma_update(None, "wal_autocheckpoint", 16_384)
+            .map_err(GraderError::db(path))?;
+        conn.pragma_update(None, "mmap_size", 1_i64 << 30)
+            .map_err(GraderError::db(path))?;
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(GraderError::db(path))?;
         migrations::migrate(&mut conn, path)?;
         Ok(Db {
             conn,
