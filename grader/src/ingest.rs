@@ -18,6 +18,7 @@ use mlsys_model::Act;
 use rayon::prelude::*;
 use rusqlite::{params, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
 use std::sync::mpsc::sync_channel;
 
 /// How many files are validated in parallel before their results are written.
@@ -72,6 +73,8 @@ struct Row {
 enum Prepared {
     /// Read and checked.
     Checked(Box<Checked>),
+    /// Read, and these exact bytes are already stored or quarantined.
+    Known,
     /// Could not be read.
     Unreadable {
         source: String,
@@ -88,10 +91,11 @@ pub fn ingest(
 ) -> Result<Summary, GraderError> {
     let mut summary = Summary::default();
     let ingested_at = rfc3339(Utc::now());
+    let known = known_digests(db)?;
     let (sender, receiver) = sync_channel::<Prepared>(CHUNK * 2);
     let producer = std::thread::spawn(move || {
         for chunk in sources.chunks(CHUNK) {
-            let prepared: Vec<Prepared> = chunk.par_iter().map(prepare).collect();
+            let prepared: Vec<Prepared> = chunk.par_iter().map(|s| prepare(s, &known)).collect();
             for item in prepared {
                 if sender.send(item).is_err() {
                     return; // the writer stopped on an error
@@ -150,6 +154,11 @@ pub struct Checked {
 /// Needs no database, so many can be checked at once.
 pub fn check_one(source: &str, raw: Vec<u8>) -> Checked {
     let sha256 = hex(&Sha256::digest(&raw));
+    check_hashed(source, raw, sha256)
+}
+
+/// Validates bytes whose SHA-256 is known.
+fn check_hashed(source: &str, raw: Vec<u8>, sha256: String) -> Checked {
     let outcome = validate(&raw).map(row_of);
     Checked {
         source: source.to_string(),
@@ -210,7 +219,22 @@ fn stored_with(tx: &Transaction, id: &str, sha256: &str) -> rusqlite::Result<boo
     .map(|found| found.is_some())
 }
 
-fn prepare(source: &Source) -> Prepared {
+/// The SHA-256 of every submission stored or quarantined: files with these
+/// bytes are duplicates, known without parsing them again.
+fn known_digests(db: &Db) -> Result<HashSet<String>, GraderError> {
+    let mut statement = db
+        .conn
+        .prepare("SELECT sha256 FROM submissions UNION ALL SELECT sha256 FROM quarantine")
+        .map_err(db.err())?;
+    let digests = statement
+        .query_map([], |r| r.get(0))
+        .map_err(db.err())?
+        .collect::<Result<_, _>>()
+        .map_err(db.err())?;
+    Ok(digests)
+}
+
+fn prepare(source: &Source, known: &HashSet<String>) -> Prepared {
     let name = source.name();
     let raw = match source.read() {
         Ok(raw) => raw,
@@ -221,7 +245,11 @@ fn prepare(source: &Source) -> Prepared {
             }
         }
     };
-    Prepared::Checked(Box::new(check_one(&name, raw)))
+    let sha256 = hex(&Sha256::digest(&raw));
+    if known.contains(&sha256) {
+        return Prepared::Known;
+    }
+    Prepared::Checked(Box::new(check_hashed(&name, raw, sha256)))
 }
 
 fn row_of(accepted: Accepted) -> Row {
@@ -268,6 +296,7 @@ fn handle(
             summary.unreadable += 1;
             progress.println(&format!("cannot read {source}: {error}"));
         }
+        Prepared::Known => summary.duplicates += 1,
         Prepared::Checked(checked) => {
             let Checked {
                 source,
