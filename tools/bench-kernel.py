@@ -43,7 +43,7 @@ def start_kernel(manager_cls, kernel_name: str):
     """Starts a kernel; returns (manager, client, seconds until kernel_info_reply)."""
     km = manager_cls(kernel_name=kernel_name)
     t0 = time.perf_counter()
-    km.start_kernel()
+    km.start_kernel(stderr=subprocess.DEVNULL)
     kc = km.client()
     kc.start_channels()
     msg_id = kc.kernel_info()
