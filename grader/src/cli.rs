@@ -67,6 +67,11 @@ pub enum Command {
     },
     /// Print the built-in rubric (copy it to make your own).
     Rubric,
+    /// Print a stored submission exactly as it was ingested (its raw bytes).
+    Raw {
+        /// The submission id (see `show STUDENT`).
+        id: String,
+    },
     /// Run as an HTTP service (a JupyterHub managed service): students submit
     /// with their Hub token; instructors list, score, export. See deploy/.
     Serve(crate::serve::config::ServeArgs),
@@ -162,6 +167,14 @@ pub fn run(cli: Cli) -> Result<i32, GraderError> {
         }
         Command::Serve(args) => {
             crate::serve::serve(crate::serve::config::ServeConfig::resolve(cli.db, args)?)?;
+            Ok(0)
+        }
+        Command::Raw { id } => {
+            let db = Db::open_existing(&cli.db)?;
+            let bytes = crate::ingest::raw_bytes(&db, &id)?.ok_or_else(|| {
+                GraderError::Precondition(format!("no submission {id} in {}", cli.db.display()))
+            })?;
+            stdout.lock().write_all(&bytes).map_err(out_err)?;
             Ok(0)
         }
         Command::Rubric => {

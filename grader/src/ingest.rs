@@ -67,6 +67,8 @@ struct Row {
     event_count: usize,
     facts: String,
     answers: Vec<(String, &'static str)>,
+    /// The raw bytes, LZ4-compressed (size-prepended block; see [`raw_bytes`]).
+    raw_lz4: Vec<u8>,
 }
 
 /// One source, read and validated.
@@ -159,7 +161,7 @@ pub fn check_one(source: &str, raw: Vec<u8>) -> Checked {
 
 /// Validates bytes whose SHA-256 is known.
 fn check_hashed(source: &str, raw: Vec<u8>, sha256: String) -> Checked {
-    let outcome = validate(&raw).map(row_of);
+    let outcome = validate(&raw).map(|accepted| row_of(accepted, &raw));
     Checked {
         source: source.to_string(),
         raw,
@@ -252,7 +254,7 @@ fn prepare(source: &Source, known: &HashSet<String>) -> Prepared {
     Prepared::Checked(Box::new(check_hashed(&name, raw, sha256)))
 }
 
-fn row_of(accepted: Accepted) -> Row {
+fn row_of(accepted: Accepted, raw: &[u8]) -> Row {
     let Accepted { submission, audit } = accepted;
     let mut answers = Vec::new();
     for act in Act::ALL {
@@ -273,6 +275,7 @@ fn row_of(accepted: Accepted) -> Row {
         event_count: submission.events.len(),
         facts: serde_json::to_string(&Facts::of(&audit)).unwrap_or_default(),
         answers,
+        raw_lz4: lz4_flex::compress_prepend_size(raw),
     }
 }
 
@@ -353,7 +356,7 @@ fn write(
     }
     tx.prepare_cached(
         "INSERT INTO submissions (id, student, lab, created_at, kernel_version, schema_version, \
-         event_count, sha256, source, ingested_at, facts, raw) \
+         event_count, sha256, source, ingested_at, facts, raw_lz4) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
@@ -368,7 +371,7 @@ fn write(
         source,
         now,
         row.facts,
-        raw
+        row.raw_lz4
     ])?;
     let mut insert_answer = tx.prepare_cached(
         "INSERT INTO answers (submission_id, question, choice) VALUES (?1, ?2, ?3)",
@@ -407,6 +410,26 @@ fn quarantine(
     } else {
         Stored::Quarantined(rejected.rejection)
     })
+}
+
+/// The exact bytes submission `id` was ingested from, if it is stored.
+pub fn raw_bytes(db: &Db, id: &str) -> Result<Option<Vec<u8>>, GraderError> {
+    let stored: Option<Vec<u8>> = db
+        .conn
+        .query_row("SELECT raw_lz4 FROM submissions WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(db.err())?;
+    stored
+        .map(|lz4| {
+            lz4_flex::decompress_size_prepended(&lz4).map_err(|e| {
+                GraderError::Precondition(format!(
+                    "submission {id}: stored bytes are damaged ({e})"
+                ))
+            })
+        })
+        .transpose()
 }
 
 /// Lower-case hex of `bytes`.

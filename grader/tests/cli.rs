@@ -99,3 +99,32 @@ fn the_database_is_versioned_wal_with_foreign_keys() {
         other => panic!("expected SchemaTooNew, got {:?}", other.err()),
     }
 }
+
+#[test]
+fn raw_prints_a_submission_exactly_as_ingested() {
+    let ws = Workspace::new();
+    let submission = play("ada", before_due(48), &Script::all_correct());
+    let path = ws.put(&submission);
+    let db = ws.db_path();
+    run_grader(&db, &["ingest", path.to_str().unwrap()]);
+    let output = std::process::Command::new(grader_bin())
+        .arg("--db")
+        .arg(&db)
+        .args(["raw", &submission.id.to_string()])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(output.stdout, std::fs::read(&path).unwrap());
+    let stored: i64 = ws
+        .open()
+        .conn
+        .query_row("SELECT length(raw_lz4) FROM submissions", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        (stored as usize) < output.stdout.len() / 3,
+        "compressed: {stored} bytes"
+    );
+    let (code, _, err) = run_grader(&db, &["raw", "00000000-0000-0000-0000-000000000000"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no submission 00000000"), "{err}");
+}

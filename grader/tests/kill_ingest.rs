@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use mlsys_grader::ingest::hex;
+use mlsys_grader::ingest::{hex, raw_bytes};
 use mlsys_grader::synth::write_class;
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
@@ -90,21 +90,22 @@ fn a_killed_ingest_resumes_without_loss_or_duplicates() {
     // Exactly one row per file, with the file's bytes and every answer it holds.
     let mut statement = conn
         .prepare(
-            "SELECT s.source, s.sha256, s.raw, (SELECT COUNT(*) FROM answers a WHERE a.submission_id = s.id) \
+            "SELECT s.source, s.sha256, s.id, (SELECT COUNT(*) FROM answers a WHERE a.submission_id = s.id) \
              FROM submissions s",
         )
         .unwrap();
-    let rows: BTreeMap<String, (String, Vec<u8>, i64)> = statement
+    let rows: BTreeMap<String, (String, String, i64)> = statement
         .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(rows.len(), FILES);
+    let grader_db = mlsys_grader::db::Db::open(&db).unwrap();
     for path in &files {
         let bytes = std::fs::read(path).unwrap();
-        let (sha, raw, answers) = &rows[&path.display().to_string()];
+        let (sha, id, answers) = &rows[&path.display().to_string()];
         assert_eq!(*sha, hex(&Sha256::digest(&bytes)));
-        assert_eq!(*raw, bytes);
+        assert_eq!(raw_bytes(&grader_db, id).unwrap().unwrap(), bytes);
         let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         let expected = value["events"]
             .as_array()

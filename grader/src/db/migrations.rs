@@ -20,7 +20,8 @@ const MIGRATIONS: &[&str] = &[
         source         TEXT NOT NULL,        -- the file it was read from
         ingested_at    TEXT NOT NULL,
         facts          TEXT NOT NULL,        -- JSON: answers, run inputs, saved design
-        raw            BLOB NOT NULL         -- the submission JSON exactly as read
+        raw_lz4        BLOB NOT NULL         -- the JSON exactly as read, LZ4 (size-prepended);
+                                             -- `mlsys-grader raw ID` prints it
     ) STRICT;
     CREATE INDEX submissions_by_student ON submissions (student, created_at);
 
