@@ -4,7 +4,9 @@ the points worked out by hand from the built-in rubric (grader/rubric.toml)."""
 
 import csv
 import io
+import json
 import os
+import sqlite3
 import subprocess
 from pathlib import Path
 from typing import List
@@ -106,3 +108,42 @@ def test_notebook_submit_ingest_score_export(tmp_path, monkeypatch, mlsys_kernel
     assert shown.returncode == 0, shown.stderr
     assert "prediction C (" in shown.stdout and "is not the answer" in shown.stdout
     assert "design not metadata-saturated at 4096 GPUs" in shown.stdout
+
+    # Bad fixtures made from the kernel's own file, each quarantined with its reason.
+    raw = file.read_bytes()
+    sub = json.loads(raw)
+    kinds = [e["type"] for e in sub["events"]]
+    first_run, lock = kinds.index("instrument_run"), kinds.index("prediction_locked")
+    saved = kinds.index("design_saved")
+
+    def variant(edit):
+        copy = json.loads(raw)
+        edit(copy)
+        return json.dumps(copy, indent=2).encode()
+
+    def run_before_lock(s):
+        events = s["events"]
+        events[lock], events[first_run] = events[first_run], events[lock]
+        events[lock]["at"], events[first_run]["at"] = events[first_run]["at"], events[lock]["at"]
+
+    def tamper(s):
+        s["events"][saved]["design"]["act2_result"] = 0.1
+        s["design"]["act2_result"] = 0.1
+
+    bad = {
+        "truncated": (raw[: len(raw) // 3], "malformed_json"),
+        "schema": (variant(lambda s: s.update(schema_version=99)), "unknown_schema_version"),
+        "lock": (variant(run_before_lock), "lock_violated"),
+        "tampered": (variant(tamper), "tampered_numbers"),
+    }
+    bad_dir = tmp_path / "bad"
+    bad_dir.mkdir()
+    for name, (data, _) in bad.items():
+        (bad_dir / f"{name}.json").write_bytes(data)
+    (bad_dir / "duplicate.json").write_bytes(raw)
+    done = grader(db, "ingest", str(bad_dir))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ingested 0, duplicates 1, quarantined 4 (5 files read)"
+    with sqlite3.connect(db) as conn:
+        got = dict(conn.execute("SELECT source, reason FROM quarantine"))
+    assert got == {str(bad_dir / f"{name}.json"): reason for name, (_, reason) in bad.items()}
