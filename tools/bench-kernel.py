@@ -32,6 +32,18 @@ class Result:
     p50_ms: float
     p99_ms: float
     rss_mib: float
+    anon_mib: float
+
+
+def anon_rss(pid: int) -> float:
+    """The anonymous (heap, stacks) part of RSS, from /proc (Linux); NaN elsewhere."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
 def percentile(values: list, q: float) -> float:
@@ -107,6 +119,7 @@ def bench(manager_cls, name: str, kernel_name: str, code: str, starts: int, exec
         time.sleep(1.0)  # let the kernel settle before reading its idle RSS
         pid = km.provisioner.process.pid
         rss = psutil.Process(pid).memory_info().rss
+        anon = anon_rss(pid)
     finally:
         stop(km, kc)
     return Result(
@@ -115,6 +128,7 @@ def bench(manager_cls, name: str, kernel_name: str, code: str, starts: int, exec
         p50_ms=percentile(trips, 0.50) * 1000,
         p99_ms=percentile(trips, 0.99) * 1000,
         rss_mib=rss / MIB,
+        anon_mib=anon / MIB,
     )
 
 
@@ -144,9 +158,11 @@ def main() -> int:
         shutil.rmtree(scratch, ignore_errors=True)
 
     print(f"kernel benchmark: {args.starts} cold starts (median), {args.executes} executes each\n")
-    print(f"{'':14}{'start (ms)':>12}{'p50 (ms)':>11}{'p99 (ms)':>11}{'idle RSS (MiB)':>16}")
+    print(f"{'':14}{'start (ms)':>12}{'p50 (ms)':>11}{'p99 (ms)':>11}{'idle RSS (MiB)':>16}"
+          f"{'of it anon':>12}")
     for r in (ours, base):
-        print(f"{r.name:14}{r.start_ms:12.1f}{r.p50_ms:11.3f}{r.p99_ms:11.3f}{r.rss_mib:16.1f}")
+        print(f"{r.name:14}{r.start_ms:12.1f}{r.p50_ms:11.3f}{r.p99_ms:11.3f}{r.rss_mib:16.1f}"
+              f"{r.anon_mib:12.1f}")
     start_ratio = ours.start_ms / base.start_ms
     p50_ratio = ours.p50_ms / base.p50_ms
     p99_ratio = ours.p99_ms / base.p99_ms
