@@ -342,6 +342,13 @@ async fn live_panels_keep_the_lock_and_come_back_after_a_restart() {
     );
     let replies = send(&mut kernel, update(&gpus, json!({"value": 1000}))).await;
     assert_eq!(sent_to(&replies, &gpus)[0]["state"], json!({"value": 1024}));
+
+    // A later %context applies to the open panel's next move, as to the next magic run.
+    assert!(kernel.execute("%context nvme").await.is_ok());
+    let replies = send(&mut kernel, update(&gpus, json!({"value": 2048}))).await;
+    let report = report_in_chart(sent_to(&replies, &chart)[0]);
+    assert_eq!(report["inputs"]["context"], "nvme");
+    assert_eq!(report["inputs"]["gpus"], 2048);
     kernel.shutdown().await;
 
     // A new kernel: the old comms are gone; rerunning the cell recreates the widgets.
@@ -351,7 +358,7 @@ async fn live_panels_keep_the_lock_and_come_back_after_a_restart() {
     let run = kernel.execute("%mds --live").await;
     assert!(run.is_ok(), "{run:?}");
     let widgets = Widgets::from(&run.iopub);
-    assert_eq!(widgets.states[&widgets.slider("GPUs")]["value"], 1024);
-    assert_eq!(widget_runs(home.path()), 1);
+    assert_eq!(widgets.states[&widgets.slider("GPUs")]["value"], 2048);
+    assert_eq!(widget_runs(home.path()), 2);
     kernel.shutdown().await;
 }

@@ -153,7 +153,7 @@ def test_slider_move_shows_the_models_number(lab_server):
             ],
         )
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page = browser.new_page(viewport={"width": 1280, "height": 1800})
             page.set_default_timeout(TIMEOUT_MS)
             page.goto(lab_server)
             editor = page.locator(".jp-Notebook .jp-Cell .cm-content").first

@@ -2,7 +2,7 @@
 //! the `_model_*` / `_view_*` sextet first, as `ipywidgets` 8 sends it.
 
 use super::WidgetId;
-use jupyter_protocol::Media;
+use jupyter_protocol::{Media, MediaType};
 use serde_json::{json, Map, Value};
 
 /// Something that can be opened as a widget model.
@@ -287,13 +287,30 @@ pub struct Output {
 }
 
 impl Output {
-    /// The notebook-format `display_data` output showing `media`.
-    pub fn display_data(media: &Media) -> Value {
-        json!({
-            "output_type": "display_data",
-            "data": serde_json::to_value(media).unwrap_or_else(|_| json!({})),
-            "metadata": {},
-        })
+    /// The notebook-format `display_data` output showing `media`. Text and
+    /// JSON parts are moved, not copied (a chart spec is large).
+    pub fn display_data(media: Media) -> Value {
+        let mut data = Map::new();
+        for item in media.content {
+            let mime = item.mime_type().to_string();
+            let value = match item {
+                MediaType::Plain(text) | MediaType::Html(text) | MediaType::Markdown(text) => {
+                    Value::String(text)
+                }
+                MediaType::VegaLiteV5(value) | MediaType::Json(value) => value,
+                MediaType::Other((_, value)) => value,
+                other => serde_json::to_value(Media::new(vec![other]))
+                    .ok()
+                    .and_then(|mut bundle| bundle.get_mut(&mime).map(Value::take))
+                    .unwrap_or(Value::Null),
+            };
+            data.insert(mime, value);
+        }
+        let mut output = Map::new();
+        output.insert("output_type".into(), "display_data".into());
+        output.insert("data".into(), Value::Object(data));
+        output.insert("metadata".into(), json!({}));
+        Value::Object(output)
     }
 }
 
@@ -339,6 +356,23 @@ mod tests {
         assert_eq!(style["_view_name"], "StyleView");
         assert_eq!(style["_view_module"], "@jupyter-widgets/base");
         assert_eq!(style["_model_module"], "@jupyter-widgets/controls");
+    }
+
+    #[test]
+    fn display_data_keeps_every_mime_type() {
+        let media = Media::new(vec![
+            MediaType::Plain("p".into()),
+            MediaType::VegaLiteV5(json!({"mark": "line"})),
+            MediaType::Latex("x".into()),
+            MediaType::Other(("application/x-test+json".into(), json!([1]))),
+        ]);
+        let output = Output::display_data(media);
+        assert_eq!(output["output_type"], "display_data");
+        assert_eq!(
+            output["data"],
+            json!({"text/plain": "p", "application/vnd.vegalite.v5+json": {"mark": "line"},
+                   "text/latex": "x", "application/x-test+json": [1]})
+        );
     }
 
     #[test]

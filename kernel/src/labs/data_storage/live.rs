@@ -25,7 +25,9 @@ use mlsys_model::labs::data_storage::constants::{
     BATCH, GPUS, MDS_NODES, OSTS, WORKERS, WORKERS_PER_GPU,
 };
 use mlsys_model::labs::data_storage::content::{Callout, CalloutKind};
-use mlsys_model::labs::data_storage::{DatasetLayout, IoInputs, MdsInputs, ReadPattern, RunInputs};
+use mlsys_model::labs::data_storage::{
+    Context, DatasetLayout, IoInputs, MdsInputs, ReadPattern, RunInputs,
+};
 use mlsys_model::record::{EventKind, RunSource};
 use mlsys_model::Act;
 use serde_json::{Map, Value};
@@ -291,10 +293,10 @@ fn show(run: &RunInputs) -> Shown {
     let rendered = render::instrument(&report);
     let mut page = String::new();
     let mut plain = String::new();
-    for media in &rendered.bundle.content {
+    for media in rendered.bundle.content {
         match media {
-            MediaType::Html(html) => page.clone_from(html),
-            MediaType::Plain(text) => plain.clone_from(text),
+            MediaType::Html(html) => page = html,
+            MediaType::Plain(text) => plain = text,
             _ => {}
         }
     }
@@ -303,7 +305,7 @@ fn show(run: &RunInputs) -> Shown {
     Shown {
         page,
         plain,
-        chart: Output::display_data(&chart),
+        chart: Output::display_data(chart),
     }
 }
 
@@ -318,6 +320,14 @@ fn run_event(run: &RunInputs, source: RunSource) -> Result<EventKind, ExecutionE
         inputs,
         source,
     })
+}
+
+/// `run` in the session's current deployment context (`%context` may have changed it).
+fn in_context(run: RunInputs, context: Context) -> RunInputs {
+    match run {
+        RunInputs::Act1(io) => RunInputs::Act1(IoInputs { context, ..io }),
+        RunInputs::Act2(mds) => RunInputs::Act2(MdsInputs { context, ..mds }),
+    }
 }
 
 fn notice_html(title: &str, body: &str) -> String {
@@ -370,7 +380,7 @@ impl DataStorageLab {
             w,
             &Style::ToggleButtons {
                 description_width: "9em".into(),
-                button_width: "8.5em".into(),
+                button_width: "7em".into(),
             },
         );
         let mut controls = Vec::new();
@@ -493,7 +503,7 @@ impl DataStorageLab {
         started: Instant,
     ) {
         let key = control.key().to_string();
-        let current = self.live.panels[at].run;
+        let current = in_context(self.live.panels[at].run, self.session.context);
         let checked = control.apply(&current, &sent).and_then(|next| {
             let event = run_event(&next, RunSource::Widget).map_err(|e| e.evalue)?;
             let mut session = self.session.clone();
@@ -516,11 +526,14 @@ impl DataStorageLab {
                 return;
             }
         };
-        self.live.widgets.accept(id, patch(&key, sent), outputs);
         if next == current {
+            self.live.widgets.accept(id, patch(&key, sent), outputs);
             return;
         }
+        // Render first, then send the echo, cards and chart in one burst: the
+        // output pump thread is woken once, not three times.
         let shown = show(&next);
+        self.live.widgets.accept(id, patch(&key, sent), outputs);
         let panel = &mut self.live.panels[at];
         panel.run = next;
         let (cards, chart) = (panel.cards.clone(), panel.chart.clone());
