@@ -77,6 +77,10 @@ pub fn score_all(
     for s in &scored {
         by_student.entry(&s.student).or_default().push(s);
     }
+    let counted: BTreeMap<&str, &Scored> = by_student
+        .iter()
+        .filter_map(|(student, candidates)| Some((*student, counting(candidates, rubric)?)))
+        .collect();
     let quarantined_only = quarantined_students(db)?;
     let max_total = round2(rubric.max_total());
     let path = db.path().to_path_buf();
@@ -115,8 +119,7 @@ pub fn score_all(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .map_err(err())?;
-        for (student, candidates) in &by_student {
-            let counting = counting(candidates, rubric);
+        for (student, counting) in &counted {
             let c = &counting.score;
             let state = if c.late_days > 0 {
                 status::LATE
@@ -174,7 +177,7 @@ pub fn score_all(
     .map_err(err())?;
     tx.commit().map_err(err())?;
 
-    let graded: Vec<&Scored> = by_student.values().map(|c| counting(c, rubric)).collect();
+    let graded: Vec<&Scored> = counted.values().copied().collect();
     let no_valid = quarantined_only
         .iter()
         .filter(|s| !by_student.contains_key(s.as_str()))
@@ -195,13 +198,13 @@ pub fn score_all(
 }
 
 /// The submission that counts for a student, by the rubric's policy.
-fn counting<'a>(candidates: &[&'a Scored], rubric: &Rubric) -> &'a Scored {
+fn counting<'a>(candidates: &[&'a Scored], rubric: &Rubric) -> Option<&'a Scored> {
     let latest = |list: &mut dyn Iterator<Item = &&'a Scored>| {
         list.max_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)))
             .copied()
     };
-    let any = latest(&mut candidates.iter()).expect("a student has a submission");
-    match rubric.deadline.policy {
+    let any = latest(&mut candidates.iter())?;
+    Some(match rubric.deadline.policy {
         CountingPolicy::Latest => any,
         CountingPolicy::LatestBeforeDue => {
             latest(&mut candidates.iter().filter(|s| s.score.late_days == 0)).unwrap_or(any)
@@ -216,7 +219,7 @@ fn counting<'a>(candidates: &[&'a Scored], rubric: &Rubric) -> &'a Scored {
             })
             .copied()
             .unwrap_or(any),
-    }
+    })
 }
 
 /// Scores every stored submission, in parallel batches.
