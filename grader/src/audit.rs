@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use mlsys_model::labs::data_storage::{
-    replay_submission, LedgerDesign, ReplayError, Session, SessionError, SubmissionError,
+    LedgerDesign, ReplayError, Session, SessionError, SubmissionError, LAB_ID,
 };
-use mlsys_model::record::{EventKind, Submission};
+use mlsys_model::record::{EventKind, Submission, SUBMISSION_SCHEMA_VERSION};
 use mlsys_model::Act;
 use std::collections::HashSet;
 use std::fmt;
@@ -117,10 +117,54 @@ pub struct Audit {
 }
 
 /// Checks a parsed submission; the first problem found rejects it.
+///
+/// One pass over the log does what the model's `replay_submission` does
+/// (schema, lab, every event applied under the lab's rules, the handed-in
+/// design equal to the one saved last, worded by the model's errors) and, at
+/// each saved design, compares its numbers with the model's recomputation.
 pub fn audit(submission: &Submission) -> Result<Audit, Rejection> {
     check_time_order(submission)?;
-    let session = replay_submission(submission).map_err(rejection_of)?;
-    let design_saved_after_runs = check_saved_designs(submission)?;
+    if submission.schema_version != SUBMISSION_SCHEMA_VERSION {
+        return Err(rejection_of(SubmissionError::Schema(
+            submission.schema_version,
+        )));
+    }
+    if submission.lab != LAB_ID {
+        return Err(rejection_of(SubmissionError::WrongLab(
+            submission.lab.clone(),
+        )));
+    }
+    let mut session = Session::default();
+    let mut design_saved_after_runs = None;
+    for (index, event) in submission.events.iter().enumerate() {
+        let replay_error =
+            |error| rejection_of(SubmissionError::Replay(ReplayError { index, error }));
+        if event.lab != LAB_ID {
+            return Err(replay_error(SessionError::WrongLab(event.lab.clone())));
+        }
+        session.apply(&event.kind).map_err(replay_error)?;
+        if let (EventKind::DesignSaved { .. }, Some(saved)) = (&event.kind, &session.saved_design) {
+            // Saving changes no setting: the design the runs give is the current one.
+            if let Some(difference) = first_difference(saved, &session.design()) {
+                return Err(Rejection::new(
+                    Reason::TamperedNumbers,
+                    format!("event {index} (design_saved): {difference}"),
+                ));
+            }
+            design_saved_after_runs =
+                Some(Act::ALL.iter().all(|act| session.last_run(*act).is_some()));
+        }
+    }
+    let handed_in = match &submission.design {
+        Some(map) => Some(
+            LedgerDesign::from_map(map)
+                .map_err(|_| rejection_of(SubmissionError::DesignMismatch))?,
+        ),
+        None => None,
+    };
+    if handed_in != session.saved_design {
+        return Err(rejection_of(SubmissionError::DesignMismatch));
+    }
     Ok(Audit {
         session,
         design_saved_after_runs,
@@ -181,33 +225,6 @@ fn rejection_of(error: SubmissionError) -> Rejection {
     Rejection::new(reason, detail)
 }
 
-/// Replays the (already valid) log and compares each saved design with the one
-/// the model computes from the runs at that point.
-fn check_saved_designs(submission: &Submission) -> Result<Option<bool>, Rejection> {
-    let mut session = Session::default();
-    let mut after_runs = None;
-    for (index, event) in submission.events.iter().enumerate() {
-        if let EventKind::DesignSaved { design, .. } = &event.kind {
-            let saved = LedgerDesign::from_map(design).map_err(|e| {
-                Rejection::new(Reason::InvalidInputs, format!("event {index}: {e}"))
-            })?;
-            let expected = session.design();
-            if let Some(difference) = first_difference(&saved, &expected) {
-                return Err(Rejection::new(
-                    Reason::TamperedNumbers,
-                    format!("event {index} (design_saved): {difference}"),
-                ));
-            }
-            after_runs = Some(Act::ALL.iter().all(|act| session.last_run(*act).is_some()));
-        }
-        session.apply(&event.kind).map_err(|e| {
-            // Unreachable after a successful replay; reported rather than trusted.
-            Rejection::new(Reason::LockViolated, format!("event {index}: {e}"))
-        })?;
-    }
-    Ok(after_runs)
-}
-
 /// The first ledger key whose saved value is not the recomputed one.
 fn first_difference(saved: &LedgerDesign, expected: &LedgerDesign) -> Option<String> {
     let saved = saved.to_map();
@@ -240,4 +257,27 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
 /// A UTC time as RFC 3339 with fixed-width microseconds (sorts as text).
 pub fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{synthetic_session, Rng};
+    use mlsys_model::labs::data_storage::replay_submission;
+
+    #[test]
+    fn accepts_what_the_models_replay_accepts_and_rebuilds_the_same_session() {
+        let mut rng = Rng::new(11);
+        let start = "2026-12-01T10:00:00Z".parse().unwrap();
+        for i in 0..40 {
+            let submission = synthetic_session(&format!("s{i}"), start, 10 + i, &mut rng);
+            let model = replay_submission(&submission).unwrap();
+            let audited = audit(&submission).unwrap();
+            assert_eq!(audited.session, model);
+            assert_eq!(
+                audited.design_saved_after_runs.is_some(),
+                model.saved_design.is_some()
+            );
+        }
+    }
 }
