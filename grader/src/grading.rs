@@ -63,6 +63,8 @@ struct Scored {
     student: String,
     created_at: DateTime<Utc>,
     score: SubmissionScore,
+    /// `score.items` as stored (serialized on the scoring threads).
+    items_json: String,
 }
 
 /// Scores every submission in the database and stores the grades.
@@ -96,7 +98,6 @@ pub fn score_all(
             )
             .map_err(err())?;
         for s in &scored {
-            let items = serde_json::to_string(&s.score.items).unwrap_or_else(|_| "[]".into());
             let c = &s.score;
             insert_score
                 .execute(params![
@@ -108,7 +109,7 @@ pub fn score_all(
                     c.late_days,
                     c.penalty,
                     c.total,
-                    items
+                    s.items_json
                 ])
                 .map_err(err())?;
         }
@@ -274,11 +275,13 @@ fn score_one(
             rubric,
         ),
     };
+    let items_json = serde_json::to_string(&score.items).unwrap_or_else(|_| "[]".into());
     Scored {
         id,
         student,
         created_at,
         score,
+        items_json,
     }
 }
 
