@@ -162,6 +162,9 @@ pub fn check_one(source: &str, raw: Vec<u8>) -> Checked {
 /// Validates bytes whose SHA-256 is known.
 fn check_hashed(source: &str, raw: Vec<u8>, sha256: String) -> Checked {
     let outcome = validate(&raw).map(|accepted| row_of(accepted, &raw));
+    // An accepted submission travels to the writer compressed only; the plain
+    // bytes are kept for a quarantine record.
+    let raw = if outcome.is_ok() { Vec::new() } else { raw };
     Checked {
         source: source.to_string(),
         raw,
@@ -350,7 +353,9 @@ fn write(
                 student: Some(row.student),
                 submission_id: Some(row.id),
             };
-            return quarantine(tx, source, raw, sha256, rejected, now);
+            let plain =
+                lz4_flex::decompress_size_prepended(&row.raw_lz4).unwrap_or_else(|_| raw.to_vec());
+            return quarantine(tx, source, &plain, sha256, rejected, now);
         }
         None => {}
     }

@@ -252,15 +252,20 @@ fn a_reused_submission_id_with_other_content_is_an_id_conflict() {
     let second = ws.put_raw("altered.json", &bytes(&altered));
     let summary = ws.ingest(&[first.clone(), second]);
     assert_eq!((summary.ingested, summary.quarantined), (1, 1));
-    let (reason, detail, id): (String, String, String) = ws
+    let (reason, detail, id, raw): (String, String, String, Vec<u8>) = ws
         .open()
         .conn
         .query_row(
-            "SELECT reason, detail, submission_id FROM quarantine",
+            "SELECT reason, detail, submission_id, raw FROM quarantine",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .unwrap();
+    assert_eq!(
+        raw,
+        bytes(&altered),
+        "the conflicting file's bytes are kept"
+    );
     assert_eq!(reason, "id_conflict");
     assert_eq!(id, original.id.to_string());
     assert!(detail.contains(&first.display().to_string()), "{detail}");
