@@ -18,6 +18,9 @@ const MONO: &str = "var(--jp-code-font-family, 'SF Mono', Menlo, Consolas, monos
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
+    if !text.contains(['&', '<', '>', '"', '\'']) {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

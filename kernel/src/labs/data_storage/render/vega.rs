@@ -25,14 +25,14 @@ pub fn act1(i: &IoInputs, o: &IoOutputs, tone: Tone) -> Value {
         if i.workers == 1 { "" } else { "s" },
         o.gpu_util_pct
     );
-    json!({
+    let mut spec = json!({
         "$schema": SCHEMA,
         "title": {"text": format!("GPU Utilization vs. Workers ({}, {} OSTs)", i.pattern, i.osts), "fontSize": 13},
         "width": 560,
         "height": 260,
         "layer": [
             {
-                "data": {"values": curve},
+                "data": {"values": null},
                 "mark": {"type": "line", "point": {"size": 45, "filled": true, "color": palette::color(Tone::Blue)},
                          "color": palette::color(Tone::Blue), "strokeWidth": 2.5},
                 "encoding": {"x": x, "y": y, "tooltip": [
@@ -65,7 +65,10 @@ pub fn act1(i: &IoInputs, o: &IoOutputs, tone: Tone) -> Value {
                 ]
             }
         ]
-    })
+    });
+    // Moved in, not re-serialized by `json!`.
+    spec["layer"][0]["data"]["values"] = Value::Array(curve);
+    spec
 }
 
 /// Act II: bandwidth and metadata demand vs. GPU count against supply and MDS
@@ -89,21 +92,22 @@ pub fn act2(i: &MdsInputs, o: &MdsOutputs) -> Value {
                   palette::color(Tone::Orange), palette::color(Tone::Red)]
     });
     let legend = json!({"orient": "top", "title": null, "columns": 2, "symbolType": "stroke"});
-    let color = |name: &str| json!({"datum": name, "scale": color_scale, "legend": legend});
-    json!({
+    // The first layer carries the shared colour scale and legend; the others name their datum.
+    let color = |name: &str| json!({"datum": name});
+    let mut spec = json!({
         "$schema": SCHEMA,
         "title": {"text": format!("Bandwidth and Metadata Demand vs. Cluster Scale ({} layout)",
                                   i.layout.ledger_name().replace('_', " ")), "fontSize": 13},
         "width": 560,
         "height": 280,
-        "data": {"values": rows},
+        "data": {"values": null},
         "layer": [
             {
                 "layer": [
                     {"mark": {"type": "line", "strokeWidth": 2.5},
                      "encoding": {"x": x, "y": {"field": "bw", "type": "quantitative", "title": "Bandwidth (GB/s)",
                                                 "axis": {"titleColor": palette::color(Tone::Blue)}},
-                                  "color": color(bw_name),
+                                  "color": {"datum": bw_name, "scale": color_scale, "legend": legend},
                                   "tooltip": [{"field": "gpus", "title": "GPUs"},
                                               {"field": "bw", "title": "GB/s", "format": ".1f"}]}},
                     {"mark": {"type": "rule", "strokeDash": [6, 4], "strokeWidth": 1.5},
@@ -136,5 +140,7 @@ pub fn act2(i: &MdsInputs, o: &MdsOutputs) -> Value {
             }
         ],
         "resolve": {"scale": {"y": "independent"}}
-    })
+    });
+    spec["data"]["values"] = Value::Array(rows);
+    spec
 }

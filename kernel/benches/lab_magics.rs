@@ -1,0 +1,158 @@
+//! One `%io` and one `%mds` request handled in-process: parse the magic line,
+//! run the model, and build all four renderings (HTML cards, Vega-Lite, text,
+//! report JSON) plus the chart display. Target: ≤ 50 µs each. The journal's
+//! fsync is I/O and not part of this figure.
+//!
+//! Times are this thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), so builds and
+//! tests running alongside on a shared machine do not inflate them.
+//!
+//! The kernel is a binary crate, so the lab's parsing and rendering modules
+//! (which depend only on `mlsys-model` and `jupyter-protocol`) are compiled in here.
+
+#[allow(dead_code, unused_imports)]
+#[path = "../src/labs/data_storage/args.rs"]
+mod args;
+#[allow(dead_code, unused_imports)]
+#[path = "../src/labs/data_storage/render/mod.rs"]
+mod render;
+
+use args::Command;
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use mlsys_model::labs::data_storage::{IoInputs, MdsInputs, RunInputs};
+use std::hint::black_box;
+
+/// The calling thread's CPU time, in nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Criterion measurement of thread CPU time.
+struct ThreadCpuTime;
+
+/// Formats nanoseconds as ns, µs or ms.
+struct NanosFormatter;
+
+impl ValueFormatter for NanosFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = if typical < 1e3 {
+            (1.0, "ns")
+        } else if typical < 1e6 {
+            (1e-3, "µs")
+        } else {
+            (1e-6, "ms")
+        };
+        values.iter_mut().for_each(|v| *v *= factor);
+        unit
+    }
+
+    fn scale_throughputs(&self, _: f64, _: &Throughput, values: &mut [f64]) -> &'static str {
+        values.iter_mut().for_each(|v| *v = 1e9 / *v);
+        "elem/s"
+    }
+
+    fn scale_for_machines(&self, _: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns() - start
+    }
+
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+
+    fn zero(&self) -> u64 {
+        0
+    }
+
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &NanosFormatter
+    }
+}
+
+/// Handles one instrument line as the lab does, returning the chart and the bundle.
+fn handle(name: &str, line: &str) -> render::InstrumentOutput {
+    let run = match args::parse(name, line, &IoInputs::default(), &MdsInputs::default()) {
+        Ok(Command::Io(inputs)) => RunInputs::Act1(inputs),
+        Ok(Command::Mds(inputs)) => RunInputs::Act2(inputs),
+        other => panic!("not an instrument run: {other:?}"),
+    };
+    render::instrument(&run.evaluate())
+}
+
+fn bench(c: &mut Criterion<ThreadCpuTime>) {
+    let io = "--workers 4 --batch 128 --pattern prefetch --osts 32";
+    let mds = "--gpus 4096 --workers 8 --layout individual --mds 2";
+    c.bench_function("%io handled (parse, model, 4 renderings)", |b| {
+        b.iter(|| handle("io", black_box(io)))
+    });
+    c.bench_function("%mds handled (parse, model, 4 renderings)", |b| {
+        b.iter(|| handle("mds", black_box(mds)))
+    });
+    c.bench_function("%io handled + bundle serialized to JSON", |b| {
+        b.iter(|| serde_json::to_vec(&handle("io", black_box(io)).bundle).unwrap())
+    });
+    c.bench_function("%mds handled + bundle serialized to JSON", |b| {
+        b.iter(|| serde_json::to_vec(&handle("mds", black_box(mds)).bundle).unwrap())
+    });
+    let mds_inputs = match args::parse("mds", mds, &IoInputs::default(), &MdsInputs::default()) {
+        Ok(Command::Mds(inputs)) => inputs,
+        other => panic!("{other:?}"),
+    };
+    let report = RunInputs::Act2(mds_inputs).evaluate();
+    c.bench_function("breakdown %mds: parse + model", |b| {
+        b.iter(|| RunInputs::Act2(mds_inputs).evaluate())
+    });
+    c.bench_function("breakdown %mds: renderings only", |b| {
+        b.iter(|| render::instrument(black_box(&report)))
+    });
+    let (i, o) = match &report {
+        mlsys_model::labs::data_storage::Report::Act2 { inputs, outputs } => {
+            (*inputs, outputs.clone())
+        }
+        _ => unreachable!(),
+    };
+    c.bench_function("breakdown %mds: vega spec", |b| {
+        b.iter(|| render::vega::act2(black_box(&i), black_box(&o)))
+    });
+    c.bench_function("breakdown %mds: callout + formula text", |b| {
+        b.iter(|| {
+            (
+                mlsys_model::labs::data_storage::narrative::act2_callout(black_box(&i), &o),
+                mlsys_model::labs::data_storage::narrative::formula_panel(black_box(&report)),
+            )
+        })
+    });
+    c.bench_function("breakdown %mds: report JSON value", |b| {
+        b.iter(|| render::report_media(black_box(&report)))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = bench
+}
+criterion_main!(benches);
