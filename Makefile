@@ -51,6 +51,7 @@ bench-model: ## Criterion benchmarks of the model (criterion options in BENCH_AR
 bench-kernel: venv ## The kernel vs ipykernel: cold start, execute round trip p50/p99, idle RSS.
 	$(CARGO) build --release --locked -p mlsys-kernel
 	$(PY) tools/bench-kernel.py --kernel target/release/mlsys-kernel
+	$(CARGO) bench --locked -p mlsys-kernel --bench lab_magics
 
 bench-widgets: venv ## Live slider updates: kernel-side update-to-output p50/p99, client round trips.
 	$(CARGO) build --release --locked -p mlsys-kernel
