@@ -34,6 +34,16 @@ enum Command {
         /// The connection file Jupyter wrote for this kernel.
         connection_file: PathBuf,
     },
+    /// Evaluate one lab run (`{"act": …, "inputs": {…}}`) and print its report JSON.
+    Evaluate {
+        /// The run JSON, as the lab's report carries it.
+        run: String,
+    },
+    /// Check a submission file against the lab model and print its replayed state as JSON.
+    CheckSubmission {
+        /// The submission file (`v2_04-<student>-<uuid>.json`).
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -56,6 +66,12 @@ fn main() -> ExitCode {
         Command::Run { connection_file } => {
             let interpreter = Box::new(cell_interpreter::CellInterpreter::new());
             server::run(&connection_file, interpreter).map_err(|e| e.to_string())
+        }
+        Command::Evaluate { run } => {
+            labs::data_storage::evaluate_json(&run).map(|report| println!("{report}"))
+        }
+        Command::CheckSubmission { file } => {
+            exchange::check_submission_file(&file).map(|summary| println!("{summary:#}"))
         }
     };
     match outcome {
