@@ -8,6 +8,7 @@ keypress-to-repaint times it measured (also written to target/widgets-browser-ti
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 TIMING_FILE = ROOT / "target" / "widgets-browser-timing.json"
+FAILURE_SHOT = ROOT / "target" / "widgets-browser-failure.png"
 KERNEL_BIN = Path(os.environ.get("MLSYS_TARGET_DIR", ROOT / "target" / "debug")) / "mlsys-kernel"
 LIVE_CELL = "%predict act1 B\n%io --live"
 TIMEOUT_MS = 60_000
@@ -134,6 +136,29 @@ def lab_server(mlsys_kernelspec):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def run_live_cell(page) -> None:
+    """Runs the notebook's cell in place once the kernel takes it.
+
+    JupyterLab silently skips a run requested before its kernel connection is up, so
+    the run is retried until the cell's prompt shows it queued or done.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    cell = page.locator(".jp-Notebook .jp-Cell").first
+    cell.locator(".cm-content").wait_for()
+    page.get_by_text(re.compile(r"MLSys Lab \| Idle")).first.wait_for()
+    started = cell.locator(".jp-InputPrompt", has_text=re.compile(r"\[(\*|\d+)\]"))
+    for _ in range(10):
+        cell.locator(".cm-content").click()
+        page.keyboard.press("Control+Enter")
+        try:
+            started.wait_for(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    pytest.fail("JupyterLab never ran the live cell")
+
+
 def test_slider_move_shows_the_models_number(lab_server):
     from playwright.sync_api import sync_playwright
 
@@ -156,14 +181,15 @@ def test_slider_move_shows_the_models_number(lab_server):
             page = browser.new_page(viewport={"width": 1280, "height": 1800})
             page.set_default_timeout(TIMEOUT_MS)
             page.goto(lab_server)
-            editor = page.locator(".jp-Notebook .jp-Cell .cm-content").first
-            editor.wait_for()
-            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
-            editor.click()
-            page.keyboard.press("Shift+Enter")
+            run_live_cell(page)
 
             card = page.locator(GPU_CARD)
-            card.wait_for()
+            try:
+                card.wait_for()
+            except Exception:
+                FAILURE_SHOT.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(FAILURE_SHOT))
+                raise
             handle = page.locator(WORKERS_HANDLE)
             handle.wait_for()
             page.locator(".widget-html-content >> text=Your run").first.wait_for()
