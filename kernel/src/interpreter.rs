@@ -54,6 +54,9 @@ pub enum Output {
         /// The comm id.
         comm_id: String,
     },
+    /// Not shown: the server acknowledges on the sender once every earlier
+    /// output is queued on iopub (see [`Outputs::flush`]).
+    Flush(mpsc::Sender<()>),
 }
 
 /// The sending end for side outputs, handed to the interpreter with each request.
@@ -85,6 +88,14 @@ impl Outputs {
             name: Stdio::Stderr,
             text: text.into(),
         });
+    }
+
+    /// Blocks until every output sent before is queued on iopub; `false` if
+    /// the server has gone away.
+    pub fn flush(&self) -> bool {
+        let (ack, acknowledged) = mpsc::channel();
+        self.send(Output::Flush(ack));
+        acknowledged.recv().is_ok()
     }
 
     /// Shows a mime bundle.

@@ -17,9 +17,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use tokio::sync::oneshot;
 
-/// The comm id of the barrier output; never a real comm (it contains NUL).
-const BARRIER: &str = "\u{0}mlsys-executor-barrier";
-
 type Deliver = Box<dyn FnOnce() + Send>;
 type Job = Box<dyn FnOnce(&mut dyn Interpreter, &Outputs) -> Deliver + Send>;
 
@@ -46,7 +43,6 @@ impl Executor {
     pub fn spawn(interpreter: Box<dyn Interpreter>, iopub: IoPub) -> std::io::Result<Executor> {
         let (jobs, queue) = mpsc::channel::<Envelope>();
         let (outputs, output_queue) = mpsc::channel::<Output>();
-        let (reached, barrier) = mpsc::channel::<()>();
         let route = Arc::new(Mutex::new(Route {
             parent: None,
             silent: false,
@@ -54,12 +50,10 @@ impl Executor {
         let pump_route = Arc::clone(&route);
         std::thread::Builder::new()
             .name("output-pump".into())
-            .spawn(move || pump(output_queue, &pump_route, &iopub, &reached))?;
+            .spawn(move || pump(output_queue, &pump_route, &iopub))?;
         std::thread::Builder::new()
             .name("executor".into())
-            .spawn(move || {
-                execute_jobs(interpreter, queue, Outputs::new(outputs), &route, &barrier)
-            })?;
+            .spawn(move || execute_jobs(interpreter, queue, Outputs::new(outputs), &route))?;
         Ok(Executor { jobs })
     }
 
@@ -96,7 +90,6 @@ fn execute_jobs(
     queue: mpsc::Receiver<Envelope>,
     outputs: Outputs,
     route: &Mutex<Route>,
-    barrier: &mpsc::Receiver<()>,
 ) {
     for Envelope {
         parent,
@@ -109,10 +102,7 @@ fn execute_jobs(
             silent,
         };
         let deliver = catch_unwind(AssertUnwindSafe(|| job(interpreter.as_mut(), &outputs)));
-        outputs.send(Output::CommClose {
-            comm_id: BARRIER.to_string(),
-        });
-        if barrier.recv().is_err() {
+        if !outputs.flush() {
             tracing::error!("the output pump has stopped");
         }
         match deliver {
@@ -122,15 +112,10 @@ fn execute_jobs(
     }
 }
 
-fn pump(
-    queue: mpsc::Receiver<Output>,
-    route: &Mutex<Route>,
-    iopub: &IoPub,
-    reached: &mpsc::Sender<()>,
-) {
+fn pump(queue: mpsc::Receiver<Output>, route: &Mutex<Route>, iopub: &IoPub) {
     for output in queue {
-        if matches!(&output, Output::CommClose { comm_id } if comm_id == BARRIER) {
-            let _ = reached.send(());
+        if let Output::Flush(ack) = output {
+            let _ = ack.send(());
             continue;
         }
         let route = route.lock().unwrap_or_else(PoisonError::into_inner);
@@ -140,6 +125,8 @@ fn pump(
         if route.silent && !shown_when_silent(&output) {
             continue;
         }
-        iopub.publish(to_message(output, parent));
+        if let Some(message) = to_message(output, parent) {
+            iopub.publish(message);
+        }
     }
 }

@@ -7,9 +7,10 @@ use jupyter_protocol::{
 };
 use serde_json::Value;
 
-/// The iopub message for `output`, parented to the request that produced it.
-pub fn to_message(output: Output, parent: &JupyterMessage) -> JupyterMessage {
-    match output {
+/// The iopub message for `output`, parented to the request that produced it
+/// (`None` for a flush, which shows nothing).
+pub fn to_message(output: Output, parent: &JupyterMessage) -> Option<JupyterMessage> {
+    Some(match output {
         Output::Stream { name, text } => StreamContent { name, text }.as_child_of(parent),
         Output::Display {
             data,
@@ -49,7 +50,8 @@ pub fn to_message(output: Output, parent: &JupyterMessage) -> JupyterMessage {
             data: Default::default(),
         }
         .as_child_of(parent),
-    }
+        Output::Flush(_) => return None,
+    })
 }
 
 /// Whether a silent request may still send `output` (comms keep widgets in sync).
