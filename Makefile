@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TEST_JUPYTER := $(CURDIR)/target/jupyter-test
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help lab test fmt-check clippy test-rust test-python venv build-debug kernelspec-test bench bench-model bench-kernel bench-widgets bench-grader
+.PHONY: help lab test fmt-check clippy golden-check test-rust test-python venv build-debug kernelspec-test bench bench-model bench-kernel bench-widgets bench-grader
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -19,13 +19,16 @@ lab: venv ## Build in release, install the kernelspec into .venv, open the lab i
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) \
 	  --ServerApp.root_dir=$(CURDIR)/notebooks $(CURDIR)/notebooks/lab_04_data_storage.ipynb
 
-test: fmt-check clippy test-rust test-python ## Everything CI runs.
+test: fmt-check clippy golden-check test-rust test-python ## Everything CI runs.
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+golden-check: ## The model's golden points are what the seed's own Python formulas give.
+	python3 tools/golden/seed_formulas.py --check
 
 build-debug:
 	$(CARGO) build --workspace --bins --locked
