@@ -9,10 +9,8 @@ import os
 import sqlite3
 import subprocess
 from pathlib import Path
-from typing import List
 
-import nbformat
-from nbclient import NotebookClient
+from notebook_support import run_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 RECEIPT = "application/vnd.mlsys.receipt.v1+json"
@@ -51,17 +49,6 @@ def grader(db: Path, *args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
     )
-
-
-def run_notebook(cells: List[str]) -> List[list]:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "mlsys", "display_name": "MLSys Lab", "language": "rust"}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    NotebookClient(nb, kernel_name="mlsys", timeout=120).execute()
-    outputs = [cell.outputs for cell in nb.cells]
-    errors = [o for cell in outputs for o in cell if o.output_type == "error"]
-    assert not errors, errors
-    return outputs
 
 
 def test_notebook_submit_ingest_score_export(tmp_path, monkeypatch, mlsys_kernelspec) -> None:

@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import nbformat
-from nbclient import NotebookClient
+from notebook_support import run_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 RECEIPT = "application/vnd.mlsys.receipt.v1+json"
@@ -57,17 +56,6 @@ def check_submission(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(kernel_binary()), "check-submission", str(path)], capture_output=True, text=True
     )
-
-
-def run_notebook(cells: List[str]) -> List[List[dict]]:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "mlsys", "display_name": "MLSys Lab", "language": "rust"}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    NotebookClient(nb, kernel_name="mlsys", timeout=120).execute()
-    outputs = [cell.outputs for cell in nb.cells]
-    errors = [o for cell in outputs for o in cell if o.output_type == "error"]
-    assert not errors, errors
-    return outputs
 
 
 def result(outputs: List[dict], mime: str) -> Any:
