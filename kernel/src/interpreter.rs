@@ -74,7 +74,8 @@ impl Outputs {
         let _ = self.0.send(output);
     }
 
-    /// Writes text to stdout.
+    /// Writes text to stdout (only Rust cells do).
+    #[cfg_attr(not(feature = "rust-cells"), allow(dead_code))]
     pub fn stdout(&self, text: impl Into<String>) {
         self.send(Output::Stream {
             name: Stdio::Stdout,

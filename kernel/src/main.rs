@@ -47,10 +47,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // First: when evcxr re-executes this binary as its child process (which runs
-    // Rust cells) or as its rustc wrapper, this call never returns.
-    #[cfg(feature = "rust-cells")]
-    evcxr::runtime_hook();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

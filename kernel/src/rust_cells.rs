@@ -2,9 +2,11 @@
 //! with the lab model (`mlsys_model`) at hand and its reports shown the way
 //! the magics show them.
 //!
-//! The evcxr context starts on the first Rust cell, so a kernel that only runs
-//! magics never pays for it. Built without the `rust-cells` feature, a Rust
-//! cell gets one clear error and magics work as usual.
+//! evcxr runs in a worker process of its own (`mlsys-rust-cells`, see
+//! `src/worker/`), started on the first Rust cell, so a kernel that only runs
+//! magics never pays for it and the kernel binary does not link evcxr. Built
+//! without the `rust-cells` feature, a Rust cell gets one clear error and
+//! magics work as usual.
 
 use crate::interpreter::{ExecutionError, Interrupter, Outputs};
 use jupyter_protocol::Media;
@@ -13,17 +15,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[cfg(feature = "rust-cells")]
-mod engine;
-#[cfg(feature = "rust-cells")]
-mod failure;
-#[cfg(feature = "rust-cells")]
 mod media;
 #[cfg(feature = "rust-cells")]
-mod model_source;
+mod protocol;
 #[cfg(feature = "rust-cells")]
-mod prelude;
-#[cfg(feature = "rust-cells")]
-mod toolchain;
+mod worker;
 
 /// Shows a model report the way the magics do: side displays (the chart) go to
 /// the outputs, the returned bundle becomes the cell's result.
@@ -63,25 +59,25 @@ fn instrument_view(report: &Report, outputs: &Outputs) -> Media {
     shown.bundle
 }
 
-/// The Rust side of the kernel: runs cells as Rust in one lazily started evcxr context.
+/// The Rust side of the kernel: runs cells as Rust in a lazily started worker process.
 pub struct RustCells {
     #[cfg_attr(not(feature = "rust-cells"), allow(dead_code))]
     config: RustCellsConfig,
     #[cfg(feature = "rust-cells")]
-    engine: Option<engine::Engine>,
+    worker: Option<worker::Worker>,
     #[cfg(feature = "rust-cells")]
-    control: Arc<engine::RunControl>,
+    line: worker::RequestLine,
 }
 
 impl RustCells {
-    /// Rust cells that start evcxr on first use.
+    /// Rust cells that start their worker on first use.
     pub fn new(config: RustCellsConfig) -> Self {
         RustCells {
             config,
             #[cfg(feature = "rust-cells")]
-            engine: None,
+            worker: None,
             #[cfg(feature = "rust-cells")]
-            control: Arc::default(),
+            line: Arc::default(),
         }
     }
 
@@ -108,18 +104,19 @@ impl RustCells {
     pub fn interrupter(&self) -> Interrupter {
         #[cfg(feature = "rust-cells")]
         {
-            let control = Arc::clone(&self.control);
-            Arc::new(move || control.interrupt())
+            let line = Arc::clone(&self.line);
+            Arc::new(move || worker::interrupt(&line))
         }
         #[cfg(not(feature = "rust-cells"))]
         Arc::new(|| {})
     }
 
-    /// Stops the evcxr context and removes its temporary files (kernel shutdown or restart).
+    /// Stops the worker, which stops evcxr and removes its temporary files
+    /// (kernel shutdown or restart).
     pub fn shutdown(&mut self) {
         #[cfg(feature = "rust-cells")]
-        if let Some(mut engine) = self.engine.take() {
-            engine.shutdown();
+        if let Some(mut worker) = self.worker.take() {
+            worker.shutdown();
         }
     }
 }
@@ -131,58 +128,29 @@ impl RustCells {
         code: &str,
         outputs: &Outputs,
     ) -> Result<Option<Media>, ExecutionError> {
-        if self.engine.is_none() {
-            self.engine = Some(self.start(outputs)?);
+        if let Some(status) = self.worker.as_mut().and_then(worker::Worker::exited) {
+            // Dropped before a new one starts: it must not take the new worker's stdin.
+            self.worker = None;
+            outputs.stderr(format!(
+                "The Rust cells process had stopped ({status}); starting a new one: \
+                 variables, functions and types from earlier Rust cells are gone.\n"
+            ));
         }
-        let engine = self.engine.as_mut().expect("started above");
-        match engine.execute(code, outputs) {
+        if self.worker.is_none() {
+            self.worker = Some(worker::Worker::spawn(&self.config, &self.line)?);
+        }
+        let worker = self.worker.as_mut().expect("started above");
+        match worker.execute(code, outputs) {
             Ok(reply) => {
                 let shown = reply?;
                 let render = self.config.render_report.as_ref();
-                Ok(media::to_media(shown, render, outputs))
+                Ok(shown.and_then(|shown| media::to_media(shown, render, outputs)))
             }
             Err(lost) => {
-                self.engine = None;
+                self.worker = None;
                 Err(lost)
             }
         }
-    }
-
-    /// Starts evcxr and runs the prelude: the model as a dependency, its display hook.
-    fn start(&self, outputs: &Outputs) -> Result<engine::Engine, ExecutionError> {
-        toolchain::check(std::env::var_os("PATH").as_deref())?;
-        let started = std::time::Instant::now();
-        let crates_dir = model_source::ensure_written(&self.config.home.join("rust-cells"))
-            .map_err(|e| {
-                ExecutionError::new(
-                    "RustStartFailed",
-                    format!("cannot write the model's source for Rust cells: {e}"),
-                )
-            })?;
-        outputs.stdout(
-            "Starting Rust (first Rust cell of this session: compiling mlsys-model and its \
-             dependencies may take a minute)…\n",
-        );
-        let mut engine = engine::Engine::start(Arc::clone(&self.control))?;
-        tracing::info!(elapsed = ?started.elapsed(), "evcxr context created");
-        let quiet = Outputs::new(std::sync::mpsc::channel().0);
-        let prelude = prelude::prelude(&crates_dir);
-        engine.execute(&format!(":cache {}", self.config.cache_mib), &quiet)??;
-        engine.execute(&format!(":opt {}", self.config.opt_level), &quiet)??;
-        // Offline first: a machine that built this kernel has every crate the model
-        // needs; only if that fails ask crates.io.
-        engine.execute(":offline 1", &quiet)??;
-        let offline = engine.execute(&prelude, outputs)?;
-        engine.execute(":offline 0", &quiet)??;
-        if let Err(error) = offline {
-            tracing::info!(%error, "offline build of the prelude failed; retrying online");
-            engine.execute(&prelude, outputs)?.map_err(|mut error| {
-                error.evalue = format!("cannot make mlsys-model available: {}", error.evalue);
-                error
-            })?;
-        }
-        tracing::info!(elapsed = ?started.elapsed(), "Rust cells ready");
-        Ok(engine)
     }
 }
 

@@ -9,6 +9,8 @@ cache lives in target/, so the restarted kernel and later runs start faster.
 
 import json
 import os
+import select
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -292,10 +294,36 @@ def test_the_lab_notebooks_rust_cell_sweeps_the_model(kernel) -> None:
             assert largest == 4096 or one_mds(largest + 128)["mds_saturated"], (name, row)
 
 
+def worker_pids(kernel: Kernel) -> list:
+    """The kernel's Rust-cells worker processes (`mlsys-rust-cells` children)."""
+    pid = kernel.manager.provisioner.process.pid
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += (task / "children").read_text().split()
+    return [int(c) for c in children
+            if Path(f"/proc/{c}/exe").resolve().name == "mlsys-rust-cells"]
+
+
+def test_a_killed_worker_is_reported_and_replaced_by_the_next_rust_cell(kernel) -> None:
+    ok(kernel.run("let doomed = 1;"))
+    [worker] = worker_pids(kernel)
+    pidfd = os.pidfd_open(worker)
+    os.kill(worker, signal.SIGKILL)
+    select.select([pidfd], [], [], 30)  # readable once the worker has exited
+    os.close(pidfd)
+    cell = ok(kernel.run("fn twice(x: i32) -> i32 { x * 2 }\ntwice(21)", timeout=FIRST_CELL_TIMEOUT))
+    assert "The Rust cells process had stopped" in cell.stream("stderr")
+    assert cell.result() == {"text/plain": "42"}
+    assert worker_pids(kernel) != [worker]
+    assert kernel.run("doomed").reply["status"] == "error"
+
+
 def test_restart_gives_a_fresh_rust_context(kernel) -> None:
     # Last on the module's kernel: a restart is a new kernel process.
+    [worker] = worker_pids(kernel)
     kernel.manager.restart_kernel(now=False)
     kernel.client.wait_for_ready(timeout=60)
+    assert not Path(f"/proc/{worker}").exists(), "restart stops the worker"
     cell = ok(kernel.run("let after = 2;\nafter * 21", timeout=FIRST_CELL_TIMEOUT))
     assert cell.result() == {"text/plain": "42"}
     assert kernel.run("total").reply["status"] == "error"

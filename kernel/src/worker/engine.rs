@@ -1,21 +1,18 @@
 //! The evcxr context on a thread of its own. evcxr's API blocks (it runs
 //! cargo and waits on its child process), so the context lives on the
 //! `rust-cells` thread; the caller streams the child's stdout/stderr to the
-//! cell's [`Outputs`] while it waits for the result.
+//! kernel ([`Replies`]) while it waits for the result.
 
-use super::failure;
-use crate::interpreter::{ExecutionError, Outputs};
+use crate::failure;
+use crate::protocol::{Failure, Shown};
+use crate::replies::Replies;
 use crossbeam_channel::{never, select, Receiver, Sender};
 use evcxr::{CommandContext, EvalContextOutputs};
-use std::collections::HashMap;
 use std::process::Child;
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
-/// A displayed value: evcxr's `mime type -> content`.
-pub type Shown = HashMap<String, String>;
-
-type Reply = Result<Shown, ExecutionError>;
+type Reply = Result<Shown, Failure>;
 
 /// Whether a cell runs and which process runs it; shared with the interrupter.
 #[derive(Default)]
@@ -107,7 +104,7 @@ pub struct Engine {
 
 impl Engine {
     /// Creates the context on a new thread (evcxr compiles a first, empty cell).
-    pub fn start(control: Arc<RunControl>) -> Result<Engine, ExecutionError> {
+    pub fn start(control: Arc<RunControl>) -> Result<Engine, Failure> {
         let (ready_tx, ready_rx) = mpsc::channel();
         let (requests, request_rx) = mpsc::channel::<Request>();
         let worker_control = Arc::clone(&control);
@@ -139,7 +136,7 @@ impl Engine {
     /// Runs `code`, streaming its stdout/stderr lines to `outputs` as they come.
     ///
     /// An `Err` from the outer result means the context itself is gone.
-    pub fn execute(&mut self, code: &str, outputs: &Outputs) -> Result<Reply, ExecutionError> {
+    pub fn execute(&mut self, code: &str, outputs: &Replies) -> Result<Reply, Failure> {
         let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
         let request = Request {
             code: code.to_owned(),
@@ -215,7 +212,7 @@ fn serve(
         }
         let reply_value = result
             .map(|outputs| outputs.content_by_mime_type)
-            .map_err(|error| failure::to_execution_error(error, &code, interrupted));
+            .map_err(|error| failure::to_failure(error, &code, interrupted));
         let _ = reply.send(reply_value);
     }
 }
@@ -237,8 +234,8 @@ fn flush(lines: &Receiver<String>, mut send: impl FnMut(String)) {
     }
 }
 
-fn start_failed(message: &str) -> ExecutionError {
-    let mut error = ExecutionError::new(
+fn start_failed(message: &str) -> Failure {
+    let mut error = Failure::new(
         "RustStartFailed",
         "could not start the Rust context for Rust cells",
     );
@@ -246,8 +243,8 @@ fn start_failed(message: &str) -> ExecutionError {
     error
 }
 
-fn context_gone() -> ExecutionError {
-    ExecutionError::new(
+fn context_gone() -> Failure {
+    Failure::new(
         "RustContextLost",
         "the Rust context stopped unexpectedly; the next Rust cell starts a new one \
          (variables and functions from earlier Rust cells are gone)",

@@ -1,6 +1,6 @@
 //! The crates Rust cells depend on, written once per kernel build: the
 //! `mlsys-model` source embedded at build time (see `kernel/build.rs`) and
-//! `mlsys-cells`, the display hook ([`super::prelude`]).
+//! `mlsys-cells`, the display hook ([`crate::prelude`]).
 
 use std::fs;
 use std::io::{self, Write};
@@ -60,7 +60,7 @@ fn files() -> Vec<(String, String)> {
         ),
         (
             "mlsys-cells/src/display.rs".to_owned(),
-            super::prelude::display_crate_source(),
+            crate::prelude::display_crate_source(),
         ),
     ];
     files.extend(

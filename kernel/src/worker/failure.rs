@@ -1,8 +1,22 @@
 //! evcxr's errors as the `error` replies students see: compile errors with the
 //! offending span underlined in the cell, a killed process explained.
 
-use crate::interpreter::ExecutionError;
+use crate::protocol::Failure;
 use evcxr::{CompilationError, Error};
+
+impl Failure {
+    /// A failure whose traceback is its own one-line message.
+    pub fn new(ename: impl Into<String>, evalue: impl Into<String>) -> Self {
+        let ename = ename.into();
+        let evalue = evalue.into();
+        let traceback = vec![format!("{ename}: {evalue}")];
+        Failure {
+            ename,
+            evalue,
+            traceback,
+        }
+    }
+}
 
 /// What a user sees after an interrupt stopped a Rust cell.
 pub const INTERRUPTED: &str = "the Rust cell was stopped by restarting its process: \
@@ -10,14 +24,12 @@ pub const INTERRUPTED: &str = "the Rust cell was stopped by restarting its proce
 
 /// Converts an evcxr failure of `code`; `interrupted` tells whether the
 /// kernel killed the process on purpose.
-pub fn to_execution_error(error: Error, code: &str, interrupted: bool) -> ExecutionError {
+pub fn to_failure(error: Error, code: &str, interrupted: bool) -> Failure {
     match error {
         Error::CompilationErrors(errors) => compile_error(&errors, code),
-        Error::SubprocessTerminated(_) if interrupted => {
-            ExecutionError::new("Interrupted", INTERRUPTED)
-        }
+        Error::SubprocessTerminated(_) if interrupted => Failure::new("Interrupted", INTERRUPTED),
         Error::SubprocessTerminated(message) => {
-            let mut error = ExecutionError::new(
+            let mut error = Failure::new(
                 "RustProcessDied",
                 "the process running Rust cells stopped; variables from earlier Rust \
                  cells are gone, functions, types and `:dep` lines are kept",
@@ -25,7 +37,7 @@ pub fn to_execution_error(error: Error, code: &str, interrupted: bool) -> Execut
             error.traceback.extend(message.lines().map(str::to_owned));
             error
         }
-        Error::TypeRedefinedVariablesLost(variables) => ExecutionError::new(
+        Error::TypeRedefinedVariablesLost(variables) => Failure::new(
             "RustCellError",
             format!(
                 "redefining a type lost these variables: {}",
@@ -34,7 +46,7 @@ pub fn to_execution_error(error: Error, code: &str, interrupted: bool) -> Execut
         ),
         Error::Message(message) => {
             let first = message.lines().next().unwrap_or("evcxr failed").to_owned();
-            let mut error = ExecutionError::new("RustCellError", first);
+            let mut error = Failure::new("RustCellError", first);
             error.traceback = message.lines().map(str::to_owned).collect();
             error
         }
@@ -43,7 +55,7 @@ pub fn to_execution_error(error: Error, code: &str, interrupted: bool) -> Execut
 
 /// `CompileError` whose value is the first message with its position and
 /// whose traceback shows every error, rustc-style, against the cell's lines.
-fn compile_error(errors: &[CompilationError], code: &str) -> ExecutionError {
+fn compile_error(errors: &[CompilationError], code: &str) -> Failure {
     let lines: Vec<&str> = code.lines().collect();
     let mut traceback = Vec::new();
     for error in errors {
@@ -64,7 +76,7 @@ fn compile_error(errors: &[CompilationError], code: &str) -> ExecutionError {
         }
         None => "the cell did not compile".to_owned(),
     };
-    ExecutionError {
+    Failure {
         ename: "CompileError".to_owned(),
         evalue,
         traceback,

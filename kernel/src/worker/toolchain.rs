@@ -1,7 +1,7 @@
 //! Whether a Rust toolchain is at hand, checked before starting evcxr so a
 //! missing one gives one clear message instead of evcxr's internals.
 
-use crate::interpreter::ExecutionError;
+use crate::protocol::Failure;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 const TOOLS: [&str; 2] = ["cargo", "rustc"];
 
 /// `Ok` when `cargo` and `rustc` are both on `path` (a `PATH`-style list).
-pub fn check(path: Option<&OsStr>) -> Result<(), ExecutionError> {
+pub fn check(path: Option<&OsStr>) -> Result<(), Failure> {
     let missing: Vec<&str> = TOOLS
         .into_iter()
         .filter(|tool| find(tool, path).is_none())
@@ -17,7 +17,7 @@ pub fn check(path: Option<&OsStr>) -> Result<(), ExecutionError> {
     if missing.is_empty() {
         return Ok(());
     }
-    Err(ExecutionError::new(
+    Err(Failure::new(
         "RustToolchainMissing",
         format!(
             "Rust cells need a Rust toolchain, but {} not found on PATH. \
