@@ -12,6 +12,7 @@ mod heartbeat;
 mod history;
 mod iopub;
 mod outputs;
+mod parent;
 mod shell;
 mod stdin;
 mod wire;
@@ -105,6 +106,7 @@ async fn serve(
     info: jupyter_protocol::ConnectionInfo,
     interpreter: Box<dyn Interpreter>,
 ) -> Result<(), ServerError> {
+    let parent = parent::current();
     let session = uuid::Uuid::new_v4().to_string();
     let iopub_socket = create_kernel_iopub_xpub_connection(&info, &session).await?;
     let shell_socket = create_kernel_shell_connection(&info, &session).await?;
@@ -138,6 +140,8 @@ async fn serve(
     tokio::spawn(stdin::serve(stdin_socket));
     tokio::spawn(control::serve(control_socket, Arc::clone(&kernel)));
     shell::spawn(shell_socket, Arc::clone(&kernel));
+    let watched = Arc::clone(&kernel);
+    tokio::spawn(async move { parent::watch(parent, &watched.stopped).await });
     tracing::info!(%session, "kernel ready");
 
     kernel.stopped.notified().await;

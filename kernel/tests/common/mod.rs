@@ -180,6 +180,28 @@ fn plain(media: &[MediaType]) -> String {
         .unwrap_or_default()
 }
 
+/// Writes `dir/connection.json` for a kernel on free loopback ports signing with `key`.
+pub async fn write_connection_file(dir: &Path, key: &str) -> (ConnectionInfo, PathBuf) {
+    let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let (ports, listeners) = peek_ports_with_listeners(ip, 5).await.expect("free ports");
+    let info = ConnectionInfo {
+        ip: ip.to_string(),
+        transport: Transport::TCP,
+        shell_port: ports[0],
+        iopub_port: ports[1],
+        stdin_port: ports[2],
+        control_port: ports[3],
+        hb_port: ports[4],
+        key: key.to_string(),
+        signature_scheme: "hmac-sha256".to_string(),
+        kernel_name: Some("mlsys".to_string()),
+    };
+    let connection_file = dir.join("connection.json");
+    std::fs::write(&connection_file, serde_json::to_vec(&info).unwrap()).unwrap();
+    drop(listeners);
+    (info, connection_file)
+}
+
 impl TestKernel {
     /// Starts a kernel with a fresh `MLSYS_HOME`.
     pub async fn start() -> TestKernel {
@@ -206,23 +228,7 @@ impl TestKernel {
 
     async fn launch(home: &Path, key: &str) -> TestKernel {
         let files = TempDir::new("kernel");
-        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let (ports, listeners) = peek_ports_with_listeners(ip, 5).await.expect("free ports");
-        let info = ConnectionInfo {
-            ip: ip.to_string(),
-            transport: Transport::TCP,
-            shell_port: ports[0],
-            iopub_port: ports[1],
-            stdin_port: ports[2],
-            control_port: ports[3],
-            hb_port: ports[4],
-            key: key.to_string(),
-            signature_scheme: "hmac-sha256".to_string(),
-            kernel_name: Some("mlsys".to_string()),
-        };
-        let connection_file = files.path().join("connection.json");
-        std::fs::write(&connection_file, serde_json::to_vec(&info).unwrap()).unwrap();
-        drop(listeners);
+        let (info, connection_file) = write_connection_file(files.path(), key).await;
         let child = Command::new(env!("CARGO_BIN_EXE_mlsys-kernel"))
             .arg("run")
             .arg(&connection_file)
