@@ -8,6 +8,7 @@ mod interpreter;
 mod journal;
 mod labs;
 mod ledger_file;
+mod logging;
 mod magic;
 mod rust_cells;
 mod server;
@@ -48,13 +49,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MLSYS_KERNEL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    logging::init();
     let outcome = match cli.command {
         Command::Install(args) => install::install(&args)
             .map(|dir| println!("Installed kernelspec in {}", dir.display()))

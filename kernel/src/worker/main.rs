@@ -8,6 +8,8 @@
 
 mod engine;
 mod failure;
+#[path = "../logging.rs"]
+mod logging;
 mod model_source;
 mod prelude;
 #[path = "../rust_cells/protocol.rs"]
@@ -36,13 +38,7 @@ fn main() {
     // Rust cells) or as its rustc wrapper, this call never returns.
     evcxr::runtime_hook();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MLSYS_KERNEL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    logging::init();
     let control = Arc::new(RunControl::default());
     let (cells, queued) = mpsc::channel();
     let reader_control = Arc::clone(&control);
