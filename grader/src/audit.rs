@@ -130,9 +130,10 @@ pub fn audit(submission: &Submission) -> Result<Audit, Rejection> {
         )));
     }
     if submission.lab != LAB_ID {
-        return Err(rejection_of(SubmissionError::WrongLab(
-            submission.lab.clone(),
-        )));
+        return Err(rejection_of(SubmissionError::WrongLab {
+            found: submission.lab.clone(),
+            expected: LAB_ID,
+        }));
     }
     let mut session = Session::default();
     let mut design_saved_after_runs = None;
@@ -140,7 +141,10 @@ pub fn audit(submission: &Submission) -> Result<Audit, Rejection> {
         let replay_error =
             |error| rejection_of(SubmissionError::Replay(ReplayError { index, error }));
         if event.lab != LAB_ID {
-            return Err(replay_error(SessionError::WrongLab(event.lab.clone())));
+            return Err(replay_error(SessionError::WrongLab {
+                found: event.lab.clone(),
+                expected: LAB_ID,
+            }));
         }
         session.apply(&event.kind).map_err(replay_error)?;
         if let (EventKind::DesignSaved { .. }, Some(saved)) = (&event.kind, &session.saved_design) {
@@ -211,11 +215,11 @@ fn rejection_of(error: SubmissionError) -> Rejection {
     let detail = error.to_string();
     let reason = match &error {
         SubmissionError::Schema(_) => Reason::UnknownSchemaVersion,
-        SubmissionError::WrongLab(_) => Reason::WrongLab,
+        SubmissionError::WrongLab { .. } | SubmissionError::UnknownLab(_) => Reason::WrongLab,
         SubmissionError::DesignMismatch => Reason::TamperedNumbers,
         SubmissionError::Replay(ReplayError { error, .. }) => match error {
             SessionError::Input(_) => Reason::InvalidInputs,
-            SessionError::WrongLab(_) => Reason::WrongLab,
+            SessionError::WrongLab { .. } | SessionError::NoSuchAct { .. } => Reason::WrongLab,
             SessionError::PredictionAlreadyLocked { .. }
             | SessionError::ReflectionAlreadyAnswered { .. }
             | SessionError::PredictionNotLocked { .. }

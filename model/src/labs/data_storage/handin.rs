@@ -1,11 +1,13 @@
 //! What a hand-in of lab v2_04 holds: the checklist of what is still missing
 //! from a session, and the check a submission must pass (its log replays under
-//! the lab's rules and its design is the one the log saved).
+//! the lab's rules and its design is the one the log saved; see
+//! [`crate::lab::replay_submission`]).
 
 use super::session::instrument_magic;
-use super::{LedgerDesign, ReplayError, Session, LAB_ID};
+use super::Session;
 use crate::choice::Act;
-use crate::record::{Submission, SUBMISSION_SCHEMA_VERSION};
+use crate::record::Submission;
+pub use crate::rules::SubmissionError;
 use serde::Serialize;
 use std::fmt;
 
@@ -94,52 +96,18 @@ pub fn missing(session: &Session) -> Vec<Missing> {
     missing
 }
 
-/// Why a submission is not a valid hand-in of this lab.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SubmissionError {
-    /// Written by a schema this crate does not read.
-    #[error(
-        "submission schema version {0} is not supported (expected {SUBMISSION_SCHEMA_VERSION})"
-    )]
-    Schema(u32),
-    /// Made for another lab.
-    #[error("submission is for lab {0}, not {LAB_ID}")]
-    WrongLab(String),
-    /// Its event log breaks the lab's rules.
-    #[error("its event log does not replay: {0}")]
-    Replay(#[from] ReplayError),
-    /// Its design is not the one its log saved last.
-    #[error("its design does not match the design saved in its event log")]
-    DesignMismatch,
-}
-
 /// Replays a submission's log under the lab's rules and checks its design
 /// against the log; returns the session it rebuilds.
 pub fn replay_submission(submission: &Submission) -> Result<Session, SubmissionError> {
-    if submission.schema_version != SUBMISSION_SCHEMA_VERSION {
-        return Err(SubmissionError::Schema(submission.schema_version));
-    }
-    if submission.lab != LAB_ID {
-        return Err(SubmissionError::WrongLab(submission.lab.clone()));
-    }
-    let session = Session::replay(&submission.events)?;
-    let design = match &submission.design {
-        Some(map) => {
-            Some(LedgerDesign::from_map(map).map_err(|_| SubmissionError::DesignMismatch)?)
-        }
-        None => None,
-    };
-    if design != session.saved_design {
-        return Err(SubmissionError::DesignMismatch);
-    }
-    Ok(session)
+    crate::lab::replay_submission(submission)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::choice::Choice;
-    use crate::record::{Event, EventKind};
+    use crate::labs::data_storage::{ReplayError, LAB_ID};
+    use crate::record::{Event, EventKind, SUBMISSION_SCHEMA_VERSION};
     use chrono::DateTime;
     use serde_json::json;
     use uuid::Uuid;

@@ -11,7 +11,9 @@ pub mod constants;
 pub mod content;
 pub mod context;
 pub mod design;
+pub mod figures;
 pub mod handin;
+pub mod lab;
 pub mod narrative;
 pub mod report;
 pub mod session;
@@ -21,6 +23,7 @@ pub use act2::{DatasetLayout, MdsInputs, MdsOutputs};
 pub use context::Context;
 pub use design::LedgerDesign;
 pub use handin::{missing, replay_submission, Missing, SubmissionError};
+pub use lab::LAB;
 pub use report::{Report, RunInputs};
 pub use session::{ReplayError, Session, SessionError};
 

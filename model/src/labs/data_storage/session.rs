@@ -6,51 +6,15 @@
 //! event here before recording it, and the grader replays a submission's log
 //! through the same rules.
 
+use super::handin::missing;
 use super::{act1, act2, Context, IoInputs, LedgerDesign, MdsInputs, Report, RunInputs, LAB_ID};
 use crate::choice::{Act, Choice};
-use crate::input_error::InputError;
+use crate::lab::LabSession;
+use crate::ledger::Design;
 use crate::record::{Event, EventKind};
+pub use crate::rules::{ReplayError, SessionError};
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// Why an event cannot be applied to the session.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SessionError {
-    /// An input was out of range or unknown.
-    #[error(transparent)]
-    Input(#[from] InputError),
-    /// The act's prediction is already locked.
-    #[error("{} prediction is already locked as {locked}; it cannot be changed", act.title())]
-    PredictionAlreadyLocked {
-        /// The act.
-        act: Act,
-        /// The locked answer.
-        locked: Choice,
-    },
-    /// The act's reflection was already answered.
-    #[error("{} reflection was already answered {locked}; the first answer counts", act.title())]
-    ReflectionAlreadyAnswered {
-        /// The act.
-        act: Act,
-        /// The first answer.
-        locked: Choice,
-    },
-    /// The instrument or reveal needs the act's prediction first.
-    #[error("{} prediction is not locked yet: lock it with %predict {act} A|B|C|D first", act.title())]
-    PredictionNotLocked {
-        /// The act.
-        act: Act,
-    },
-    /// The reveal needs a run of the act's instrument first.
-    #[error("{} has no instrument run yet: run {} first", act.title(), instrument_magic(*act))]
-    NoRunYet {
-        /// The act.
-        act: Act,
-    },
-    /// The event belongs to another lab.
-    #[error("event belongs to lab {0}, not {LAB_ID}")]
-    WrongLab(String),
-}
 
 /// The magic that runs an act's instrument.
 pub fn instrument_magic(act: Act) -> &'static str {
@@ -111,7 +75,10 @@ impl Session {
             EventKind::Revealed { act } => {
                 self.require_prediction(*act)?;
                 if self.last_run(*act).is_none() {
-                    return Err(SessionError::NoRunYet { act: *act });
+                    return Err(SessionError::NoRunYet {
+                        act: *act,
+                        instrument: instrument_magic(*act),
+                    });
                 }
                 if !self.revealed.contains(act) {
                     self.revealed.push(*act);
@@ -134,16 +101,7 @@ impl Session {
 
     /// Rebuilds a session from a log; fails at the first event that breaks a rule.
     pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<Self, ReplayError> {
-        let mut session = Session::default();
-        for (index, event) in events.into_iter().enumerate() {
-            let result = if event.lab == LAB_ID {
-                session.apply(&event.kind)
-            } else {
-                Err(SessionError::WrongLab(event.lab.clone()))
-            };
-            result.map_err(|error| ReplayError { index, error })?;
-        }
-        Ok(session)
+        <Self as LabSession>::replay(events)
     }
 
     fn require_prediction(&self, act: Act) -> Result<(), SessionError> {
@@ -188,14 +146,34 @@ impl Session {
     }
 }
 
-/// A log that breaks a rule: which event, and why.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("event {index}: {error}")]
-pub struct ReplayError {
-    /// Position of the offending event in the log.
-    pub index: usize,
-    /// The rule it broke.
-    pub error: SessionError,
+impl LabSession for Session {
+    const LAB_ID: &'static str = LAB_ID;
+
+    fn apply(&mut self, kind: &EventKind) -> Result<(), SessionError> {
+        Session::apply(self, kind)
+    }
+
+    fn missing(&self) -> Vec<String> {
+        missing(self).iter().map(ToString::to_string).collect()
+    }
+
+    fn design(&self) -> Design {
+        Session::design(self).to_map()
+    }
+
+    fn saved_design(&self) -> Option<Design> {
+        self.saved_design.as_ref().map(LedgerDesign::to_map)
+    }
+
+    fn saved_design_is(&self, handed_in: Option<&Design>) -> bool {
+        match handed_in {
+            Some(map) => {
+                LedgerDesign::from_map(map).ok().as_ref() == self.saved_design.as_ref()
+                    && self.saved_design.is_some()
+            }
+            None => self.saved_design.is_none(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -238,7 +216,10 @@ mod tests {
         assert_eq!(s, before);
         assert_eq!(
             s.apply(&EventKind::Revealed { act: Act::Act1 }),
-            Err(SessionError::NoRunYet { act: Act::Act1 })
+            Err(SessionError::NoRunYet {
+                act: Act::Act1,
+                instrument: "%io"
+            })
         );
         s.apply(&run1(2)).unwrap();
         s.apply(&run1(2)).unwrap();

@@ -3,8 +3,9 @@
 
 use super::html::escape;
 use super::palette::{self, Tone};
+use mlsys_model::format::fmt_thousands;
 use mlsys_model::labs::data_storage::content::{act_intro, ActIntro};
-use mlsys_model::labs::data_storage::narrative::{act1_figures, fmt_thousands};
+use mlsys_model::labs::data_storage::figures::act1_figures;
 use mlsys_model::Act;
 use std::fmt::Write;
 

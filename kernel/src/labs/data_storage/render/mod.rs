@@ -8,11 +8,12 @@ pub mod text;
 pub mod vega;
 
 use jupyter_protocol::{Media, MediaType};
+use mlsys_model::format::{fmt_kilo, fmt_thousands};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs, UtilStatus};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs, RecommendationKind};
 use mlsys_model::labs::data_storage::constants::MDS_UTIL_CAP_PCT;
 use mlsys_model::labs::data_storage::content::{Callout, Question};
-use mlsys_model::labs::data_storage::narrative::{self, fmt_kilo, fmt_thousands, MathPeek};
+use mlsys_model::labs::data_storage::narrative::{self, MathPeek};
 use mlsys_model::labs::data_storage::{Context, Report};
 use mlsys_model::{Act, Choice};
 use palette::Tone;

@@ -1,9 +1,9 @@
 //! Compact `text/plain` versions of the lab's outputs, for terminals and logs.
 
+use mlsys_model::format::{fmt_kilo, fmt_thousands};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs};
 use mlsys_model::labs::data_storage::content::{Callout, Question};
-use mlsys_model::labs::data_storage::narrative::{fmt_kilo, fmt_thousands};
 use mlsys_model::Choice;
 use std::fmt::Write;
 

@@ -1,0 +1,83 @@
+//! The typed answers of a hand-in, shared by the kernel and the grader: what
+//! the grader service replies to a submission, and the summary of a checked
+//! submission that `%submit`'s receipt and `check-submission` show.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// What the service did with a submission it accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatus {
+    /// Stored now.
+    Stored,
+    /// Already stored with these bytes.
+    Duplicate,
+}
+
+/// The grader service's answer to an accepted submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceReceipt {
+    /// Stored now, or already had.
+    pub status: ReceiptStatus,
+    /// The submission's id.
+    pub submission_id: String,
+    /// The Hub user it is stored under.
+    pub student: String,
+    /// SHA-256 of the bytes the service stored.
+    pub sha256: String,
+    /// The name in the payload, when it differed from the Hub's.
+    #[serde(default)]
+    pub payload_student: Option<String>,
+}
+
+/// A checked submission as the student and the instructor read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionSummary {
+    /// The submission's id.
+    pub submission_id: Uuid,
+    /// The lab.
+    pub lab: String,
+    /// The student it names.
+    pub student: String,
+    /// When the kernel made it.
+    pub created_at: DateTime<Utc>,
+    /// Events in its log.
+    pub events: usize,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// What is still missing.
+    pub missing: Vec<String>,
+    /// The replayed session, as the lab serializes it.
+    pub session: Value,
+}
+
+/// Which way a hand-in went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandInVia {
+    /// Stored by the course's grader service.
+    Service,
+    /// Written to the exchange directory.
+    Exchange,
+}
+
+/// `%submit`'s receipt: the checked submission and where it went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandInReceipt {
+    /// The submission as checked.
+    #[serde(flatten)]
+    pub summary: SubmissionSummary,
+    /// Service or exchange.
+    pub via: HandInVia,
+    /// Which service or directory, and why, in a sentence.
+    pub via_detail: String,
+    /// Where it is stored (a URL or a path).
+    pub stored_at: String,
+    /// The exchange file, when it went to the exchange.
+    pub file: Option<String>,
+    /// Size of the submission in bytes.
+    pub bytes: u64,
+}
