@@ -7,13 +7,13 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A chapter id: the seed writes strings (`"v2_04"`), its schema default is a number.
+/// A chapter id: the seed writes strings (`"ch_b"`), its schema default is a number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ChapterId {
     /// A numeric chapter.
     Number(i64),
-    /// A named chapter such as `v2_04`.
+    /// A named chapter such as `ch_b`.
     Name(String),
 }
 
@@ -151,38 +151,38 @@ mod tests {
 
     #[test]
     fn reads_the_seed_format_and_replaces_duplicates() {
-        let seed = r#"{"track": null, "current_chapter": "v2_04", "history": [
-            {"chapter": "v2_03", "design": {"x": 1}},
-            {"chapter": "v2_04", "design": {"gpu_count": 1}},
-            {"chapter": "v2_04", "design": {"gpu_count": 2}}
+        let seed = r#"{"track": null, "current_chapter": "ch_b", "history": [
+            {"chapter": "ch_a", "design": {"x": 1}},
+            {"chapter": "ch_b", "design": {"gpu_count": 1}},
+            {"chapter": "ch_b", "design": {"gpu_count": 2}}
         ], "last_updated": ""}"#;
         let mut ledger: Ledger = serde_json::from_str(seed).unwrap();
-        ledger.save_design("v2_04", design(3), "2026-01-01T00:00:00Z".into());
+        ledger.save_design("ch_b", design(3), "2026-01-01T00:00:00Z".into());
         assert_eq!(ledger.history.len(), 2);
-        assert_eq!(ledger.history[0].chapter, ChapterId::Name("v2_03".into()));
-        assert_eq!(ledger.design("v2_04"), Some(&design(3)));
-        ledger.save_design("v2_05", design(4), "2026-01-02T00:00:00Z".into());
-        ledger.save_design("v2_04", design(5), "2026-01-03T00:00:00Z".into());
+        assert_eq!(ledger.history[0].chapter, ChapterId::Name("ch_a".into()));
+        assert_eq!(ledger.design("ch_b"), Some(&design(3)));
+        ledger.save_design("ch_c", design(4), "2026-01-02T00:00:00Z".into());
+        ledger.save_design("ch_b", design(5), "2026-01-03T00:00:00Z".into());
         let chapters: Vec<String> = ledger
             .history
             .iter()
             .map(|e| e.chapter.to_string())
             .collect();
-        assert_eq!(chapters, ["v2_03", "v2_04", "v2_05"]);
+        assert_eq!(chapters, ["ch_a", "ch_b", "ch_c"]);
         assert_eq!(ledger.last_updated, "2026-01-03T00:00:00Z");
     }
 
     #[test]
     fn reads_the_map_history_of_the_later_seed_tool() {
-        let later = r#"{"track": "edge", "current_chapter": "v2_04", "history": {
-            "3": {"x": 1}, "v2_04": {"gpu_count": 2}}, "last_updated": ""}"#;
+        let later = r#"{"track": "edge", "current_chapter": "ch_b", "history": {
+            "3": {"x": 1}, "ch_b": {"gpu_count": 2}}, "last_updated": ""}"#;
         let mut ledger: Ledger = serde_json::from_str(later).unwrap();
         assert_eq!(ledger.history[0].chapter, ChapterId::Number(3));
-        assert_eq!(ledger.design("v2_04"), Some(&design(2)));
-        ledger.save_design("v2_04", design(5), "t".into());
+        assert_eq!(ledger.design("ch_b"), Some(&design(2)));
+        ledger.save_design("ch_b", design(5), "t".into());
         let written = serde_json::to_value(&ledger).unwrap();
         assert_eq!(written["history"][1]["design"]["gpu_count"], 5);
-        assert!(serde_json::from_str::<Ledger>(r#"{"history": {"v2_04": 3}}"#).is_err());
+        assert!(serde_json::from_str::<Ledger>(r#"{"history": {"ch_b": 3}}"#).is_err());
     }
 
     #[test]

@@ -120,7 +120,7 @@ mod tests {
         let event = Event {
             id: Uuid::nil(),
             at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
-            lab: "v2_04".into(),
+            lab: "lab_x".into(),
             kernel_version: "0.1.0".into(),
             kind: EventKind::PredictionLocked {
                 act: Act::Act1,

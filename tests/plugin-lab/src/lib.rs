@@ -1,0 +1,5 @@
+//! "The Pipe", a lab of one act, one instrument and one question, defined only
+//! here in the test tree. It is registered next to the course's labs in test
+//! builds to prove that a lab plugs in without touching lab-neutral code.
+
+pub mod model;
