@@ -8,6 +8,7 @@ mod common;
 use common::grader_bin;
 use mlsys_grader::db::SCHEMA_VERSION;
 use mlsys_grader::export::Format;
+use mlsys_grader::labs::Scorers;
 use mlsys_grader::serve::store::Store;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -141,7 +142,7 @@ fn the_old_release_database_is_upgraded_in_place_and_reads_the_same() {
 #[test]
 fn the_service_answers_from_the_old_release_database_as_before() {
     let (_dir, db) = old_database();
-    let store = Store::open(&db, None).unwrap();
+    let store = Store::open(&db, None, Scorers::builtin()).unwrap();
     for (student, with_scores) in [
         ("student00000", true),
         ("student00000", false),

@@ -1,7 +1,15 @@
-//! The grader's SQLite database: opening it (WAL, foreign keys on) and bringing
-//! its schema up to date.
+//! The grader's store: its SQLite database, and every query the grader makes.
+//! Nothing outside this module writes SQL.
+//!
+//! [`migrations`] holds the schema; [`intake`] stores submissions and
+//! quarantined files; [`scores`] stores and reads what `score` computes;
+//! [`reads`] serves the reports (`export`, `show`, `stats`, the service).
 
 mod migrations;
+
+pub mod intake;
+pub mod reads;
+pub mod scores;
 
 use crate::error::GraderError;
 use rusqlite::Connection;
@@ -56,6 +64,14 @@ impl Db {
             )));
         }
         Db::open(path)
+    }
+
+    /// Syncs every commit to disk before it returns (the service acknowledges
+    /// a submission only once it is on disk).
+    pub fn sync_every_commit(&self) -> Result<(), GraderError> {
+        self.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(self.err())
     }
 
     /// The database file.
