@@ -6,7 +6,7 @@
 mod common;
 
 use common::grader_bin;
-use mlsys_grader::db::SCHEMA_VERSION;
+use mlsys_grader::db::{Db, SCHEMA_VERSION};
 use mlsys_grader::export::Format;
 use mlsys_grader::labs::Scorers;
 use mlsys_grader::serve::store::Store;
@@ -173,4 +173,57 @@ fn the_service_answers_from_the_old_release_database_as_before() {
         );
     }
     assert_eq!(store.stats().unwrap(), golden("stats.out"));
+}
+
+/// Every table with its columns, keys and kind, and every index.
+fn schema(db: &Path) -> Vec<String> {
+    let conn = Connection::open(db).unwrap();
+    let query = |sql: &str| -> Vec<String> {
+        let mut statement = conn.prepare(sql).unwrap();
+        let count = statement.column_count();
+        statement
+            .query_map([], |r| {
+                let cells = (0..count)
+                    .map(|i| {
+                        r.get::<_, rusqlite::types::Value>(i)
+                            .map(|v| format!("{v:?}"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(cells.join(" "))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    [
+        "SELECT t.name, t.type, t.ncol, t.wr, t.strict FROM pragma_table_list t \
+         WHERE t.schema = 'main' ORDER BY t.name",
+        "SELECT m.name, c.* FROM sqlite_master m, pragma_table_info(m.name) c \
+         WHERE m.type = 'table' ORDER BY m.name, c.cid",
+        "SELECT m.name, f.* FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+         WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq",
+        "SELECT m.name, i.name, i.\"unique\", i.origin FROM sqlite_master m, \
+         pragma_index_list(m.name) i WHERE m.type = 'table' ORDER BY m.name, i.name",
+    ]
+    .into_iter()
+    .flat_map(query)
+    .collect()
+}
+
+#[test]
+fn an_upgraded_database_has_the_schema_of_a_new_one() {
+    let (_dir, old) = old_database();
+    let before = schema(&old);
+    Db::open(&old).unwrap();
+    let upgraded = schema(&old);
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("new.sqlite");
+    Db::open(&new).unwrap();
+    assert_eq!(upgraded, schema(&new));
+    assert_ne!(before, upgraded, "the old schema differs");
+    let items: i64 = Connection::open(&old)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM score_items", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(items, 30 * 12, "every item of the 30 scored submissions");
 }
