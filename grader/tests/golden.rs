@@ -5,14 +5,13 @@
 
 mod common;
 
-use common::grader_bin;
+use common::run_grader_in;
 use mlsys_grader::db::{Db, SCHEMA_VERSION};
 use mlsys_grader::export::Format;
 use mlsys_grader::labs::Scorers;
 use mlsys_grader::serve::store::Store;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The students whose `show` output is kept.
 const SHOWN: [&str; 5] = ["student00000", "student00004", "student00011", "zoe", "yan"];
@@ -32,18 +31,7 @@ fn golden(name: &str) -> String {
 /// Runs the grader in the fixtures directory (so sources are named `class/…`
 /// as in the fixtures) against `db`; returns (exit code, stdout, stderr).
 fn grader(db: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(grader_bin())
-        .current_dir(fixtures())
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    run_grader_in(&fixtures(), db, args)
 }
 
 /// Runs a command that must succeed and checks stdout and stderr against

@@ -78,16 +78,12 @@ impl Db {
     /// The SHA-256 of every submission stored or quarantined: files with these
     /// bytes are duplicates, known without parsing them again.
     pub fn known_digests(&self) -> Result<HashSet<String>, GraderError> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT sha256 FROM submissions UNION ALL SELECT sha256 FROM quarantine")
-            .map_err(self.err())?;
-        let digests = statement
-            .query_map([], |r| r.get(0))
-            .map_err(self.err())?
-            .collect::<Result<_, _>>()
-            .map_err(self.err())?;
-        Ok(digests)
+        let digests = self.rows(
+            "SELECT sha256 FROM submissions UNION ALL SELECT sha256 FROM quarantine",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(digests.into_iter().collect())
     }
 
     /// The exact bytes submission `id` was ingested from, if it is stored.

@@ -4,7 +4,7 @@
 
 use crate::error::GraderError;
 use crate::score::Item;
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::Path;
 
 /// What ingest stores (unchanged since version 1).
@@ -185,36 +185,20 @@ fn scores_as_items(tx: &Transaction, path: &Path) -> Result<(), GraderError> {
     )
     .map_err(err())?;
     // Items were a JSON list; numbers are read by serde_json, as written.
-    let mut read = tx
-        .prepare(
-            "SELECT sc.submission_id, s.lab, sc.items FROM old_submission_scores sc \
-             JOIN submissions s ON s.id = sc.submission_id",
-        )
-        .map_err(err())?;
-    let mut insert = tx
-        .prepare(
-            "INSERT INTO score_items (submission_id, position, lab, item, points, max, reason) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .map_err(err())?;
-    let mut rows = read.query([]).map_err(err())?;
-    while let Some(row) = rows.next().map_err(err())? {
-        let id: String = row.get(0).map_err(err())?;
-        let lab: String = row.get(1).map_err(err())?;
-        let items: String = row.get(2).map_err(err())?;
-        let items: Vec<Item> = serde_json::from_str(&items).unwrap_or_default();
-        for (position, item) in items.iter().enumerate() {
-            insert
-                .execute(params![
-                    id,
-                    position as i64,
-                    lab,
-                    item.id,
-                    item.points,
-                    item.max,
-                    item.reason
-                ])
-                .map_err(err())?;
+    {
+        let mut read = tx
+            .prepare(
+                "SELECT sc.submission_id, s.lab, sc.items FROM old_submission_scores sc \
+                 JOIN submissions s ON s.id = sc.submission_id",
+            )
+            .map_err(err())?;
+        let mut rows = read.query([]).map_err(err())?;
+        while let Some(row) = rows.next().map_err(err())? {
+            let id: String = row.get(0).map_err(err())?;
+            let lab: String = row.get(1).map_err(err())?;
+            let items: String = row.get(2).map_err(err())?;
+            let items: Vec<Item> = serde_json::from_str(&items).unwrap_or_default();
+            super::scores::insert_items(tx, &id, &lab, &items).map_err(err())?;
         }
     }
     tx.execute_batch(

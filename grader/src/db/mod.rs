@@ -12,7 +12,7 @@ pub mod reads;
 pub mod scores;
 
 use crate::error::GraderError;
-use rusqlite::Connection;
+use rusqlite::{Connection, Params, Row};
 use std::path::{Path, PathBuf};
 
 pub use migrations::SCHEMA_VERSION;
@@ -82,5 +82,24 @@ impl Db {
     /// Maps a SQLite error to a [`GraderError`] naming this database.
     pub fn err(&self) -> impl FnOnce(rusqlite::Error) -> GraderError + '_ {
         GraderError::db(&self.path)
+    }
+
+    /// Every row `sql` gives, mapped by `map`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        map: impl FnMut(&Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, GraderError> {
+        let mut statement = self.conn.prepare(sql).map_err(self.err())?;
+        let rows = statement.query_map(params, map).map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    /// The one number `sql` gives.
+    fn count(&self, sql: &str, params: impl Params) -> Result<i64, GraderError> {
+        self.conn
+            .query_row(sql, params, |r| r.get(0))
+            .map_err(self.err())
     }
 }

@@ -5,7 +5,7 @@
 use super::Db;
 use crate::error::GraderError;
 use crate::score::Item;
-use rusqlite::{Params, Row};
+use rusqlite::Row;
 use std::collections::BTreeMap;
 
 /// One student's grade in a lab.
@@ -126,25 +126,6 @@ fn item(r: &Row, first: usize) -> rusqlite::Result<Item> {
 }
 
 impl Db {
-    /// Every row `sql` gives, mapped by `map`.
-    fn rows<T>(
-        &self,
-        sql: &str,
-        params: impl Params,
-        map: impl FnMut(&Row) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>, GraderError> {
-        let mut statement = self.conn.prepare(sql).map_err(self.err())?;
-        let rows = statement.query_map(params, map).map_err(self.err())?;
-        rows.collect::<Result<_, _>>().map_err(self.err())
-    }
-
-    /// The one number `sql` gives.
-    fn count(&self, sql: &str, params: impl Params) -> Result<i64, GraderError> {
-        self.conn
-            .query_row(sql, params, |r| r.get(0))
-            .map_err(self.err())
-    }
-
     /// Every grade of `lab`, by student.
     pub fn grades(&self, lab: &str) -> Result<Vec<GradeRecord>, GraderError> {
         let sql = format!("{GRADE_COLUMNS} WHERE g.lab = ?1 ORDER BY g.student");

@@ -3,8 +3,8 @@
 
 use super::Db;
 use crate::error::GraderError;
-use crate::score::SubmissionScore;
-use rusqlite::{params, OptionalExtension};
+use crate::score::{Item, SubmissionScore};
+use rusqlite::{params, OptionalExtension, Transaction};
 
 /// A stored submission as scoring reads it.
 #[derive(Debug, Clone)]
@@ -43,6 +43,31 @@ pub struct UsedRubric<'a> {
     pub origin: &'a str,
     /// SHA-256 of its text.
     pub sha256: &'a str,
+}
+
+/// Stores a scored submission's items, in order.
+pub(super) fn insert_items(
+    tx: &Transaction,
+    submission_id: &str,
+    lab: &str,
+    items: &[Item],
+) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO score_items (submission_id, position, lab, item, points, max, reason) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (position, item) in items.iter().enumerate() {
+        insert.execute(params![
+            submission_id,
+            position as i64,
+            lab,
+            item.id,
+            item.points,
+            item.max,
+            item.reason
+        ])?;
+    }
+    Ok(())
 }
 
 /// How a lab's latest scoring compares with what was ingested since.
@@ -99,16 +124,11 @@ impl Db {
 
     /// Students named by a quarantined submission.
     pub fn quarantined_students(&self) -> Result<Vec<String>, GraderError> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT DISTINCT student FROM quarantine WHERE student IS NOT NULL")
-            .map_err(self.err())?;
-        let students = statement
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(self.err())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.err())?;
-        Ok(students)
+        self.rows(
+            "SELECT DISTINCT student FROM quarantine WHERE student IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
     }
 
     /// Replaces the scores and grades of `rubric.lab` in one transaction (so
@@ -142,29 +162,11 @@ impl Db {
                      total) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(err())?;
-            let mut insert_item = tx
-                .prepare(
-                    "INSERT INTO score_items (submission_id, position, lab, item, points, max, \
-                     reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )
-                .map_err(err())?;
             for (id, s) in scores {
                 insert_score
                     .execute(params![id, s.raw_total, s.late_days, s.penalty, s.total])
                     .map_err(err())?;
-                for (position, item) in s.items.iter().enumerate() {
-                    insert_item
-                        .execute(params![
-                            id,
-                            position as i64,
-                            lab,
-                            item.id,
-                            item.points,
-                            item.max,
-                            item.reason
-                        ])
-                        .map_err(err())?;
-                }
+                insert_items(&tx, id, lab, &s.items).map_err(err())?;
             }
             let mut insert_grade = tx
                 .prepare(
@@ -275,15 +277,6 @@ impl Db {
 
     /// Every lab scored, by id.
     pub fn scored_labs(&self) -> Result<Vec<String>, GraderError> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT lab FROM scoring ORDER BY lab")
-            .map_err(self.err())?;
-        let labs = statement
-            .query_map([], |r| r.get(0))
-            .map_err(self.err())?
-            .collect::<Result<_, _>>()
-            .map_err(self.err())?;
-        Ok(labs)
+        self.rows("SELECT lab FROM scoring ORDER BY lab", [], |r| r.get(0))
     }
 }

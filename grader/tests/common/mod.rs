@@ -152,7 +152,14 @@ pub fn grader_bin() -> &'static Path {
 
 /// Runs the grader binary with `args` against `db`; returns (exit code, stdout, stderr).
 pub fn run_grader(db: &Path, args: &[&str]) -> (i32, String, String) {
+    run_grader_in(Path::new("."), db, args)
+}
+
+/// Runs the grader binary in directory `dir` (relative paths are read from
+/// there) with `args` against `db`; returns (exit code, stdout, stderr).
+pub fn run_grader_in(dir: &Path, db: &Path, args: &[&str]) -> (i32, String, String) {
     let output = std::process::Command::new(grader_bin())
+        .current_dir(dir)
         .arg("--db")
         .arg(db)
         .args(args)
