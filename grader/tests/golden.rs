@@ -215,3 +215,28 @@ fn an_upgraded_database_has_the_schema_of_a_new_one() {
         .unwrap();
     assert_eq!(items, 30 * 12, "every item of the 30 scored submissions");
 }
+
+#[test]
+fn a_bad_rubric_is_refused_with_the_old_release_message_to_the_byte() {
+    #[derive(serde::Deserialize)]
+    struct Case {
+        from: String,
+        to: String,
+        stderr: String,
+    }
+    let cases: Vec<Case> = serde_json::from_str(&golden("rubric-errors.json")).unwrap();
+    assert_eq!(cases.len(), 21);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("grades.sqlite");
+    let builtin = golden("rubric.out");
+    for case in cases {
+        assert!(builtin.contains(&case.from), "{}", case.from);
+        std::fs::write(
+            dir.path().join("bad.toml"),
+            builtin.replace(&case.from, &case.to),
+        )
+        .unwrap();
+        let (code, _, err) = run_grader_in(dir.path(), &db, &["score", "--rubric", "bad.toml"]);
+        assert_eq!((code, err), (2, case.stderr), "{} → {}", case.from, case.to);
+    }
+}
