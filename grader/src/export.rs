@@ -91,7 +91,7 @@ pub fn grade_rows(
             .as_ref()
             .and_then(|id| items.remove(id))
             .unwrap_or_default();
-        let totals = group_totals(&mine, &groups);
+        let totals = group_totals(&mine, groups);
         GradeRow {
             student: grade.student,
             status: grade.status,

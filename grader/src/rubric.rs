@@ -34,6 +34,8 @@ pub struct Rubric {
     pub deadline: Deadline,
     /// The lab's sections: its items and how they are scored.
     pub scoring: Box<dyn LabRubric>,
+    /// The groups of the lab's items, in order (see [`Rubric::groups`]).
+    groups: Vec<String>,
 }
 
 /// The assignment as the gradebook knows it.
@@ -160,15 +162,8 @@ impl Rubric {
 
     /// The groups of the lab's items, in order (an act's items form a group):
     /// the per-group columns of exports.
-    pub fn groups(&self) -> Vec<String> {
-        let mut groups: Vec<String> = Vec::new();
-        for id in self.scoring.item_ids() {
-            let group = Item::group_of(&id);
-            if !groups.iter().any(|g| g == group) {
-                groups.push(group.to_string());
-            }
-        }
-        groups
+    pub fn groups(&self) -> &[String] {
+        &self.groups
     }
 
     fn check(&self) -> Result<(), String> {
@@ -208,11 +203,19 @@ pub trait LabSections: DeserializeOwned + LabRubric + 'static {
 /// the lab's sections.
 pub fn read<S: LabSections>(text: &str) -> Result<Rubric, toml::de::Error> {
     let document: Document<S> = toml::from_str(text)?;
+    let mut groups: Vec<String> = Vec::new();
+    for id in document.sections.item_ids() {
+        let group = Item::group_of(&id);
+        if !groups.iter().any(|g| g == group) {
+            groups.push(group.to_string());
+        }
+    }
     Ok(Rubric {
         lab: document.lab,
         assignment: document.assignment,
         deadline: document.deadline,
         scoring: Box::new(document.sections),
+        groups,
     })
 }
 

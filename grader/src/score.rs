@@ -94,7 +94,7 @@ pub fn score(facts: &str, created_at: DateTime<Utc>, rubric: &Rubric) -> Submiss
         }
     };
     let raw_total = round2(
-        group_totals(&items, &rubric.groups())
+        group_totals(&items, rubric.groups())
             .iter()
             .fold(0.0, |a, b| a + b),
     );

@@ -82,14 +82,15 @@ pub fn report(db: &Db, scorers: &Scorers, student: &str) -> Result<String, Grade
 /// A grade in words: total, status, each group's points (an act by its
 /// title), and the late penalty.
 fn grade_line(db: &Db, scorers: &Scorers, grade: &GradeRecord) -> Result<String, GraderError> {
-    let groups = Rubric::stored(db, scorers, &grade.lab)?.groups();
+    let rubric = Rubric::stored(db, scorers, &grade.lab)?;
+    let groups = rubric.groups();
     let items = match &grade.submission_id {
         Some(id) => db.items_of(id)?,
         None => Vec::new(),
     };
     let parts: Vec<String> = groups
         .iter()
-        .zip(group_totals(&items, &groups))
+        .zip(group_totals(&items, groups))
         .map(|(group, total)| {
             let act = Act::ALL.into_iter().find(|act| act.id() == group);
             let title: &str = act.map_or(group, |act| act.title());
