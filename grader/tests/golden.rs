@@ -100,6 +100,32 @@ fn a_fresh_ingest_of_the_fixture_class_prints_what_the_old_release_printed() {
     check_reports(&db, &|text| {
         text.replace(&quarantined_at, FIXTURE_QUARANTINED_AT)
     });
+    // What ingest stores is what the old release stored, column for column.
+    let stored = |db: &Path| -> Vec<String> {
+        let conn = Connection::open(db).unwrap();
+        let mut rows = Vec::new();
+        for sql in [
+            "SELECT id, student, lab, created_at, kernel_version, schema_version, event_count, \
+             sha256, source, facts, hex(raw_lz4) FROM submissions ORDER BY id",
+            "SELECT submission_id, question, choice, '', '', '', '', '', '', '', '' FROM answers \
+             ORDER BY submission_id, question",
+            "SELECT sha256, reason, detail, student, submission_id, source, hex(raw), '', '', '', '' \
+             FROM quarantine ORDER BY sha256",
+        ] {
+            let mut statement = conn.prepare(sql).unwrap();
+            let found = statement
+                .query_map([], |r| {
+                    (0..11)
+                        .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .unwrap();
+            rows.extend(found.map(|row| row.unwrap().join("|")));
+        }
+        rows
+    };
+    let (_old_dir, old) = old_database();
+    assert_eq!(stored(&db), stored(&old));
 }
 
 #[test]
