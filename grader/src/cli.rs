@@ -3,10 +3,11 @@
 use crate::db::Db;
 use crate::error::GraderError;
 use crate::export::{grade_rows, write_atomically, write_grades, Format};
-use crate::grading::{score_all, stale_warning};
+use crate::grading::{score_all, scored_lab, stale_warning};
 use crate::ingest::ingest;
+use crate::labs::Scorers;
 use crate::progress::Progress;
-use crate::rubric::{Rubric, DEFAULT_RUBRIC};
+use crate::rubric::Rubric;
 use crate::source::collect;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
@@ -43,13 +44,13 @@ pub enum Command {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
-    /// Score every submission against the rubric and pick each student's counting one.
+    /// Score every submission of the rubric's lab and pick each student's counting one.
     Score {
-        /// A rubric file (default: the built-in rubric; see `mlsys-grader rubric`).
+        /// A rubric file (default: the first lab's built-in rubric; see `mlsys-grader rubric`).
         #[arg(long, value_name = "FILE")]
         rubric: Option<PathBuf>,
     },
-    /// Export one row per student (uses the rubric of the last `score`).
+    /// Export one row per student of a lab (uses the rubric of its last `score`).
     Export {
         /// csv (per-act scores), canvas (Canvas gradebook import) or json (with reasons).
         #[arg(long, value_enum)]
@@ -57,16 +58,27 @@ pub enum Command {
         /// Write to FILE (atomically) instead of stdout.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// The lab (default: the lab scored last).
+        #[arg(long, value_name = "ID")]
+        lab: Option<String>,
     },
     /// Per question how many students chose each option; score distribution.
-    Stats,
+    Stats {
+        /// The lab (default: the lab scored last).
+        #[arg(long, value_name = "ID")]
+        lab: Option<String>,
+    },
     /// One student's submissions, scores with reasons, and quarantined files.
     Show {
         /// The student's login.
         student: String,
     },
-    /// Print the built-in rubric (copy it to make your own).
-    Rubric,
+    /// Print a lab's built-in rubric (copy it to make your own).
+    Rubric {
+        /// The lab (default: the first lab of this grader).
+        #[arg(long, value_name = "ID")]
+        lab: Option<String>,
+    },
     /// Print a stored submission exactly as it was ingested (its raw bytes).
     Raw {
         /// The submission id (see `show STUDENT`).
@@ -95,11 +107,15 @@ pub enum Command {
         /// Random seed.
         #[arg(long, default_value_t = 4)]
         seed: u64,
+        /// The lab (default: the first lab of this grader).
+        #[arg(long, value_name = "ID")]
+        lab: Option<String>,
     },
 }
 
-/// Runs a parsed command line; returns the process exit code.
-pub fn run(cli: Cli) -> Result<i32, GraderError> {
+/// Runs a parsed command line with the labs of `scorers`; returns the process
+/// exit code.
+pub fn run(cli: Cli, scorers: &Scorers) -> Result<i32, GraderError> {
     let stdout = std::io::stdout();
     let out_err = |e: std::io::Error| GraderError::Io {
         path: PathBuf::from("<stdout>"),
@@ -113,7 +129,7 @@ pub fn run(cli: Cli) -> Result<i32, GraderError> {
             }
             let mut db = Db::open(&cli.db)?;
             let progress = Progress::new(sources.len() as u64, "ingest");
-            let summary = ingest(&mut db, sources, &progress);
+            let summary = ingest(&mut db, scorers, sources, &progress);
             progress.finish();
             let summary = summary?;
             writeln!(stdout.lock(), "{summary}").map_err(out_err)?;
@@ -124,19 +140,20 @@ pub fn run(cli: Cli) -> Result<i32, GraderError> {
             })
         }
         Command::Score { rubric } => {
-            let (rubric, text, origin) = Rubric::load(rubric.as_deref())?;
+            let (rubric, text, origin) = Rubric::load(scorers, rubric.as_deref())?;
             let mut db = Db::open_existing(&cli.db)?;
             let summary = score_all(&mut db, &rubric, &text, &origin)?;
             writeln!(stdout.lock(), "{summary}").map_err(out_err)?;
             Ok(0)
         }
-        Command::Export { format, out } => {
+        Command::Export { format, out, lab } => {
             let db = Db::open_existing(&cli.db)?;
-            if let Some(warning) = stale_warning(&db)? {
+            let lab = scored_lab(&db, lab.as_deref())?;
+            if let Some(warning) = stale_warning(&db, &lab)? {
                 eprintln!("{warning}");
             }
-            let rubric = scoring_rubric(&db)?;
-            let rows = grade_rows(&db, format == Format::Json)?;
+            let rubric = Rubric::stored(&db, scorers, &lab)?;
+            let rows = grade_rows(&db, &rubric, format == Format::Json)?;
             let mut bytes = Vec::new();
             write_grades(format, &rows, &rubric, &mut bytes)?;
             match out {
@@ -152,33 +169,38 @@ pub fn run(cli: Cli) -> Result<i32, GraderError> {
             }
             Ok(0)
         }
-        Command::Stats => {
+        Command::Stats { lab } => {
             let db = Db::open_existing(&cli.db)?;
-            if let Some(warning) = stale_warning(&db)? {
+            let lab = scored_lab(&db, lab.as_deref())?;
+            if let Some(warning) = stale_warning(&db, &lab)? {
                 eprintln!("{warning}");
             }
-            write!(stdout.lock(), "{}", crate::stats::report(&db)?).map_err(out_err)?;
+            let report = crate::stats::report(&db, scorers, &lab)?;
+            write!(stdout.lock(), "{report}").map_err(out_err)?;
             Ok(0)
         }
         Command::Show { student } => {
             let db = Db::open_existing(&cli.db)?;
-            write!(stdout.lock(), "{}", crate::show::report(&db, &student)?).map_err(out_err)?;
+            let report = crate::show::report(&db, scorers, &student)?;
+            write!(stdout.lock(), "{report}").map_err(out_err)?;
             Ok(0)
         }
         Command::Serve(args) => {
-            crate::serve::serve(crate::serve::config::ServeConfig::resolve(cli.db, args)?)?;
+            let config = crate::serve::config::ServeConfig::resolve(cli.db, args)?;
+            crate::serve::serve(config, scorers.clone())?;
             Ok(0)
         }
         Command::Raw { id } => {
             let db = Db::open_existing(&cli.db)?;
-            let bytes = crate::ingest::raw_bytes(&db, &id)?.ok_or_else(|| {
+            let bytes = db.raw_bytes(&id)?.ok_or_else(|| {
                 GraderError::Precondition(format!("no submission {id} in {}", cli.db.display()))
             })?;
             stdout.lock().write_all(&bytes).map_err(out_err)?;
             Ok(0)
         }
-        Command::Rubric => {
-            write!(stdout.lock(), "{DEFAULT_RUBRIC}").map_err(out_err)?;
+        Command::Rubric { lab } => {
+            let text = scorers.pick(lab.as_deref())?.default_rubric();
+            write!(stdout.lock(), "{text}").map_err(out_err)?;
             Ok(0)
         }
         Command::Synth {
@@ -188,9 +210,12 @@ pub fn run(cli: Cli) -> Result<i32, GraderError> {
             events,
             due,
             seed,
+            lab,
         } => {
-            let written = crate::synth::write_class(&out, submissions, students, events, due, seed)
-                .map_err(GraderError::io(&out))?;
+            let scorer = scorers.pick(lab.as_deref())?;
+            let written =
+                crate::synth::write_class(scorer, &out, submissions, students, events, due, seed)
+                    .map_err(GraderError::io(&out))?;
             writeln!(
                 stdout.lock(),
                 "wrote {} submissions to {}",
@@ -200,24 +225,5 @@ pub fn run(cli: Cli) -> Result<i32, GraderError> {
             .map_err(out_err)?;
             Ok(0)
         }
-    }
-}
-
-/// The rubric the last `score` used (stored with the scores).
-pub fn scoring_rubric(db: &Db) -> Result<Rubric, GraderError> {
-    let stored: Result<(String, String), _> = db.conn.query_row(
-        "SELECT rubric_toml, rubric_source FROM scoring WHERE id = 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    );
-    match stored {
-        Ok((text, origin)) => Rubric::parse(&text, &origin),
-        Err(rusqlite::Error::QueryReturnedNoRows) => Err(GraderError::Precondition(
-            "no scores yet: run `mlsys-grader score` first".into(),
-        )),
-        Err(e) => Err(GraderError::Database {
-            path: db.path().to_path_buf(),
-            source: e,
-        }),
     }
 }

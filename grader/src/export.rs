@@ -1,10 +1,14 @@
-//! `export`: one row per student, as plain CSV, a Canvas gradebook CSV, or JSON.
+//! `export`: one row per student of a lab, as plain CSV, a Canvas gradebook
+//! CSV, or JSON. Per-group columns (an act's points, …) come from the lab's
+//! item ids.
 
 use crate::db::Db;
 use crate::error::GraderError;
 use crate::rubric::Rubric;
-use crate::score::Item;
-use serde::Serialize;
+use crate::score::{group_totals, Item};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -20,7 +24,7 @@ pub enum Format {
 }
 
 /// One student's grade as stored by `score`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GradeRow {
     /// The student's login.
     pub student: String,
@@ -32,12 +36,8 @@ pub struct GradeRow {
     pub submitted_at: Option<String>,
     /// Started days late.
     pub late_days: u32,
-    /// Act I points.
-    pub act1: f64,
-    /// Act II points.
-    pub act2: f64,
-    /// Design points.
-    pub design: f64,
+    /// Each item group's points (e.g. per act), in the lab's order.
+    pub groups: Vec<(String, f64)>,
     /// Points before the late penalty.
     pub raw_total: f64,
     /// Points taken off for lateness.
@@ -47,49 +47,66 @@ pub struct GradeRow {
     /// Points possible.
     pub max_total: f64,
     /// Every rubric item (JSON export only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<Item>>,
 }
 
-/// Reads every student's grade, sorted by student; `with_items` adds the rubric items.
-pub fn grade_rows(db: &Db, with_items: bool) -> Result<Vec<GradeRow>, GraderError> {
-    let mut statement = db
-        .conn
-        .prepare(
-            "SELECT g.student, g.status, g.submission_id, s.created_at, g.late_days, g.act1, \
-             g.act2, g.design, g.raw_total, g.penalty, g.total, g.max_total, \
-             CASE WHEN ?1 THEN sc.items END \
-             FROM grades g \
-             LEFT JOIN submissions s ON s.id = g.submission_id \
-             LEFT JOIN submission_scores sc ON sc.submission_id = g.submission_id \
-             ORDER BY g.student",
-        )
-        .map_err(db.err())?;
-    let rows = statement
-        .query_map([with_items], |r| {
-            let items: Option<String> = r.get(12)?;
-            Ok(GradeRow {
-                student: r.get(0)?,
-                status: r.get(1)?,
-                submission_id: r.get(2)?,
-                submitted_at: r.get(3)?,
-                late_days: r.get(4)?,
-                act1: r.get(5)?,
-                act2: r.get(6)?,
-                design: r.get(7)?,
-                raw_total: r.get(8)?,
-                penalty: r.get(9)?,
-                total: r.get(10)?,
-                max_total: r.get(11)?,
-                items: with_items.then(|| {
-                    items
-                        .and_then(|t| serde_json::from_str(&t).ok())
-                        .unwrap_or_default()
-                }),
-            })
-        })
-        .map_err(db.err())?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(db.err())
+impl Serialize for GradeRow {
+    /// The fields in order, each group's points under the group's id.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("student", &self.student)?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("submission_id", &self.submission_id)?;
+        map.serialize_entry("submitted_at", &self.submitted_at)?;
+        map.serialize_entry("late_days", &self.late_days)?;
+        for (group, points) in &self.groups {
+            map.serialize_entry(group, points)?;
+        }
+        map.serialize_entry("raw_total", &self.raw_total)?;
+        map.serialize_entry("penalty", &self.penalty)?;
+        map.serialize_entry("total", &self.total)?;
+        map.serialize_entry("max_total", &self.max_total)?;
+        if let Some(items) = &self.items {
+            map.serialize_entry("items", items)?;
+        }
+        map.end()
+    }
+}
+
+/// Reads every student's grade in the rubric's lab, sorted by student;
+/// `with_items` adds the rubric items.
+pub fn grade_rows(
+    db: &Db,
+    rubric: &Rubric,
+    with_items: bool,
+) -> Result<Vec<GradeRow>, GraderError> {
+    let groups = rubric.groups();
+    let mut items: HashMap<String, Vec<Item>> = HashMap::new();
+    for (submission, item) in db.counting_items(&rubric.lab)? {
+        items.entry(submission).or_default().push(item);
+    }
+    let rows = db.grades(&rubric.lab)?.into_iter().map(|grade| {
+        let mine = grade
+            .submission_id
+            .as_ref()
+            .and_then(|id| items.remove(id))
+            .unwrap_or_default();
+        let totals = group_totals(&mine, groups);
+        GradeRow {
+            student: grade.student,
+            status: grade.status,
+            submission_id: grade.submission_id,
+            submitted_at: grade.submitted_at,
+            late_days: grade.late_days,
+            groups: groups.iter().cloned().zip(totals).collect(),
+            raw_total: grade.raw_total,
+            penalty: grade.penalty,
+            total: grade.total,
+            max_total: grade.max_total,
+            items: with_items.then_some(mine),
+        }
+    });
+    Ok(rows.collect())
 }
 
 /// Writes the grades in `format` to `out`.
@@ -103,37 +120,28 @@ pub fn write_grades(
     match format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record([
+            let groups = rubric.groups();
+            let mut header = vec![
                 "student",
                 "status",
                 "submission_id",
                 "submitted_at",
                 "late_days",
-                "act1",
-                "act2",
-                "design",
-                "raw_total",
-                "late_penalty",
-                "total",
-                "max_total",
-            ])
-            .map_err(|e| export_err(&e))?;
+            ];
+            header.extend(groups.iter().map(String::as_str));
+            header.extend(["raw_total", "late_penalty", "total", "max_total"]);
+            w.write_record(&header).map_err(|e| export_err(&e))?;
             for r in rows {
-                w.write_record([
-                    r.student.as_str(),
-                    &r.status,
-                    r.submission_id.as_deref().unwrap_or(""),
-                    r.submitted_at.as_deref().unwrap_or(""),
-                    &r.late_days.to_string(),
-                    &points(r.act1),
-                    &points(r.act2),
-                    &points(r.design),
-                    &points(r.raw_total),
-                    &points(r.penalty),
-                    &points(r.total),
-                    &points(r.max_total),
-                ])
-                .map_err(|e| export_err(&e))?;
+                let mut record = vec![
+                    r.student.clone(),
+                    r.status.clone(),
+                    r.submission_id.clone().unwrap_or_default(),
+                    r.submitted_at.clone().unwrap_or_default(),
+                    r.late_days.to_string(),
+                ];
+                record.extend(r.groups.iter().map(|(_, p)| points(*p)));
+                record.extend([r.raw_total, r.penalty, r.total, r.max_total].map(points));
+                w.write_record(&record).map_err(|e| export_err(&e))?;
             }
             w.flush().map_err(|e| export_err(&e))
         }

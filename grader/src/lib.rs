@@ -5,21 +5,26 @@
 //! `mlsys-model`, scores them against a TOML rubric and exports grades.
 //!
 //! The pipeline, one module per step: [`source`] finds submission files,
-//! [`validate`] checks one submission and says precisely why it is rejected,
-//! [`ingest`] stores it (or quarantines it) in the [`db`], [`grading`] scores
-//! every submission with the [`rubric`] ([`score`] holds the scoring rules) and
-//! picks each student's counting one, and [`export`], [`stats`] and [`show`]
-//! read the results back.
+//! [`validate`] checks one submission's envelope and hands it to its lab's
+//! scorer, saying precisely why it is rejected ([`rejection`]), [`ingest`]
+//! stores it (or quarantines it) in the [`db`], [`grading`] scores every
+//! submission of a lab with the [`rubric`] ([`score`]) and picks each
+//! student's counting one, and [`export`], [`stats`] and [`show`] read the
+//! results back. [`serve`] is the same as an HTTP service.
+//!
+//! Everything that knows a particular lab is in [`labs`], one module per lab
+//! behind [`labs::LabScorer`]; the rest names no lab.
 
-pub mod audit;
 pub mod cli;
 pub mod db;
+pub mod encode;
 pub mod error;
 pub mod export;
-pub mod facts;
 pub mod grading;
 pub mod ingest;
+pub mod labs;
 pub mod progress;
+pub mod rejection;
 pub mod rubric;
 pub mod score;
 pub mod serve;

@@ -2,10 +2,11 @@
 
 use clap::Parser;
 use mlsys_grader::cli::{run, Cli};
+use mlsys_grader::labs::Scorers;
 
 fn main() {
     let cli = Cli::parse();
-    let code = match run(cli) {
+    let code = match run(cli, &Scorers::builtin()) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("mlsys-grader: error: {error}");

@@ -1,35 +1,41 @@
-//! The rubric: points, thresholds, deadline and counting policy, read from TOML.
+//! The rubric: which lab it scores, how exports name the grade, the deadline
+//! and counting policy, and the lab's own sections (points and thresholds of
+//! its items), read from TOML.
 //!
-//! The default rubric (`grader/rubric.toml`) is built into the binary; an
-//! instructor passes their own copy with `--rubric`.
+//! A rubric file's top-level keys are `lab`, `[assignment]`, `[deadline]`
+//! (read here, the same for every lab) and the sections of its lab, read by
+//! that lab's scorer ([`crate::labs::LabScorer::rubric`] via [`read`]). Each lab
+//! has a built-in rubric; an instructor passes their own copy with `--rubric`.
 
+use crate::db::Db;
 use crate::error::GraderError;
+use crate::labs::{LabRubric, LabScorer, Scorers};
+use crate::score::Item;
 use chrono::{DateTime, Utc};
-use mlsys_model::labs::data_storage::constants::GPUS;
-use mlsys_model::labs::data_storage::{Context, LAB_ID};
-use mlsys_model::Act;
+use serde::de::{
+    DeserializeOwned, DeserializeSeed, Deserializer, Error as _, IntoDeserializer, MapAccess,
+    Visitor,
+};
 use serde::Deserialize;
+use std::marker::PhantomData;
 use std::path::Path;
 
-/// The rubric shipped with the grader.
-pub const DEFAULT_RUBRIC: &str = include_str!("../rubric.toml");
+/// How a built-in rubric is named in messages and in the database.
+const BUILT_IN: &str = "<built-in>";
 
 /// A whole rubric.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct Rubric {
-    /// The lab it scores (`v2_04`).
+    /// The lab it scores.
     pub lab: String,
     /// How exports name the grade.
     pub assignment: Assignment,
     /// Due date, late penalty, counting policy.
     pub deadline: Deadline,
-    /// Act I items.
-    pub act1: ActRubric<UtilChallenge>,
-    /// Act II items.
-    pub act2: ActRubric<ScaleChallenge>,
-    /// The ledger design items.
-    pub design: DesignRubric,
+    /// The lab's sections: its items and how they are scored.
+    pub scoring: Box<dyn LabRubric>,
+    /// The groups of the lab's items, in order (see [`Rubric::groups`]).
+    groups: Vec<String>,
 }
 
 /// The assignment as the gradebook knows it.
@@ -87,183 +93,86 @@ impl CountingPolicy {
     }
 }
 
-/// One act's items; `C` is the act's design challenge.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActRubric<C> {
-    /// Points for a prediction locked before the first instrument run.
-    pub prediction_locked: f64,
-    /// Points for a correct prediction.
-    pub prediction_correct: f64,
-    /// Points for a correct reflection (first answer).
-    pub reflection_correct: f64,
-    /// Points for exploring distinct configurations.
-    pub exploration: Exploration,
-    /// The act's design challenge.
-    pub challenge: C,
-}
-
-impl<C> ActRubric<C> {
-    /// The points of the act's items other than its challenge.
-    pub fn max_without_challenge(&self) -> f64 {
-        self.prediction_locked
-            + self.prediction_correct
-            + self.reflection_correct
-            + self.exploration.points
-    }
-}
-
-/// Exploration credit: linear in distinct configurations up to full credit.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Exploration {
-    /// Full points.
-    pub points: f64,
-    /// Distinct configurations for full points.
-    pub full_credit_configs: u32,
-}
-
-/// Act I's challenge: reach a GPU utilization in a context.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UtilChallenge {
-    /// Points.
-    pub points: f64,
-    /// The context the run must use (any when absent).
-    #[serde(default)]
-    pub context: Option<Context>,
-    /// Minimum GPU utilization, %.
-    pub min_gpu_util_pct: f64,
-}
-
-/// Act II's challenge: a design at scale whose metadata servers keep up.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScaleChallenge {
-    /// Points.
-    pub points: f64,
-    /// The context the design must use (any when absent).
-    #[serde(default)]
-    pub context: Option<Context>,
-    /// Minimum GPU count.
-    pub min_gpus: u32,
-}
-
-/// The ledger design items.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DesignRubric {
-    /// Points for saving a design.
-    pub saved: f64,
-    /// Points for a design saved after both instruments ran.
-    pub consistent: f64,
-}
-
 impl Rubric {
-    /// Parses and checks a rubric; `origin` names it in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<Rubric, GraderError> {
-        let error = |message: String| GraderError::Rubric {
-            path: origin.to_string(),
-            message,
-        };
-        let rubric: Rubric = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+    /// Parses and checks a rubric of one of `scorers`' labs; `origin` names it in errors.
+    pub fn parse(scorers: &Scorers, text: &str, origin: &str) -> Result<Rubric, GraderError> {
+        /// The key that says which lab reads the rest.
+        #[derive(Deserialize)]
+        struct LabKey {
+            lab: String,
+        }
+        let error = rubric_error(origin);
+        let LabKey { lab } = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+        let scorer = scorers.get(&lab).ok_or_else(|| {
+            error(format!(
+                "lab is {lab:?}; this grader scores {}",
+                scorers.ids()
+            ))
+        })?;
+        Rubric::parse_for(scorer, text, origin)
+    }
+
+    /// The built-in rubric of `scorer`'s lab.
+    pub fn builtin(scorer: &dyn LabScorer) -> Rubric {
+        Rubric::parse_for(scorer, scorer.default_rubric(), BUILT_IN)
+            .expect("a lab's built-in rubric is valid")
+    }
+
+    /// Reads the rubric at `path`, or the first lab's built-in one; returns it
+    /// with its text and origin.
+    pub fn load(
+        scorers: &Scorers,
+        path: Option<&Path>,
+    ) -> Result<(Rubric, String, String), GraderError> {
+        match path {
+            None => {
+                let scorer = scorers.pick(None)?;
+                let text = scorer.default_rubric();
+                Ok((Rubric::builtin(scorer), text.to_string(), BUILT_IN.into()))
+            }
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(GraderError::io(path))?;
+                let origin = path.display().to_string();
+                Ok((Rubric::parse(scorers, &text, &origin)?, text, origin))
+            }
+        }
+    }
+
+    /// The rubric the last `score` of `lab` used (stored with the scores).
+    pub fn stored(db: &Db, scorers: &Scorers, lab: &str) -> Result<Rubric, GraderError> {
+        match db.stored_rubric(lab)? {
+            Some((text, origin)) => Rubric::parse(scorers, &text, &origin),
+            None => Err(GraderError::Precondition(
+                "no scores yet: run `mlsys-grader score` first".into(),
+            )),
+        }
+    }
+
+    fn parse_for(scorer: &dyn LabScorer, text: &str, origin: &str) -> Result<Rubric, GraderError> {
+        let error = rubric_error(origin);
+        let rubric = scorer.rubric(text).map_err(|e| error(e.to_string()))?;
         rubric.check().map_err(error)?;
         Ok(rubric)
     }
 
-    /// The built-in rubric.
-    pub fn default_rubric() -> Rubric {
-        Rubric::parse(DEFAULT_RUBRIC, "<built-in>").expect("the shipped rubric is valid")
-    }
-
-    /// Reads the rubric at `path`, or the built-in one; returns it with its text and origin.
-    pub fn load(path: Option<&Path>) -> Result<(Rubric, String, String), GraderError> {
-        match path {
-            None => Ok((
-                Rubric::default_rubric(),
-                DEFAULT_RUBRIC.to_string(),
-                "<built-in>".to_string(),
-            )),
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(GraderError::io(path))?;
-                let origin = path.display().to_string();
-                Ok((Rubric::parse(&text, &origin)?, text, origin))
-            }
-        }
-    }
-
-    /// The points of one act.
-    pub fn act_max(&self, act: Act) -> f64 {
-        match act {
-            Act::Act1 => self.act1.max_without_challenge() + self.act1.challenge.points,
-            Act::Act2 => self.act2.max_without_challenge() + self.act2.challenge.points,
-        }
-    }
-
-    /// The points of the design items.
-    pub fn design_max(&self) -> f64 {
-        self.design.saved + self.design.consistent
-    }
-
     /// All the points there are.
     pub fn max_total(&self) -> f64 {
-        self.act_max(Act::Act1) + self.act_max(Act::Act2) + self.design_max()
+        self.scoring.max_total()
+    }
+
+    /// The groups of the lab's items, in order (an act's items form a group):
+    /// the per-group columns of exports.
+    pub fn groups(&self) -> &[String] {
+        &self.groups
     }
 
     fn check(&self) -> Result<(), String> {
-        if self.lab != LAB_ID {
-            return Err(format!(
-                "lab is {:?}; this grader scores {LAB_ID}",
-                self.lab
-            ));
-        }
         if self.assignment.title.trim().is_empty() {
             return Err("assignment.title must not be empty".into());
         }
-        let points = [
-            ("act1.prediction_locked", self.act1.prediction_locked),
-            ("act1.prediction_correct", self.act1.prediction_correct),
-            ("act1.reflection_correct", self.act1.reflection_correct),
-            ("act1.exploration.points", self.act1.exploration.points),
-            ("act1.challenge.points", self.act1.challenge.points),
-            ("act2.prediction_locked", self.act2.prediction_locked),
-            ("act2.prediction_correct", self.act2.prediction_correct),
-            ("act2.reflection_correct", self.act2.reflection_correct),
-            ("act2.exploration.points", self.act2.exploration.points),
-            ("act2.challenge.points", self.act2.challenge.points),
-            ("design.saved", self.design.saved),
-            ("design.consistent", self.design.consistent),
-        ];
-        for (name, value) in points {
-            if !(value.is_finite() && value >= 0.0) {
-                return Err(format!("{name} must be a number ≥ 0, got {value}"));
-            }
-        }
+        self.scoring.check()?;
         if self.max_total() <= 0.0 {
             return Err("the rubric awards no points".into());
-        }
-        for (name, e) in [
-            ("act1", &self.act1.exploration),
-            ("act2", &self.act2.exploration),
-        ] {
-            if e.full_credit_configs == 0 {
-                return Err(format!(
-                    "{name}.exploration.full_credit_configs must be ≥ 1"
-                ));
-            }
-        }
-        let util = self.act1.challenge.min_gpu_util_pct;
-        if !(0.0..=100.0).contains(&util) {
-            return Err(format!(
-                "act1.challenge.min_gpu_util_pct must be between 0 and 100, got {util}"
-            ));
-        }
-        let gpus = self.act2.challenge.min_gpus;
-        if gpus > GPUS.max {
-            return Err(format!(
-                "act2.challenge.min_gpus must be at most {} (the lab's largest cluster), got {gpus}",
-                GPUS.max
-            ));
         }
         let penalty = self.deadline.late_penalty_percent_per_day;
         if !(0.0..=100.0).contains(&penalty) {
@@ -272,6 +181,170 @@ impl Rubric {
             ));
         }
         Ok(())
+    }
+}
+
+fn rubric_error(origin: &str) -> impl Fn(String) -> GraderError + '_ {
+    move |message| GraderError::Rubric {
+        path: origin.to_string(),
+        message,
+    }
+}
+
+/// A lab's sections of a rubric file: the lab's top-level keys, deserialized
+/// as one struct (the lab-neutral keys are taken out first).
+pub trait LabSections: DeserializeOwned + LabRubric + 'static {
+    /// The lab's top-level keys, in the order errors list them.
+    const SECTIONS: &'static [&'static str];
+}
+
+/// Reads a rubric file whose lab sections are `S`. Errors are TOML's, with
+/// the line and key: an unknown top-level key lists the lab-neutral keys and
+/// the lab's sections.
+pub fn read<S: LabSections>(text: &str) -> Result<Rubric, toml::de::Error> {
+    let document: Document<S> = toml::from_str(text)?;
+    let mut groups: Vec<String> = Vec::new();
+    for id in document.sections.item_ids() {
+        let group = Item::group_of(&id);
+        if !groups.iter().any(|g| g == group) {
+            groups.push(group.to_string());
+        }
+    }
+    Ok(Rubric {
+        lab: document.lab,
+        assignment: document.assignment,
+        deadline: document.deadline,
+        scoring: Box::new(document.sections),
+        groups,
+    })
+}
+
+/// The lab-neutral top-level keys, in the order errors list them.
+const NEUTRAL_KEYS: [&str; 3] = ["lab", "assignment", "deadline"];
+
+/// A whole rubric file while it is read.
+struct Document<S> {
+    lab: String,
+    assignment: Assignment,
+    deadline: Deadline,
+    sections: S,
+}
+
+/// The lab-neutral keys met so far.
+#[derive(Default)]
+struct Neutral {
+    lab: Option<String>,
+    assignment: Option<Assignment>,
+    deadline: Option<Deadline>,
+}
+
+impl<'de, S: LabSections> Deserialize<'de> for Document<S> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(DocumentVisitor(PhantomData))
+    }
+}
+
+struct DocumentVisitor<S>(PhantomData<S>);
+
+impl<'de, S: LabSections> Visitor<'de> for DocumentVisitor<S> {
+    type Value = Document<S>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a rubric")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Document<S>, A::Error> {
+        let mut neutral = Neutral::default();
+        let lab_keys = LabKeys {
+            map,
+            neutral: &mut neutral,
+            sections: S::SECTIONS,
+        };
+        let sections = S::deserialize(serde::de::value::MapAccessDeserializer::new(lab_keys))?;
+        Ok(Document {
+            lab: neutral.lab.ok_or_else(|| A::Error::missing_field("lab"))?,
+            assignment: neutral
+                .assignment
+                .ok_or_else(|| A::Error::missing_field("assignment"))?,
+            deadline: neutral
+                .deadline
+                .ok_or_else(|| A::Error::missing_field("deadline"))?,
+            sections,
+        })
+    }
+}
+
+/// The rubric's top-level table as the lab's sections see it: lab-neutral
+/// keys are read into `neutral` on the way, unknown keys are refused where
+/// they stand (so TOML's error points at them).
+struct LabKeys<'n, A> {
+    map: A,
+    neutral: &'n mut Neutral,
+    sections: &'static [&'static str],
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for LabKeys<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        loop {
+            let known = KnownKey {
+                sections: self.sections,
+            };
+            let Some(key) = self.map.next_key_seed(known)? else {
+                return Ok(None);
+            };
+            match key.as_str() {
+                "lab" => self.neutral.lab = Some(self.map.next_value()?),
+                "assignment" => self.neutral.assignment = Some(self.map.next_value()?),
+                "deadline" => self.neutral.deadline = Some(self.map.next_value()?),
+                _ => return seed.deserialize(key.into_deserializer()).map(Some),
+            }
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+/// A top-level key, refused unless it is lab-neutral or one of `sections`.
+struct KnownKey {
+    sections: &'static [&'static str],
+}
+
+impl<'de> DeserializeSeed<'de> for KnownKey {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for KnownKey {
+    type Value = String;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a rubric key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<String, E> {
+        if NEUTRAL_KEYS.contains(&key) || self.sections.contains(&key) {
+            return Ok(key.to_string());
+        }
+        // Worded as serde words an unknown field of a struct.
+        let expected: Vec<String> = NEUTRAL_KEYS
+            .iter()
+            .chain(self.sections)
+            .map(|k| format!("`{k}`"))
+            .collect();
+        Err(E::custom(format_args!(
+            "unknown field `{key}`, expected one of {}",
+            expected.join(", ")
+        )))
     }
 }
 
@@ -300,54 +373,67 @@ fn utc_datetime<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>,
 mod tests {
     use super::*;
 
+    /// The first built-in lab's rubric, with `from` replaced by `to` (lab-neutral keys only).
+    fn edited(from: &str, to: &str) -> String {
+        let text = Scorers::builtin().pick(None).unwrap().default_rubric();
+        assert!(text.contains(from), "{from}");
+        text.replace(from, to)
+    }
+
     fn error_of(text: &str) -> String {
-        Rubric::parse(text, "test.toml").unwrap_err().to_string()
+        Rubric::parse(&Scorers::builtin(), text, "test.toml")
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
-    fn the_built_in_rubric_totals_25_points() {
-        let rubric = Rubric::default_rubric();
-        assert_eq!(rubric.act_max(Act::Act1), 10.0);
-        assert_eq!(rubric.act_max(Act::Act2), 10.0);
-        assert_eq!(rubric.design_max(), 5.0);
-        assert_eq!(rubric.deadline.policy, CountingPolicy::LatestBeforeDue);
-        assert_eq!(rubric.act1.challenge.context, Some(Context::DistributedFs));
-        assert_eq!(rubric.act2.challenge.min_gpus, 2048);
-    }
-
-    #[test]
-    fn mistakes_are_named() {
-        let unknown = DEFAULT_RUBRIC.replace("[design]", "[design]\nbonus = 1.0");
+    fn lab_neutral_mistakes_are_named_with_their_line() {
+        let policy = error_of(&edited("policy = \"latest_before_due\"", "policy = \"x\""));
+        assert!(policy.contains("unknown variant `x`"), "{policy}");
+        assert!(policy.contains("policy = \"x\""), "{policy}");
+        let due = error_of(&edited("\ndue = ", "\ndue = 5 # "));
         assert!(
-            error_of(&unknown).contains("unknown field `bonus`"),
-            "{}",
-            error_of(&unknown)
+            due.contains("data did not match any variant of untagged enum Either"),
+            "{due}"
         );
-        let util = DEFAULT_RUBRIC.replace("min_gpu_util_pct = 80.0", "min_gpu_util_pct = 180.0");
-        assert!(error_of(&util).contains("min_gpu_util_pct must be between 0 and 100, got 180"));
-        let due = DEFAULT_RUBRIC.replace("due = 2026-12-14T23:59:00Z", "due = 2026-12-14T23:59:00");
+        let key = error_of(&edited("[deadline]", "[deadlines]"));
         assert!(
-            error_of(&due).contains("due must be a date-time with an offset"),
-            "{}",
-            error_of(&due)
+            key.contains(
+                "unknown field `deadlines`, expected one of `lab`, `assignment`, `deadline`, `"
+            ),
+            "{key}"
         );
-        let policy = DEFAULT_RUBRIC.replace("\"latest_before_due\"", "\"earliest\"");
+        assert!(key.contains("[deadlines]\n"), "the line is quoted: {key}");
+        let missing = error_of(&edited("[assignment]", "[assignments]"));
+        assert!(missing.contains("unknown field `assignments`"), "{missing}");
+        let title = error_of(&edited("\ntitle = ", "\ntitle = \" \" # "));
         assert!(
-            error_of(&policy).contains("unknown variant `earliest`"),
-            "{}",
-            error_of(&policy)
+            title.ends_with("assignment.title must not be empty"),
+            "{title}"
         );
-        let lab = DEFAULT_RUBRIC.replace("lab = \"v2_04\"", "lab = \"v2_05\"");
-        assert!(error_of(&lab).starts_with("rubric test.toml: lab is \"v2_05\""));
+        let penalty = error_of(&edited(
+            "late_penalty_percent_per_day = 10.0",
+            "late_penalty_percent_per_day = 110.0",
+        ));
+        assert!(
+            penalty.ends_with("must be between 0 and 100, got 110"),
+            "{penalty}"
+        );
+        let lab = error_of(&edited("\nlab = \"", "\nlab = \"x_"));
+        assert!(lab.starts_with("rubric test.toml: lab is \"x_"), "{lab}");
+        assert!(error_of("title = 1").contains("missing field `lab`"));
     }
 
     #[test]
     fn a_quoted_due_date_is_read_too() {
-        let text = DEFAULT_RUBRIC.replace(
+        let scorers = Scorers::builtin();
+        let text = edited(
             "due = 2026-12-14T23:59:00Z",
             "due = \"2026-12-15T01:59:00+02:00\"",
         );
-        let rubric = Rubric::parse(&text, "t").unwrap();
-        assert_eq!(rubric.deadline.due, Rubric::default_rubric().deadline.due);
+        let rubric = Rubric::parse(&scorers, &text, "t").unwrap();
+        let builtin = Rubric::builtin(scorers.pick(None).unwrap());
+        assert_eq!(rubric.deadline.due, builtin.deadline.due);
+        assert_eq!(rubric.deadline.policy, CountingPolicy::LatestBeforeDue);
     }
 }

@@ -1,116 +1,22 @@
-//! `show STUDENT`: one student's grade, submissions, scores with reasons, and
+//! `show STUDENT`: one student's grades, submissions, scores with reasons, and
 //! quarantined files.
 
+use crate::db::reads::GradeRecord;
 use crate::db::Db;
 use crate::error::GraderError;
 use crate::export::points;
-use crate::score::Item;
-use rusqlite::OptionalExtension;
+use crate::labs::Scorers;
+use crate::rubric::Rubric;
+use crate::score::group_totals;
+use mlsys_model::Act;
 use std::fmt::Write;
 
-/// A student's grade row.
-struct Grade {
-    submission_id: Option<String>,
-    act1: f64,
-    act2: f64,
-    design: f64,
-    raw_total: f64,
-    penalty: f64,
-    total: f64,
-    max_total: f64,
-    late_days: u32,
-    status: String,
-}
-
-/// One stored submission with its score, if scored.
-struct Submitted {
-    id: String,
-    created_at: String,
-    source: String,
-    events: i64,
-    total: Option<f64>,
-    late_days: Option<u32>,
-    items: Option<String>,
-}
-
-/// One quarantined file.
-struct Quarantined {
-    source: String,
-    reason: String,
-    detail: String,
-    at: String,
-    submission_id: Option<String>,
-}
-
 /// The report on `student` as text; an unknown student is an error naming them.
-pub fn report(db: &Db, student: &str) -> Result<String, GraderError> {
-    let grade = db
-        .conn
-        .query_row(
-            "SELECT submission_id, act1, act2, design, raw_total, penalty, total, max_total, \
-             late_days, status FROM grades WHERE student = ?1",
-            [student],
-            |r| {
-                Ok(Grade {
-                    submission_id: r.get(0)?,
-                    act1: r.get(1)?,
-                    act2: r.get(2)?,
-                    design: r.get(3)?,
-                    raw_total: r.get(4)?,
-                    penalty: r.get(5)?,
-                    total: r.get(6)?,
-                    max_total: r.get(7)?,
-                    late_days: r.get(8)?,
-                    status: r.get(9)?,
-                })
-            },
-        )
-        .optional()
-        .map_err(db.err())?;
-    let submissions = db
-        .conn
-        .prepare(
-            "SELECT s.id, s.created_at, s.source, s.event_count, sc.total, sc.late_days, sc.items \
-             FROM submissions s LEFT JOIN submission_scores sc ON sc.submission_id = s.id \
-             WHERE s.student = ?1 ORDER BY s.created_at, s.id",
-        )
-        .and_then(|mut statement| {
-            statement
-                .query_map([student], |r| {
-                    Ok(Submitted {
-                        id: r.get(0)?,
-                        created_at: r.get(1)?,
-                        source: r.get(2)?,
-                        events: r.get(3)?,
-                        total: r.get(4)?,
-                        late_days: r.get(5)?,
-                        items: r.get(6)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(db.err())?;
-    let quarantined = db
-        .conn
-        .prepare(
-            "SELECT source, reason, detail, quarantined_at, submission_id FROM quarantine \
-             WHERE student = ?1 ORDER BY quarantined_at, id",
-        )
-        .and_then(|mut statement| {
-            statement
-                .query_map([student], |r| {
-                    Ok(Quarantined {
-                        source: r.get(0)?,
-                        reason: r.get(1)?,
-                        detail: r.get(2)?,
-                        at: r.get(3)?,
-                        submission_id: r.get(4)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(db.err())?;
-    if grade.is_none() && submissions.is_empty() && quarantined.is_empty() {
+pub fn report(db: &Db, scorers: &Scorers, student: &str) -> Result<String, GraderError> {
+    let grades = db.grades_of(student)?;
+    let submissions = db.submissions_of(student)?;
+    let quarantined = db.quarantined_of(student, None)?;
+    if grades.is_empty() && submissions.is_empty() && quarantined.is_empty() {
         return Err(GraderError::Precondition(format!(
             "no student {student:?} in {}",
             db.path().display()
@@ -118,31 +24,25 @@ pub fn report(db: &Db, student: &str) -> Result<String, GraderError> {
     }
 
     let mut out = String::new();
-    match &grade {
-        Some(g) => {
-            let _ = writeln!(
-                out,
-                "{student}: {} / {}  ({}; Act I {}, Act II {}, design {}, before penalty {}, \
-                 late {} day(s), penalty {})",
-                points(g.total),
-                points(g.max_total),
-                g.status,
-                points(g.act1),
-                points(g.act2),
-                points(g.design),
-                points(g.raw_total),
-                g.late_days,
-                points(g.penalty)
-            );
-        }
-        None => {
-            let _ = writeln!(out, "{student}: not graded yet (run `mlsys-grader score`)");
-        }
+    let name_labs = db.scored_labs()?.len() > 1;
+    for grade in &grades {
+        let name = if name_labs {
+            format!("{student} ({})", grade.lab)
+        } else {
+            student.to_string()
+        };
+        let _ = writeln!(out, "{name}: {}", grade_line(db, scorers, grade)?);
     }
-    let counting = grade.as_ref().and_then(|g| g.submission_id.as_deref());
+    if grades.is_empty() {
+        let _ = writeln!(out, "{student}: not graded yet (run `mlsys-grader score`)");
+    }
+    let counting: Vec<&str> = grades
+        .iter()
+        .filter_map(|g| g.submission_id.as_deref())
+        .collect();
     let _ = writeln!(out, "\nSubmissions ({}):", submissions.len());
     for s in &submissions {
-        let counts = counting == Some(s.id.as_str());
+        let counts = counting.contains(&s.id.as_str());
         let marker = if counts { "counts" } else { "      " };
         let score = match (s.total, s.late_days) {
             (Some(t), Some(0)) => format!("{} on time", points(t)),
@@ -155,12 +55,7 @@ pub fn report(db: &Db, student: &str) -> Result<String, GraderError> {
             s.id, s.created_at, s.events, s.source
         );
         if counts {
-            let items: Vec<Item> = s
-                .items
-                .as_deref()
-                .and_then(|t| serde_json::from_str(t).ok())
-                .unwrap_or_default();
-            for item in items {
+            for item in db.items_of(&s.id)? {
                 let _ = writeln!(
                     out,
                     "           {:<26} {:>5} / {:<5} {}",
@@ -178,8 +73,38 @@ pub fn report(db: &Db, student: &str) -> Result<String, GraderError> {
         let _ = writeln!(
             out,
             "  {}  {}  {} (submission {id})\n      {}",
-            q.at, q.reason, q.source, q.detail
+            q.quarantined_at, q.reason, q.source, q.detail
         );
     }
     Ok(out)
+}
+
+/// A grade in words: total, status, each group's points (an act by its
+/// title), and the late penalty.
+fn grade_line(db: &Db, scorers: &Scorers, grade: &GradeRecord) -> Result<String, GraderError> {
+    let rubric = Rubric::stored(db, scorers, &grade.lab)?;
+    let groups = rubric.groups();
+    let items = match &grade.submission_id {
+        Some(id) => db.items_of(id)?,
+        None => Vec::new(),
+    };
+    let parts: Vec<String> = groups
+        .iter()
+        .zip(group_totals(&items, groups))
+        .map(|(group, total)| {
+            let act = Act::ALL.into_iter().find(|act| act.id() == group);
+            let title: &str = act.map_or(group, |act| act.title());
+            format!("{title} {}", points(total))
+        })
+        .collect();
+    Ok(format!(
+        "{} / {}  ({}; {}, before penalty {}, late {} day(s), penalty {})",
+        points(grade.total),
+        points(grade.max_total),
+        grade.status,
+        parts.join(", "),
+        points(grade.raw_total),
+        grade.late_days,
+        points(grade.penalty)
+    ))
 }

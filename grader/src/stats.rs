@@ -1,61 +1,35 @@
-//! `stats`: what the class answered (its misconceptions) and how the scores spread.
+//! `stats`: what the class answered in a lab (its misconceptions) and how the
+//! scores spread.
 
 use crate::db::Db;
 use crate::error::GraderError;
 use crate::export::points;
-use crate::score::Item;
-use mlsys_model::labs::data_storage::content::{is_correct, prediction, reflection, Question};
-use mlsys_model::{Act, Choice};
+use crate::labs::Scorers;
+use mlsys_model::Choice;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// The lab's four questions: id, title, content.
-fn questions() -> Vec<(String, String, Question)> {
-    Act::ALL
-        .into_iter()
-        .flat_map(|act| {
-            [
-                (
-                    format!("{act}.prediction"),
-                    format!("{} prediction", act.title()),
-                    prediction(act),
-                ),
-                (
-                    format!("{act}.reflection"),
-                    format!("{} reflection", act.title()),
-                    reflection(act),
-                ),
-            ]
-        })
-        .collect()
-}
-
-/// The statistics report as text.
-pub fn report(db: &Db) -> Result<String, GraderError> {
+/// The statistics report on `lab` as text.
+pub fn report(db: &Db, scorers: &Scorers, lab: &str) -> Result<String, GraderError> {
+    let scorer = scorers.pick(Some(lab))?;
     let mut out = String::new();
-    let graded: i64 = db
-        .conn
-        .query_row(
-            "SELECT COUNT(*) FROM grades WHERE submission_id IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(db.err())?;
+    let graded = db.counting_count(lab)?;
     let _ = writeln!(
         out,
         "Answers of the {graded} counting submissions (* = correct):"
     );
-    let counts = answer_counts(db)?;
-    for (id, title, question) in questions() {
-        let _ = writeln!(out, "\n{title}: {}", question.prompt);
+    let counts = db.answer_counts(lab)?;
+    for asked in scorer.questions() {
+        let question = &asked.question;
+        let _ = writeln!(out, "\n{}: {}", asked.title, question.prompt);
         let mut answered = 0;
         for choice in Choice::ALL {
             let n = counts
-                .get(&(id.clone(), choice.letter().to_string()))
+                .get(&(asked.id.clone(), choice.letter().to_string()))
                 .copied()
                 .unwrap_or(0);
             answered += n;
-            let mark = if is_correct(choice) { '*' } else { ' ' };
+            let mark = if choice == asked.key { '*' } else { ' ' };
             let _ = writeln!(
                 out,
                 "  {mark}{choice} {n:>6} {:>5.1}%  {}",
@@ -70,36 +44,14 @@ pub fn report(db: &Db) -> Result<String, GraderError> {
             percent(graded - answered, graded)
         );
     }
-    out.push_str(&distribution(db)?);
-    out.push_str(&item_means(db)?);
+    out.push_str(&distribution(db, lab)?);
+    out.push_str(&item_means(db, lab)?);
     out.push_str(&quarantine_counts(db)?);
     Ok(out)
 }
 
-fn answer_counts(db: &Db) -> Result<BTreeMap<(String, String), i64>, GraderError> {
-    let mut statement = db
-        .conn
-        .prepare(
-            "SELECT a.question, a.choice, COUNT(*) FROM answers a \
-             JOIN grades g ON g.submission_id = a.submission_id GROUP BY a.question, a.choice",
-        )
-        .map_err(db.err())?;
-    let rows = statement
-        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))
-        .map_err(db.err())?;
-    rows.collect::<Result<_, _>>().map_err(db.err())
-}
-
-fn distribution(db: &Db) -> Result<String, GraderError> {
-    let mut statement = db
-        .conn
-        .prepare("SELECT total, max_total FROM grades ORDER BY total")
-        .map_err(db.err())?;
-    let rows: Vec<(f64, f64)> = statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(db.err())?
-        .collect::<Result<_, _>>()
-        .map_err(db.err())?;
+fn distribution(db: &Db, lab: &str) -> Result<String, GraderError> {
+    let rows = db.totals(lab)?;
     let mut out = String::new();
     let Some(&(_, max)) = rows.first() else {
         return Ok("\nNo grades yet: run `mlsys-grader score`.\n".into());
@@ -142,28 +94,17 @@ fn distribution(db: &Db) -> Result<String, GraderError> {
     Ok(out)
 }
 
-fn item_means(db: &Db) -> Result<String, GraderError> {
-    let mut statement = db
-        .conn
-        .prepare("SELECT sc.items FROM grades g JOIN submission_scores sc ON sc.submission_id = g.submission_id")
-        .map_err(db.err())?;
+fn item_means(db: &Db, lab: &str) -> Result<String, GraderError> {
     let mut sums: BTreeMap<String, (f64, f64, usize)> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
-    let rows = statement
-        .query_map([], |r| r.get::<_, String>(0))
-        .map_err(db.err())?;
-    for text in rows {
-        let text = text.map_err(db.err())?;
-        let items: Vec<Item> = serde_json::from_str(&text).unwrap_or_default();
-        for item in items {
-            if !sums.contains_key(&item.id) {
-                order.push(item.id.clone());
-            }
-            let entry = sums.entry(item.id).or_default();
-            entry.0 += item.points;
-            entry.1 = item.max;
-            entry.2 += 1;
+    for (_, item) in db.counting_items(lab)? {
+        if !sums.contains_key(&item.id) {
+            order.push(item.id.clone());
         }
+        let entry = sums.entry(item.id).or_default();
+        entry.0 += item.points;
+        entry.1 = item.max;
+        entry.2 += 1;
     }
     let mut out = String::from("\nMean points per rubric item (counting submissions):\n");
     for id in order {
@@ -179,15 +120,7 @@ fn item_means(db: &Db) -> Result<String, GraderError> {
 }
 
 fn quarantine_counts(db: &Db) -> Result<String, GraderError> {
-    let mut statement = db
-        .conn
-        .prepare("SELECT reason, COUNT(*) FROM quarantine GROUP BY reason ORDER BY COUNT(*) DESC, reason")
-        .map_err(db.err())?;
-    let rows: Vec<(String, i64)> = statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(db.err())?
-        .collect::<Result<_, _>>()
-        .map_err(db.err())?;
+    let rows = db.quarantine_counts()?;
     let total: i64 = rows.iter().map(|r| r.1).sum();
     let mut out = format!("\nQuarantined files: {total}\n");
     for (reason, count) in rows {

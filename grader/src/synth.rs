@@ -1,18 +1,17 @@
 //! Submissions made the way the kernel makes them, without a kernel: a
-//! [`Recorder`] applies each event to a [`Session`] under the lab's rules before
-//! logging it (as the kernel does) and hands in a [`Submission`] like `%submit`.
+//! [`Recorder`] applies each event to a lab's session under the lab's rules
+//! before logging it (as the kernel does) and hands in a [`Submission`] like
+//! `%submit`.
 //!
 //! Tests script students with it; `mlsys-grader synth` writes a synthetic class
-//! for benchmarks and for trying the grader out.
+//! of a lab (each lab's scorer makes its synthetic students) for benchmarks and
+//! for trying the grader out.
 
+use crate::labs::LabScorer;
 use chrono::{DateTime, Duration, Utc};
-use mlsys_model::labs::data_storage::constants::{
-    BATCH, GPUS, MDS_NODES, OSTS, WORKERS, WORKERS_PER_GPU,
-};
-use mlsys_model::labs::data_storage::{
-    Context, DatasetLayout, IoInputs, MdsInputs, ReadPattern, Session, SessionError, LAB_ID,
-};
+use mlsys_model::lab::LabSession;
 use mlsys_model::record::{Event, EventKind, Submission, SUBMISSION_SCHEMA_VERSION};
+use mlsys_model::rules::SessionError;
 use mlsys_model::{Act, Choice};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
@@ -20,17 +19,17 @@ use uuid::Uuid;
 /// The kernel version synthetic events carry.
 pub const SYNTH_KERNEL_VERSION: &str = "synth";
 
-/// A student's session being recorded, one event at a time.
+/// A student's session of the lab whose rules are `S`, recorded one event at a time.
 #[derive(Debug, Clone)]
-pub struct Recorder {
+pub struct Recorder<S: LabSession> {
     student: String,
     clock: DateTime<Utc>,
     step: Duration,
     events: Vec<Event>,
-    session: Session,
+    session: S,
 }
 
-impl Recorder {
+impl<S: LabSession> Recorder<S> {
     /// A new session for `student` whose first event happens at `start`; each
     /// later event happens 30 s after the previous one.
     pub fn new(student: &str, start: DateTime<Utc>) -> Self {
@@ -39,7 +38,7 @@ impl Recorder {
             clock: start,
             step: Duration::seconds(30),
             events: Vec::new(),
-            session: Session::default(),
+            session: S::default(),
         }
     }
 
@@ -62,7 +61,7 @@ impl Recorder {
         self.events.push(Event {
             id: Uuid::now_v7(),
             at: self.clock,
-            lab: LAB_ID.to_string(),
+            lab: S::LAB_ID.to_string(),
             kernel_version: SYNTH_KERNEL_VERSION.to_string(),
             kind,
         });
@@ -75,29 +74,13 @@ impl Recorder {
         self
     }
 
-    /// `%context`.
-    pub fn context(&mut self, context: Context) -> Result<&mut Self, SessionError> {
-        self.record(EventKind::ContextSet {
-            context: context.id().to_string(),
-        })
-    }
-
     /// `%predict act choice`.
     pub fn predict(&mut self, act: Act, choice: Choice) -> Result<&mut Self, SessionError> {
         self.record(EventKind::PredictionLocked { act, choice })
     }
 
-    /// `%io` with these inputs.
-    pub fn io(&mut self, inputs: IoInputs) -> Result<&mut Self, SessionError> {
-        self.run(Act::Act1, serde_json::to_value(inputs).unwrap_or_default())
-    }
-
-    /// `%mds` with these inputs.
-    pub fn mds(&mut self, inputs: MdsInputs) -> Result<&mut Self, SessionError> {
-        self.run(Act::Act2, serde_json::to_value(inputs).unwrap_or_default())
-    }
-
-    fn run(&mut self, act: Act, inputs: serde_json::Value) -> Result<&mut Self, SessionError> {
+    /// A run of `act`'s instrument with these inputs (as the lab's run JSON names them).
+    pub fn run(&mut self, act: Act, inputs: serde_json::Value) -> Result<&mut Self, SessionError> {
         self.record(EventKind::InstrumentRun {
             act,
             inputs,
@@ -117,9 +100,9 @@ impl Recorder {
 
     /// `%ledger save`: the design the current settings give.
     pub fn save_design(&mut self) -> Result<&mut Self, SessionError> {
-        let design = self.session.design().to_map();
+        let design = self.session.design();
         self.record(EventKind::DesignSaved {
-            chapter: LAB_ID.to_string(),
+            chapter: S::LAB_ID.to_string(),
             design,
         })
     }
@@ -129,12 +112,12 @@ impl Recorder {
         let submission = Submission {
             schema_version: SUBMISSION_SCHEMA_VERSION,
             id: Uuid::now_v7(),
-            lab: LAB_ID.to_string(),
+            lab: S::LAB_ID.to_string(),
             student: self.student.clone(),
             created_at: self.clock,
             kernel_version: SYNTH_KERNEL_VERSION.to_string(),
             events: self.events.clone(),
-            design: self.session.saved_design.as_ref().map(|d| d.to_map()),
+            design: self.session.saved_design(),
         };
         self.push(EventKind::Submitted {
             submission_id: submission.id,
@@ -143,7 +126,7 @@ impl Recorder {
     }
 
     /// The session so far.
-    pub fn session(&self) -> &Session {
+    pub fn session(&self) -> &S {
         &self.session
     }
 }
@@ -194,87 +177,34 @@ impl Rng {
         self.below(100) < percent
     }
 
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+    /// One of `items`, each as likely.
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len() as u64) as usize]
     }
 
-    fn stepped(&mut self, range: mlsys_model::input_error::SteppedRange) -> i64 {
+    /// One of the values of `range`, each as likely.
+    pub fn stepped(&mut self, range: mlsys_model::input_error::SteppedRange) -> i64 {
         let values: Vec<u32> = range.values().collect();
         i64::from(self.pick(&values))
     }
 
-    /// A letter, B (the key) with probability `correct_percent`.
-    pub fn choice(&mut self, correct_percent: u64) -> Choice {
+    /// A letter: `key` with probability `correct_percent`, else another one.
+    pub fn choice(&mut self, key: Choice, correct_percent: u64) -> Choice {
         if self.chance(correct_percent) {
-            Choice::B
+            key
         } else {
-            self.pick(&[Choice::A, Choice::C, Choice::D])
+            let others: Vec<Choice> = Choice::ALL.into_iter().filter(|c| *c != key).collect();
+            self.pick(&others)
         }
     }
 }
 
-/// One synthetic session of about `events` events, starting at `start`.
-pub fn synthetic_session(
-    student: &str,
-    start: DateTime<Utc>,
-    events: usize,
-    rng: &mut Rng,
-) -> Submission {
-    let mut r = Recorder::new(student, start);
-    let runs = events.saturating_sub(9).max(2);
-    let context = if rng.chance(85) {
-        Context::DistributedFs
-    } else {
-        Context::Nvme
-    };
-    let _ = r.context(context);
-    for (act, share) in [(Act::Act1, runs / 2), (Act::Act2, runs - runs / 2)] {
-        let _ = r.predict(act, rng.choice(55));
-        for _ in 0..share {
-            let _ = match act {
-                Act::Act1 => r.io(random_io(context, rng)),
-                Act::Act2 => r.mds(random_mds(context, rng)),
-            };
-        }
-        let _ = r.reveal(act);
-        if rng.chance(90) {
-            let _ = r.reflect(act, rng.choice(70));
-        }
-    }
-    if rng.chance(85) {
-        let _ = r.save_design();
-    }
-    r.submit()
-}
-
-fn random_io(context: Context, rng: &mut Rng) -> IoInputs {
-    let pattern = rng.pick(&ReadPattern::ALL);
-    IoInputs::new(
-        context,
-        rng.stepped(WORKERS),
-        rng.stepped(BATCH),
-        pattern,
-        rng.stepped(OSTS),
-    )
-    .unwrap_or_default()
-}
-
-fn random_mds(context: Context, rng: &mut Rng) -> MdsInputs {
-    let layout = rng.pick(&DatasetLayout::ALL);
-    MdsInputs::new(
-        context,
-        rng.stepped(GPUS),
-        rng.stepped(WORKERS_PER_GPU),
-        layout,
-        rng.stepped(MDS_NODES),
-    )
-    .unwrap_or_default()
-}
-
-/// Writes a synthetic class: `submissions` files from `students` students
-/// (each submitting one or more times over the week before `due`, a few after
-/// it), about `events` events each, into `dir`. Returns the paths written.
+/// Writes a synthetic class of `scorer`'s lab: `submissions` files from
+/// `students` students (each submitting one or more times over the week
+/// before `due`, a few after it), about `events` events each, into `dir`.
+/// Returns the paths written.
 pub fn write_class(
+    scorer: &dyn LabScorer,
     dir: &Path,
     submissions: usize,
     students: usize,
@@ -290,7 +220,7 @@ pub fn write_class(
             let student = format!("student{:05}", i % students);
             let hours_before_due = rng.below(24 * 7) as i64 - 6;
             let start = due - Duration::hours(hours_before_due) - Duration::minutes(60);
-            let submission = synthetic_session(&student, start, events, &mut rng);
+            let submission = scorer.synthetic(&student, start, events, &mut rng);
             write(dir, &submission)
         })
         .collect()

@@ -1,31 +1,29 @@
 //! From raw bytes to an accepted submission, or a precise rejection.
+//!
+//! The envelope is checked here, the same for every lab: JSON, schema
+//! version, student, event ids unique and events in time order. Then the
+//! submission goes to the scorer of the lab it names (an unknown lab is
+//! `wrong_lab`), which replays it under the lab's rules.
 
-use crate::audit::{audit, Audit, Reason, Rejection};
-use mlsys_model::record::{Submission, SUBMISSION_SCHEMA_VERSION};
+use crate::encode::rfc3339;
+use crate::labs::{Audited, Scorers};
+use crate::rejection::{Reason, Rejected, Rejection};
+use chrono::{DateTime, Utc};
+use mlsys_model::record::{EventKind, Submission, SUBMISSION_SCHEMA_VERSION};
 use serde_json::error::Category;
+use std::collections::HashSet;
 
 /// A submission that passed every check.
 #[derive(Debug, Clone)]
 pub struct Accepted {
     /// The submission as handed in.
     pub submission: Submission,
-    /// Its replayed session and design facts.
-    pub audit: Audit,
+    /// What its lab's audit leaves for scoring.
+    pub audited: Audited,
 }
 
-/// A rejected submission, with whatever could be read of who and which.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejected {
-    /// Why.
-    pub rejection: Rejection,
-    /// The student, when the JSON names one.
-    pub student: Option<String>,
-    /// The submission id, when the JSON has one.
-    pub submission_id: Option<String>,
-}
-
-/// Validates one submission file's bytes.
-pub fn validate(raw: &[u8]) -> Result<Accepted, Rejected> {
+/// Validates one submission file's bytes with the scorers of `scorers`.
+pub fn validate(raw: &[u8], scorers: &Scorers) -> Result<Accepted, Rejected> {
     let submission: Submission = match serde_json::from_slice(raw) {
         Ok(submission) => submission,
         Err(error) => return Err(diagnose(raw, &error)),
@@ -41,8 +39,15 @@ pub fn validate(raw: &[u8]) -> Result<Accepted, Rejected> {
     if let Err(detail) = check_student(&submission.student) {
         return Err(rejected(Rejection::new(Reason::InvalidStudent, detail)));
     }
-    match audit(&submission) {
-        Ok(audit) => Ok(Accepted { submission, audit }),
+    let audited = check_time_order(&submission).and_then(|()| match scorers.get(&submission.lab) {
+        Some(scorer) => scorer.audit(&submission),
+        None => Err(scorers.unknown(&submission.lab).into()),
+    });
+    match audited {
+        Ok(audited) => Ok(Accepted {
+            submission,
+            audited,
+        }),
         Err(rejection) => Err(rejected(rejection)),
     }
 }
@@ -106,4 +111,55 @@ pub fn check_student(student: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Every event id is unique, and every event is dated no earlier than the one
+/// before it and no later than the submission.
+fn check_time_order(submission: &Submission) -> Result<(), Rejection> {
+    let mut ids = HashSet::with_capacity(submission.events.len());
+    let mut previous: Option<DateTime<Utc>> = None;
+    for (index, event) in submission.events.iter().enumerate() {
+        if !ids.insert(event.id) {
+            return Err(Rejection::new(
+                Reason::DuplicateEvent,
+                format!("event {index} repeats event id {}", event.id),
+            ));
+        }
+        if let Some(before) = previous.filter(|before| event.at < *before) {
+            return Err(Rejection::new(
+                Reason::EventsOutOfOrder,
+                format!(
+                    "event {index} ({}) is dated {}, before the event it follows ({})",
+                    kind_name(&event.kind),
+                    rfc3339(event.at),
+                    rfc3339(before)
+                ),
+            ));
+        }
+        previous = Some(event.at);
+    }
+    if let Some(last) = previous.filter(|last| submission.created_at < *last) {
+        return Err(Rejection::new(
+            Reason::EventsOutOfOrder,
+            format!(
+                "the submission is dated {}, before its last event ({})",
+                rfc3339(submission.created_at),
+                rfc3339(last)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The event type as the JSON names it.
+pub fn kind_name(kind: &EventKind) -> &'static str {
+    match kind {
+        EventKind::ContextSet { .. } => "context_set",
+        EventKind::PredictionLocked { .. } => "prediction_locked",
+        EventKind::InstrumentRun { .. } => "instrument_run",
+        EventKind::Revealed { .. } => "revealed",
+        EventKind::ReflectionAnswered { .. } => "reflection_answered",
+        EventKind::DesignSaved { .. } => "design_saved",
+        EventKind::Submitted { .. } => "submitted",
+    }
 }

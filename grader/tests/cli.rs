@@ -6,6 +6,8 @@ mod common;
 use common::*;
 use mlsys_grader::db::{Db, SCHEMA_VERSION};
 use mlsys_grader::error::GraderError;
+use mlsys_grader::labs::data_storage::{DEFAULT_RUBRIC, SCORER};
+use mlsys_grader::labs::Scorers;
 use mlsys_grader::rubric::Rubric;
 
 #[test]
@@ -28,8 +30,12 @@ fn the_printed_rubric_is_the_built_in_one_and_parses() {
     let ws = Workspace::new();
     let (code, out, _) = run_grader(&ws.db_path(), &["rubric"]);
     assert_eq!(code, 0);
-    let rubric = Rubric::parse(&out, "printed").unwrap();
-    assert_eq!(rubric, Rubric::default_rubric());
+    assert_eq!(out, DEFAULT_RUBRIC);
+    let rubric = Rubric::parse(&Scorers::builtin(), &out, "printed").unwrap();
+    assert_eq!(
+        format!("{rubric:?}"),
+        format!("{:?}", Rubric::builtin(&SCORER))
+    );
     assert_eq!(rubric.max_total(), 25.0);
 }
 
@@ -42,8 +48,7 @@ fn a_bad_rubric_is_one_clear_error_and_changes_nothing() {
     let bad = ws.dir.path().join("bad.toml");
     std::fs::write(
         &bad,
-        mlsys_grader::rubric::DEFAULT_RUBRIC
-            .replace("prediction_correct = 2.0", "prediction_correct = -1.0"),
+        DEFAULT_RUBRIC.replace("prediction_correct = 2.0", "prediction_correct = -1.0"),
     )
     .unwrap();
     let (code, _, err) = run_grader(&db, &["score", "--rubric", bad.to_str().unwrap()]);
@@ -81,7 +86,7 @@ fn the_database_is_versioned_wal_with_foreign_keys() {
     assert_eq!(fk, 1);
     // A score for a submission that does not exist is refused.
     let orphan = db.conn.execute(
-        "INSERT INTO submission_scores VALUES ('nope', 0, 0, 0, 0, 0, 0, 0, '[]')",
+        "INSERT INTO submission_scores VALUES ('nope', 0, 0, 0, 0)",
         [],
     );
     assert!(orphan.is_err());

@@ -106,7 +106,7 @@ fn csv_has_one_quoted_row_per_student() {
 fn canvas_export_passes_the_gradebook_importer_rules() {
     let ws = scored_class();
     let rubric = ws.dir.path().join("rubric.toml");
-    let text = mlsys_grader::rubric::DEFAULT_RUBRIC
+    let text = mlsys_grader::labs::data_storage::DEFAULT_RUBRIC
         .replace("# canvas_id = 12345", "canvas_id = 4711")
         .replace("section = \"\"", "section = \"Sec A\"");
     std::fs::write(&rubric, text).unwrap();

@@ -5,10 +5,10 @@
 mod common;
 
 use common::*;
-use mlsys_grader::ingest::{hex, raw_bytes};
+use mlsys_grader::encode::sha256_hex;
+use mlsys_grader::labs::data_storage::SCORER;
 use mlsys_grader::synth::write_class;
 use rusqlite::{Connection, OpenFlags};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
@@ -28,7 +28,7 @@ fn stored_count(db: &std::path::Path) -> i64 {
 #[test]
 fn a_killed_ingest_resumes_without_loss_or_duplicates() {
     let ws = Workspace::new();
-    let files = write_class(&ws.inbox(), FILES, 500, 50, due(), 7).unwrap();
+    let files = write_class(&SCORER, &ws.inbox(), FILES, 500, 50, due(), 7).unwrap();
     let db = ws.db_path();
 
     let mut child = Command::new(grader_bin())
@@ -104,8 +104,8 @@ fn a_killed_ingest_resumes_without_loss_or_duplicates() {
     for path in &files {
         let bytes = std::fs::read(path).unwrap();
         let (sha, id, answers) = &rows[&path.display().to_string()];
-        assert_eq!(*sha, hex(&Sha256::digest(&bytes)));
-        assert_eq!(raw_bytes(&grader_db, id).unwrap().unwrap(), bytes);
+        assert_eq!(*sha, sha256_hex(&bytes));
+        assert_eq!(grader_db.raw_bytes(id).unwrap().unwrap(), bytes);
         let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         let expected = value["events"]
             .as_array()

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use mlsys_grader::synth::Recorder;
+use mlsys_grader::labs::data_storage::synth::Recorder;
 use mlsys_model::labs::data_storage::Context;
 use mlsys_model::record::{EventKind, Submission};
 use mlsys_model::{Act, Choice};

@@ -9,9 +9,12 @@ mod common;
 use chrono::Duration;
 use common::*;
 use mlsys_grader::db::Db;
+use mlsys_grader::export::grade_rows;
 use mlsys_grader::grading::score_all;
-use mlsys_grader::rubric::{Rubric, DEFAULT_RUBRIC};
-use mlsys_grader::synth::Recorder;
+use mlsys_grader::labs::data_storage::synth::Recorder;
+use mlsys_grader::labs::data_storage::DEFAULT_RUBRIC;
+use mlsys_grader::labs::Scorers;
+use mlsys_grader::rubric::Rubric;
 use mlsys_model::labs::data_storage::{Context, DatasetLayout};
 use mlsys_model::record::EventKind;
 use mlsys_model::{Act, Choice};
@@ -144,33 +147,25 @@ fn ingest_and_score(ws: &Workspace, rubric_text: &str) -> Db {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("quarantined 2"), "{out}");
     let mut db = ws.open();
-    let rubric = Rubric::parse(rubric_text, "test").unwrap();
+    let rubric = Rubric::parse(&Scorers::builtin(), rubric_text, "test").unwrap();
     score_all(&mut db, &rubric, rubric_text, "test").unwrap();
     db
 }
 
 fn grades(db: &Db) -> BTreeMap<String, Grade> {
-    let mut statement = db
-        .conn
-        .prepare("SELECT student, act1, act2, design, penalty, total, status FROM grades")
-        .unwrap();
-    statement
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                grade(
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    &r.get::<_, String>(6)?,
-                ),
-            ))
+    let rubric = Rubric::stored(db, &Scorers::builtin(), "v2_04").unwrap();
+    grade_rows(db, &rubric, false)
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            let groups: Vec<(&str, f64)> = r.groups.iter().map(|(g, p)| (g.as_str(), *p)).collect();
+            let [("act1", act1), ("act2", act2), ("design", design)] = groups[..] else {
+                panic!("columns {groups:?}");
+            };
+            let g = grade(act1, act2, design, r.penalty, r.total, &r.status);
+            (r.student, g)
         })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+        .collect()
 }
 
 #[test]
@@ -260,7 +255,7 @@ fn a_changed_rubric_rescores_without_reingesting() {
             "late_penalty_percent_per_day = 10.0",
             "late_penalty_percent_per_day = 50.0",
         );
-    let rubric = Rubric::parse(&text, "lenient").unwrap();
+    let rubric = Rubric::parse(&Scorers::builtin(), &text, "lenient").unwrap();
     score_all(&mut db, &rubric, &text, "lenient").unwrap();
     let got = grades(&db);
     // cyd's best %io run (4.2%) now reaches the 3% target: +3.

@@ -17,20 +17,22 @@ pub enum ReceiptStatus {
     Duplicate,
 }
 
-/// The grader service's answer to an accepted submission.
+/// The grader service's answer to an accepted submission. The fields are in
+/// alphabetical order: the JSON is byte for byte what the service sent when it
+/// built the receipt as a JSON object (whose keys serde_json sorts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceReceipt {
-    /// Stored now, or already had.
-    pub status: ReceiptStatus,
-    /// The submission's id.
-    pub submission_id: String,
-    /// The Hub user it is stored under.
-    pub student: String,
-    /// SHA-256 of the bytes the service stored.
-    pub sha256: String,
     /// The name in the payload, when it differed from the Hub's.
     #[serde(default)]
     pub payload_student: Option<String>,
+    /// SHA-256 of the bytes the service stored.
+    pub sha256: String,
+    /// Stored now, or already had.
+    pub status: ReceiptStatus,
+    /// The Hub user it is stored under.
+    pub student: String,
+    /// The submission's id.
+    pub submission_id: String,
 }
 
 /// A checked submission as the student and the instructor read it.
@@ -80,4 +82,28 @@ pub struct HandInReceipt {
     pub file: Option<String>,
     /// Size of the submission in bytes.
     pub bytes: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_receipt_is_the_json_the_service_always_sent() {
+        let receipt = ServiceReceipt {
+            status: ReceiptStatus::Stored,
+            submission_id: "019a".into(),
+            student: "ada".into(),
+            sha256: "ab".into(),
+            payload_student: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&receipt).unwrap(),
+            r#"{"payload_student":null,"sha256":"ab","status":"stored","student":"ada","submission_id":"019a"}"#
+        );
+        let duplicate = r#"{"status":"duplicate","submission_id":"1","student":"b","sha256":"c"}"#;
+        let read: ServiceReceipt = serde_json::from_str(duplicate).unwrap();
+        assert_eq!(read.status, ReceiptStatus::Duplicate);
+        assert_eq!(read.payload_student, None);
+    }
 }

@@ -1,13 +1,14 @@
-//! Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+//! The schema, and the upgrades of databases written by older graders.
+//! `PRAGMA user_version` records the schema version: a new database gets the
+//! current schema at once, an older one is upgraded step by step, in place.
 
 use crate::error::GraderError;
-use rusqlite::{Connection, TransactionBehavior};
+use crate::score::Item;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::Path;
 
-/// Each migration brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
-    // 1: submissions, quarantine, answers, scores and grades.
-    r#"
+/// What ingest stores (unchanged since version 1).
+const INTAKE_TABLES: &str = r#"
     CREATE TABLE submissions (
         id             TEXT PRIMARY KEY,     -- the submission's UUID
         student        TEXT NOT NULL,
@@ -19,7 +20,7 @@ const MIGRATIONS: &[&str] = &[
         sha256         TEXT NOT NULL,        -- of the raw bytes
         source         TEXT NOT NULL,        -- the file it was read from
         ingested_at    TEXT NOT NULL,
-        facts          TEXT NOT NULL,        -- JSON: answers, run inputs, saved design
+        facts          TEXT NOT NULL,        -- JSON, as the lab's scorer stores it
         raw_lz4        BLOB NOT NULL         -- the JSON exactly as read, LZ4 (size-prepended);
                                              -- `mlsys-grader raw ID` prints it
     ) STRICT;
@@ -27,7 +28,7 @@ const MIGRATIONS: &[&str] = &[
 
     CREATE TABLE answers (
         submission_id TEXT NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
-        question      TEXT NOT NULL,         -- e.g. act1.prediction
+        question      TEXT NOT NULL,         -- the lab's question id
         choice        TEXT NOT NULL CHECK (choice IN ('A', 'B', 'C', 'D')),
         PRIMARY KEY (submission_id, question)
     ) STRICT, WITHOUT ROWID;
@@ -44,9 +45,12 @@ const MIGRATIONS: &[&str] = &[
         raw            BLOB NOT NULL
     ) STRICT;
     CREATE INDEX quarantine_by_student ON quarantine (student);
+"#;
 
+/// What `score` stores, per lab (version 2).
+const SCORE_TABLES: &str = r#"
     CREATE TABLE scoring (
-        id            INTEGER PRIMARY KEY CHECK (id = 1), -- the latest `score` run
+        lab           TEXT PRIMARY KEY,      -- the latest `score` run of each lab
         scored_at     TEXT NOT NULL,
         rubric_source TEXT NOT NULL,
         rubric_sha256 TEXT NOT NULL,
@@ -56,46 +60,59 @@ const MIGRATIONS: &[&str] = &[
 
     CREATE TABLE submission_scores (
         submission_id TEXT PRIMARY KEY REFERENCES submissions (id) ON DELETE CASCADE,
-        act1          REAL NOT NULL,
-        act2          REAL NOT NULL,
-        design        REAL NOT NULL,
         raw_total     REAL NOT NULL,
         late_days     INTEGER NOT NULL,
         penalty       REAL NOT NULL,
-        total         REAL NOT NULL,
-        items         TEXT NOT NULL          -- JSON: every rubric item with points and reason
+        total         REAL NOT NULL
     ) STRICT;
 
+    CREATE TABLE score_items (
+        submission_id TEXT NOT NULL
+                      REFERENCES submission_scores (submission_id) ON DELETE CASCADE,
+        position      INTEGER NOT NULL,      -- the item's place in its lab's list
+        lab           TEXT NOT NULL,
+        item          TEXT NOT NULL,         -- `<group>.<name>`; exports total each group
+        points        REAL NOT NULL,
+        max           REAL NOT NULL,
+        reason        TEXT NOT NULL,
+        PRIMARY KEY (submission_id, position)
+    ) STRICT, WITHOUT ROWID;
+
     CREATE TABLE grades (
-        student       TEXT PRIMARY KEY,
+        lab           TEXT NOT NULL,
+        student       TEXT NOT NULL,
         submission_id TEXT REFERENCES submissions (id) ON DELETE SET NULL,
-        act1          REAL NOT NULL,
-        act2          REAL NOT NULL,
-        design        REAL NOT NULL,
         raw_total     REAL NOT NULL,
         late_days     INTEGER NOT NULL,
         penalty       REAL NOT NULL,
         total         REAL NOT NULL,
         max_total     REAL NOT NULL,
-        status        TEXT NOT NULL          -- on_time, late, no_valid_submission
+        status        TEXT NOT NULL,         -- on_time, late, no_valid_submission
+        PRIMARY KEY (lab, student)
     ) STRICT;
-    "#,
-];
+"#;
+
+/// An upgrade from one schema version to the next.
+type Upgrade = fn(&Transaction, &Path) -> Result<(), GraderError>;
+
+/// `UPGRADES[i]` brings version `i + 1` to `i + 2`.
+const UPGRADES: &[Upgrade] = &[scores_as_items];
 
 /// The schema version this grader writes.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+pub const SCHEMA_VERSION: i64 = UPGRADES.len() as i64 + 1;
 
-/// Applies every migration the database has not had, each in its own
-/// transaction; the version is re-read under the write lock, so two graders
-/// opening a new database at once migrate it once.
+/// Creates the schema of a new database, or upgrades an older one one version
+/// at a time, each in its own transaction; the version is re-read under the
+/// write lock, so two graders opening a database at once migrate it once.
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), GraderError> {
+    let err = || GraderError::db(path);
     loop {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(GraderError::db(path))?;
+            .map_err(err())?;
         let current: i64 = tx
             .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(GraderError::db(path))?;
+            .map_err(err())?;
         if current > SCHEMA_VERSION {
             return Err(GraderError::SchemaTooNew {
                 path: path.to_path_buf(),
@@ -103,12 +120,89 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), GraderError> {
                 known: SCHEMA_VERSION,
             });
         }
-        let Some(sql) = MIGRATIONS.get(current as usize) else {
-            return tx.commit().map_err(GraderError::db(path));
+        let next = match current {
+            SCHEMA_VERSION => return tx.commit().map_err(err()),
+            0 => {
+                tx.execute_batch(INTAKE_TABLES).map_err(err())?;
+                tx.execute_batch(SCORE_TABLES).map_err(err())?;
+                SCHEMA_VERSION
+            }
+            _ => {
+                UPGRADES[current as usize - 1](&tx, path)?;
+                current + 1
+            }
         };
-        tx.execute_batch(sql).map_err(GraderError::db(path))?;
-        tx.pragma_update(None, "user_version", current + 1)
-            .map_err(GraderError::db(path))?;
-        tx.commit().map_err(GraderError::db(path))?;
+        tx.pragma_update(None, "user_version", next)
+            .map_err(err())?;
+        tx.commit().map_err(err())?;
     }
+}
+
+/// 1 → 2: scores as items (one row per rubric item, in `score_items`) instead
+/// of fixed per-act columns and a JSON list; `scoring` and `grades` per lab.
+/// The lab of version 1's one scoring run is the `lab` of its rubric.
+fn scores_as_items(tx: &Transaction, path: &Path) -> Result<(), GraderError> {
+    let err = || GraderError::db(path);
+    let rubric: Option<String> = tx
+        .query_row("SELECT rubric_toml FROM scoring", [], |r| r.get(0))
+        .optional()
+        .map_err(err())?;
+    let lab = match rubric {
+        Some(text) => text
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|t| t.get("lab")?.as_str().map(str::to_string))
+            .ok_or_else(|| {
+                GraderError::Precondition(format!(
+                    "{}: the stored rubric names no lab; cannot upgrade the database",
+                    path.display()
+                ))
+            })?,
+        None => String::new(),
+    };
+    tx.execute_batch(
+        "ALTER TABLE scoring RENAME TO old_scoring;
+         ALTER TABLE submission_scores RENAME TO old_submission_scores;
+         ALTER TABLE grades RENAME TO old_grades;",
+    )
+    .map_err(err())?;
+    tx.execute_batch(SCORE_TABLES).map_err(err())?;
+    tx.execute(
+        "INSERT INTO scoring SELECT ?1, scored_at, rubric_source, rubric_sha256, rubric_toml, \
+         submissions FROM old_scoring",
+        [&lab],
+    )
+    .map_err(err())?;
+    tx.execute_batch(
+        "INSERT INTO submission_scores SELECT submission_id, raw_total, late_days, penalty, total \
+         FROM old_submission_scores;",
+    )
+    .map_err(err())?;
+    tx.execute(
+        "INSERT INTO grades SELECT ?1, student, submission_id, raw_total, late_days, penalty, \
+         total, max_total, status FROM old_grades",
+        [&lab],
+    )
+    .map_err(err())?;
+    // Items were a JSON list; numbers are read by serde_json, as written.
+    {
+        let mut read = tx
+            .prepare(
+                "SELECT sc.submission_id, s.lab, sc.items FROM old_submission_scores sc \
+                 JOIN submissions s ON s.id = sc.submission_id",
+            )
+            .map_err(err())?;
+        let mut rows = read.query([]).map_err(err())?;
+        while let Some(row) = rows.next().map_err(err())? {
+            let id: String = row.get(0).map_err(err())?;
+            let lab: String = row.get(1).map_err(err())?;
+            let items: String = row.get(2).map_err(err())?;
+            let items: Vec<Item> = serde_json::from_str(&items).unwrap_or_default();
+            super::scores::insert_items(tx, &id, &lab, &items).map_err(err())?;
+        }
+    }
+    tx.execute_batch(
+        "DROP TABLE old_grades; DROP TABLE old_submission_scores; DROP TABLE old_scoring;",
+    )
+    .map_err(err())
 }

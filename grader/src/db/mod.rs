@@ -1,10 +1,18 @@
-//! The grader's SQLite database: opening it (WAL, foreign keys on) and bringing
-//! its schema up to date.
+//! The grader's store: its SQLite database, and every query the grader makes.
+//! Nothing outside this module writes SQL.
+//!
+//! [`migrations`] holds the schema; [`intake`] stores submissions and
+//! quarantined files; [`scores`] stores and reads what `score` computes;
+//! [`reads`] serves the reports (`export`, `show`, `stats`, the service).
 
 mod migrations;
 
+pub mod intake;
+pub mod reads;
+pub mod scores;
+
 use crate::error::GraderError;
-use rusqlite::Connection;
+use rusqlite::{Connection, Params, Row};
 use std::path::{Path, PathBuf};
 
 pub use migrations::SCHEMA_VERSION;
@@ -58,6 +66,14 @@ impl Db {
         Db::open(path)
     }
 
+    /// Syncs every commit to disk before it returns (the service acknowledges
+    /// a submission only once it is on disk).
+    pub fn sync_every_commit(&self) -> Result<(), GraderError> {
+        self.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(self.err())
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -66,5 +82,24 @@ impl Db {
     /// Maps a SQLite error to a [`GraderError`] naming this database.
     pub fn err(&self) -> impl FnOnce(rusqlite::Error) -> GraderError + '_ {
         GraderError::db(&self.path)
+    }
+
+    /// Every row `sql` gives, mapped by `map`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        map: impl FnMut(&Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, GraderError> {
+        let mut statement = self.conn.prepare(sql).map_err(self.err())?;
+        let rows = statement.query_map(params, map).map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    /// The one number `sql` gives.
+    fn count(&self, sql: &str, params: impl Params) -> Result<i64, GraderError> {
+        self.conn
+            .query_row(sql, params, |r| r.get(0))
+            .map_err(self.err())
     }
 }

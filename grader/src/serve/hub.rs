@@ -2,9 +2,8 @@
 //! the caller's token), group membership looked up with the service's own
 //! token, and both cached briefly.
 
-use crate::ingest::hex;
+use crate::encode::sha256_hex;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -80,7 +79,7 @@ impl HubAuth {
 
     /// The identity behind `token` (blocking: call off the async runtime).
     pub fn identify(&self, token: &str) -> Result<Identity, AuthError> {
-        let key = hex(&Sha256::digest(token.as_bytes()));
+        let key = sha256_hex(token.as_bytes());
         let now = Instant::now();
         if let Some((until, answer)) = self.lock().get(&key) {
             if *until > now {

@@ -10,6 +10,7 @@ pub mod routes;
 pub mod store;
 
 use crate::error::GraderError;
+use crate::labs::Scorers;
 use config::ServeConfig;
 use hub::HubAuth;
 use rate_limit::RateLimiter;
@@ -17,8 +18,8 @@ use routes::{router, App};
 use std::sync::Arc;
 use store::Store;
 
-/// Runs the service until SIGTERM or Ctrl-C.
-pub fn serve(config: ServeConfig) -> Result<(), GraderError> {
+/// Runs the service for the labs of `scorers` until SIGTERM or Ctrl-C.
+pub fn serve(config: ServeConfig, scorers: Scorers) -> Result<(), GraderError> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -26,7 +27,7 @@ pub fn serve(config: ServeConfig) -> Result<(), GraderError> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
-    let store = Store::open(&config.db, config.rubric.clone())?;
+    let store = Store::open(&config.db, config.rubric.clone(), scorers)?;
     let app = Arc::new(App {
         hub: HubAuth::new(
             config.hub_api_url.clone(),

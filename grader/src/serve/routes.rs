@@ -4,9 +4,9 @@
 use super::hub::{AuthError, HubAuth, Identity};
 use super::rate_limit::RateLimiter;
 use super::store::Store;
+use crate::db::intake::Stored;
 use crate::error::GraderError;
 use crate::export::Format;
-use crate::ingest::OneOutcome;
 use axum::body::{Body, HttpBody};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -14,6 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use mlsys_model::receipt::{ReceiptStatus, ServiceReceipt};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -250,24 +251,24 @@ async fn submit(
         })??;
     let user = me.name.clone();
     let received = blocking(move || Ok(app.store.submit(&user, &body)?)).await?;
-    let receipt = |status: &str, id: &str| {
-        json!({
-            "status": status,
-            "submission_id": id,
-            "student": me.name,
-            "sha256": received.sha256,
-            "payload_student": received.payload_student,
+    let receipt = |status: ReceiptStatus, id: &str| {
+        Json(ServiceReceipt {
+            status,
+            submission_id: id.to_string(),
+            student: me.name.clone(),
+            sha256: received.sha256.clone(),
+            payload_student: received.payload_student.clone(),
         })
     };
     Ok(match &received.outcome {
-        OneOutcome::Ingested(id) => {
+        Stored::Ingested(id) => {
             tracing::info!("stored submission {id} from {}", me.name);
-            (StatusCode::CREATED, Json(receipt("stored", id))).into_response()
+            (StatusCode::CREATED, receipt(ReceiptStatus::Stored, id)).into_response()
         }
-        OneOutcome::Duplicate(id) => {
-            (StatusCode::OK, Json(receipt("duplicate", id))).into_response()
+        Stored::Duplicate(id) => {
+            (StatusCode::OK, receipt(ReceiptStatus::Duplicate, id)).into_response()
         }
-        OneOutcome::Quarantined(rejection) => {
+        Stored::Quarantined(rejection) | Stored::QuarantinedBefore(rejection) => {
             tracing::info!("quarantined a submission from {}: {rejection}", me.name);
             let mut error = ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

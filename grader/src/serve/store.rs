@@ -4,39 +4,39 @@
 //! stores whatever is waiting in one transaction (a group commit: one sync for
 //! many submissions).
 
-use crate::cli::scoring_rubric;
+use crate::db::intake::{Incoming, Stored};
 use crate::db::Db;
+use crate::encode::{rfc3339, sha256_hex};
 use crate::error::GraderError;
 use crate::export::{grade_rows, write_atomically, write_grades, Format};
-use crate::grading::{score_all, stale_warning};
-use crate::ingest::{check_one, hex, store_checked, Checked, OneOutcome};
+use crate::grading::{score_all, scored_lab, stale_warning};
+use crate::ingest::{check_one, write_groups};
+use crate::labs::Scorers;
 use crate::rubric::Rubric;
-use rusqlite::params;
+use chrono::Utc;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// At most this many submissions share one transaction.
-const GROUP: usize = 256;
-
-/// A checked submission waiting for the writer, and where to send the outcome.
-type Job = (Checked, Sender<Result<OneOutcome, String>>);
+/// Where the writer sends what became of a submission.
+type Reply = Sender<Result<Stored, String>>;
 
 /// The database, its writer thread and the scores-released flag.
 pub struct Store {
     db: Arc<Mutex<Db>>,
-    writer: Mutex<Sender<Job>>,
+    writer: Mutex<Sender<(Option<Incoming>, Reply)>>,
     released_flag: PathBuf,
     rubric: Option<PathBuf>,
+    scorers: Scorers,
 }
 
 /// What became of a submission the service received.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
     /// Stored, already stored, or quarantined.
-    pub outcome: OneOutcome,
+    pub outcome: Stored,
     /// SHA-256 of the bytes stored.
     pub sha256: String,
     /// The name in the payload, when it differed from the Hub's.
@@ -44,27 +44,45 @@ pub struct Received {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`; scores are released
-    /// while the file `<path>.released` exists.
-    pub fn open(path: &Path, rubric: Option<PathBuf>) -> Result<Store, GraderError> {
+    /// Opens (creating if needed) the database at `path` for the labs of
+    /// `scorers`; scores are released while the file `<path>.released` exists.
+    pub fn open(
+        path: &Path,
+        rubric: Option<PathBuf>,
+        scorers: Scorers,
+    ) -> Result<Store, GraderError> {
         let db = Db::open(path)?;
-        db.conn
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(db.err())?;
+        db.sync_every_commit()?;
         let mut flag = path.as_os_str().to_owned();
         flag.push(".released");
         let db = Arc::new(Mutex::new(db));
-        let (sender, jobs) = channel::<Job>();
+        let (sender, jobs) = channel();
         let writer_db = db.clone();
         std::thread::Builder::new()
             .name("grader-writer".into())
-            .spawn(move || write_groups(&writer_db, &jobs))
+            .spawn(move || {
+                write_groups(
+                    &jobs,
+                    |batch| lock(&writer_db).store(batch, &rfc3339(Utc::now())),
+                    |reply: Reply, stored| {
+                        let _ = reply.send(stored.ok_or_else(|| "nothing to store".to_string()));
+                    },
+                    |replies, error| {
+                        tracing::error!("storing {} submissions: {error}", replies.len());
+                        for reply in replies {
+                            let _ = reply.send(Err(error.to_string()));
+                        }
+                        ControlFlow::Continue(())
+                    },
+                )
+            })
             .map_err(GraderError::io(path))?;
         Ok(Store {
             db,
             writer: Mutex::new(sender),
             released_flag: PathBuf::from(flag),
             rubric,
+            scorers,
         })
     }
 
@@ -77,12 +95,12 @@ impl Store {
     /// so nothing is stored under another name. Blocks.
     pub fn submit(&self, user: &str, raw: &[u8]) -> Result<Received, GraderError> {
         let (bytes, payload_student) = restamp(raw, user);
-        let sha256 = hex(&Sha256::digest(&bytes));
-        let checked = check_one(&format!("service:{user}"), bytes);
+        let sha256 = sha256_hex(&bytes);
+        let incoming = check_one(&self.scorers, &format!("service:{user}"), bytes);
         let (reply, outcome) = channel();
         let gone = || GraderError::Precondition("the database writer stopped".into());
         lock(&self.writer)
-            .send((checked, reply))
+            .send((Some(incoming), reply))
             .map_err(|_| gone())?;
         let outcome = outcome
             .recv()
@@ -114,55 +132,40 @@ impl Store {
         }
     }
 
-    /// One student's submissions and quarantined hand-ins, with grade and
-    /// per-submission scores when `with_scores`.
+    /// One student's submissions and quarantined hand-ins, with the grade in
+    /// the lab scored last and per-submission scores when `with_scores`.
     pub fn student_record(&self, student: &str, with_scores: bool) -> Result<Value, GraderError> {
         let db = self.db();
-        let err = || GraderError::db(db.path());
-        let mut statement = db
-            .conn
-            .prepare(
-                "SELECT s.id, s.created_at, s.ingested_at, s.sha256, s.event_count, \
-                 s.kernel_version, sc.total FROM submissions s \
-                 LEFT JOIN submission_scores sc ON sc.submission_id = s.id \
-                 WHERE s.student = ?1 ORDER BY s.created_at, s.id",
-            )
-            .map_err(err())?;
-        let submissions = statement
-            .query_map([student], |r| {
+        let submissions: Vec<Value> = db
+            .submissions_of(student)?
+            .into_iter()
+            .map(|s| {
                 let mut row = json!({
-                    "submission_id": r.get::<_, String>(0)?,
-                    "created_at": r.get::<_, String>(1)?,
-                    "received_at": r.get::<_, String>(2)?,
-                    "sha256": r.get::<_, String>(3)?,
-                    "events": r.get::<_, i64>(4)?,
-                    "kernel_version": r.get::<_, String>(5)?,
+                    "submission_id": s.id,
+                    "created_at": s.created_at,
+                    "received_at": s.ingested_at,
+                    "sha256": s.sha256,
+                    "events": s.events,
+                    "kernel_version": s.kernel_version,
                 });
                 if with_scores {
-                    row["total"] = json!(r.get::<_, Option<f64>>(6)?);
+                    row["total"] = json!(s.total);
                 }
-                Ok(row)
+                row
             })
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(err())?;
-        let quarantined = db
-            .conn
-            .prepare(
-                "SELECT reason, detail, quarantined_at, sha256 FROM quarantine \
-                 WHERE student = ?1 OR source = ?2 ORDER BY quarantined_at",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![student, format!("service:{student}")], |r| {
-                    Ok(json!({
-                        "reason": r.get::<_, String>(0)?,
-                        "detail": r.get::<_, String>(1)?,
-                        "received_at": r.get::<_, String>(2)?,
-                        "sha256": r.get::<_, String>(3)?,
-                    }))
-                })?
-                .collect::<Result<Vec<_>, _>>()
+            .collect();
+        let quarantined: Vec<Value> = db
+            .quarantined_of(student, Some(&format!("service:{student}")))?
+            .into_iter()
+            .map(|q| {
+                json!({
+                    "reason": q.reason,
+                    "detail": q.detail,
+                    "received_at": q.quarantined_at,
+                    "sha256": q.sha256,
+                })
             })
-            .map_err(err())?;
+            .collect();
         let mut record = json!({
             "student": student,
             "submissions": submissions,
@@ -170,9 +173,15 @@ impl Store {
             "scores_released": self.released(),
         });
         if with_scores {
-            let grade = grade_rows(&db, true)?
-                .into_iter()
-                .find(|row| row.student == student);
+            let grade = match db.last_scored_lab()? {
+                Some(lab) => {
+                    let rubric = Rubric::stored(&db, &self.scorers, &lab)?;
+                    grade_rows(&db, &rubric, true)?
+                        .into_iter()
+                        .find(|row| row.student == student)
+                }
+                None => None,
+            };
             record["grade"] = json!(grade);
         }
         Ok(record)
@@ -181,59 +190,51 @@ impl Store {
     /// Every stored submission (without its bytes) and the quarantine count.
     pub fn list(&self) -> Result<Value, GraderError> {
         let db = self.db();
-        let err = || GraderError::db(db.path());
-        let submissions = db
-            .conn
-            .prepare(
-                "SELECT id, student, created_at, ingested_at, sha256, event_count, source \
-                 FROM submissions ORDER BY student, created_at, id",
-            )
-            .and_then(|mut s| {
-                s.query_map([], |r| {
-                    Ok(json!({
-                        "submission_id": r.get::<_, String>(0)?,
-                        "student": r.get::<_, String>(1)?,
-                        "created_at": r.get::<_, String>(2)?,
-                        "received_at": r.get::<_, String>(3)?,
-                        "sha256": r.get::<_, String>(4)?,
-                        "events": r.get::<_, i64>(5)?,
-                        "source": r.get::<_, String>(6)?,
-                    }))
-                })?
-                .collect::<Result<Vec<_>, _>>()
+        let submissions: Vec<Value> = db
+            .all_submissions()?
+            .into_iter()
+            .map(|s| {
+                json!({
+                    "submission_id": s.id,
+                    "student": s.student,
+                    "created_at": s.created_at,
+                    "received_at": s.ingested_at,
+                    "sha256": s.sha256,
+                    "events": s.events,
+                    "source": s.source,
+                })
             })
-            .map_err(err())?;
-        let quarantined: i64 = db
-            .conn
-            .query_row("SELECT COUNT(*) FROM quarantine", [], |r| r.get(0))
-            .map_err(err())?;
+            .collect();
+        let quarantined = db.quarantine_count()?;
         Ok(json!({ "submissions": submissions, "quarantined": quarantined }))
     }
 
     /// Scores everything with the configured rubric; returns the summary line.
     pub fn score(&self) -> Result<String, GraderError> {
-        let (rubric, text, origin) = Rubric::load(self.rubric.as_deref())?;
+        let (rubric, text, origin) = Rubric::load(&self.scorers, self.rubric.as_deref())?;
         let summary = score_all(&mut self.db(), &rubric, &text, &origin)?;
         Ok(summary.to_string())
     }
 
-    /// The grades in `format`, and a warning when scoring is older than the
-    /// latest submission.
+    /// The grades of the lab scored last in `format`, and a warning when
+    /// scoring is older than the latest submission.
     pub fn export(&self, format: Format) -> Result<(Vec<u8>, Option<String>), GraderError> {
         let db = self.db();
-        let warning = stale_warning(&db)?;
-        let rubric = scoring_rubric(&db)?;
-        let rows = grade_rows(&db, format == Format::Json)?;
+        let lab = scored_lab(&db, None)?;
+        let warning = stale_warning(&db, &lab)?;
+        let rubric = Rubric::stored(&db, &self.scorers, &lab)?;
+        let rows = grade_rows(&db, &rubric, format == Format::Json)?;
         let mut bytes = Vec::new();
         write_grades(format, &rows, &rubric, &mut bytes)?;
         Ok((bytes, warning))
     }
 
-    /// The `stats` report, after the staleness warning if any.
+    /// The `stats` report of the lab scored last, after the staleness warning if any.
     pub fn stats(&self) -> Result<String, GraderError> {
         let db = self.db();
-        let warning = stale_warning(&db)?;
-        let report = crate::stats::report(&db)?;
+        let lab = scored_lab(&db, None)?;
+        let warning = stale_warning(&db, &lab)?;
+        let report = crate::stats::report(&db, &self.scorers, &lab)?;
         Ok(match warning {
             Some(w) => format!("{w}\n{report}"),
             None => report,
@@ -242,44 +243,13 @@ impl Store {
 
     /// How many submissions are stored (for `health`).
     pub fn count(&self) -> Result<i64, GraderError> {
-        let db = self.db();
-        db.conn
-            .query_row("SELECT COUNT(*) FROM submissions", [], |r| r.get(0))
-            .map_err(db.err())
+        self.db().submission_count()
     }
 }
 
 /// Locks `mutex`, even if a thread panicked holding it.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The writer thread: stores every waiting submission (up to [`GROUP`]) in
-/// one transaction, then answers each; ends when the store is dropped.
-fn write_groups(db: &Mutex<Db>, jobs: &Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
-        let (checked, replies): (Vec<Checked>, Vec<_>) = group.into_iter().unzip();
-        match store_checked(&mut lock(db), checked) {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
-                }
-            }
-            Err(error) => {
-                tracing::error!("storing {} submissions: {error}", replies.len());
-                for reply in replies {
-                    let _ = reply.send(Err(error.to_string()));
-                }
-            }
-        }
-    }
 }
 
 /// Puts the Hub's `user` in the payload's `student` field (when the payload is
@@ -302,31 +272,26 @@ fn restamp(raw: &[u8], user: &str) -> (Vec<u8>, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::{synthetic_session, Rng};
-    use chrono::Utc;
+    use crate::synth::Rng;
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("grades.sqlite"), None).unwrap();
+        let path = dir.path().join("grades.sqlite");
+        let store = Store::open(&path, None, Scorers::builtin()).unwrap();
         (dir, store)
     }
 
     #[test]
     fn a_submission_is_stored_once_under_the_hub_name() {
         let (_dir, store) = store();
-        let submission = synthetic_session("mallory", Utc::now(), 20, &mut Rng::new(7));
+        let scorer = Scorers::builtin().pick(None).unwrap();
+        let submission = scorer.synthetic("mallory", Utc::now(), 20, &mut Rng::new(7));
         let raw = serde_json::to_vec(&submission).unwrap();
         let first = store.submit("ada", &raw).unwrap();
-        assert_eq!(
-            first.outcome,
-            OneOutcome::Ingested(submission.id.to_string())
-        );
+        assert_eq!(first.outcome, Stored::Ingested(submission.id.to_string()));
         assert_eq!(first.payload_student.as_deref(), Some("mallory"));
         let again = store.submit("ada", &raw).unwrap();
-        assert_eq!(
-            again.outcome,
-            OneOutcome::Duplicate(submission.id.to_string())
-        );
+        assert_eq!(again.outcome, Stored::Duplicate(submission.id.to_string()));
         assert_eq!(again.sha256, first.sha256);
         let record = store.student_record("ada", false).unwrap();
         assert_eq!(record["submissions"].as_array().unwrap().len(), 1);
@@ -336,7 +301,7 @@ mod tests {
         // The same id from another user is different content: quarantined, not overwritten.
         let stolen = store.submit("grace", &raw).unwrap();
         assert!(
-            matches!(stolen.outcome, OneOutcome::Quarantined(ref r) if r.reason.code() == "id_conflict")
+            matches!(stolen.outcome, Stored::Quarantined(ref r) if r.reason.code() == "id_conflict")
         );
         assert_eq!(store.count().unwrap(), 1);
     }
@@ -346,7 +311,7 @@ mod tests {
         let (_dir, store) = store();
         let received = store.submit("grace", b"{ not json").unwrap();
         assert!(
-            matches!(received.outcome, OneOutcome::Quarantined(ref r) if r.reason.code() == "malformed_json")
+            matches!(received.outcome, Stored::Quarantined(ref r) if r.reason.code() == "malformed_json")
         );
         let record = store.student_record("grace", false).unwrap();
         assert_eq!(record["quarantined"][0]["reason"], "malformed_json");

@@ -4,9 +4,11 @@
 use chrono::{DateTime, Duration, Utc};
 use mlsys_grader::db::Db;
 use mlsys_grader::ingest::{ingest, Summary};
+use mlsys_grader::labs::data_storage::synth::Recorder;
+use mlsys_grader::labs::Scorers;
 use mlsys_grader::progress::Progress;
 use mlsys_grader::source::Source;
-use mlsys_grader::synth::{write, Recorder};
+use mlsys_grader::synth::write;
 use mlsys_model::labs::data_storage::{Context, DatasetLayout, IoInputs, MdsInputs, ReadPattern};
 use mlsys_model::record::Submission;
 use mlsys_model::{Act, Choice};
@@ -133,7 +135,13 @@ impl Workspace {
     pub fn ingest(&self, paths: &[PathBuf]) -> Summary {
         let mut db = self.open();
         let sources = paths.iter().cloned().map(Source::File).collect();
-        ingest(&mut db, sources, &Progress::new(0, "test")).unwrap()
+        ingest(
+            &mut db,
+            &Scorers::builtin(),
+            sources,
+            &Progress::new(0, "test"),
+        )
+        .unwrap()
     }
 }
 
@@ -144,7 +152,14 @@ pub fn grader_bin() -> &'static Path {
 
 /// Runs the grader binary with `args` against `db`; returns (exit code, stdout, stderr).
 pub fn run_grader(db: &Path, args: &[&str]) -> (i32, String, String) {
+    run_grader_in(Path::new("."), db, args)
+}
+
+/// Runs the grader binary in directory `dir` (relative paths are read from
+/// there) with `args` against `db`; returns (exit code, stdout, stderr).
+pub fn run_grader_in(dir: &Path, db: &Path, args: &[&str]) -> (i32, String, String) {
     let output = std::process::Command::new(grader_bin())
+        .current_dir(dir)
         .arg("--db")
         .arg(db)
         .args(args)

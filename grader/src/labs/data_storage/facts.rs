@@ -3,7 +3,6 @@
 //! run's inputs (results are recomputed from them at scoring time) and the
 //! saved design.
 
-use crate::audit::Audit;
 use mlsys_model::labs::data_storage::{LedgerDesign, RunInputs, Session};
 use mlsys_model::{Act, Choice};
 use serde::{Deserialize, Serialize};
@@ -25,15 +24,14 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// The facts of an audited submission.
-    pub fn of(audit: &Audit) -> Facts {
-        let session = &audit.session;
+    /// The facts of an audited session (see [`super::audit::Replayed`]).
+    pub fn of(session: &Session, design_saved_after_runs: Option<bool>) -> Facts {
         Facts {
             predictions: session.predictions.clone(),
             reflections: session.reflections.clone(),
             runs: session.runs.clone(),
             saved_design: session.saved_design.clone(),
-            design_saved_after_runs: audit.design_saved_after_runs,
+            design_saved_after_runs,
         }
     }
 
@@ -46,5 +44,19 @@ impl Facts {
             saved_design: self.saved_design.clone(),
             ..Session::default()
         }
+    }
+
+    /// The answers, as the grader stores them: `act1.prediction` and so on.
+    pub fn answers(&self) -> Vec<(String, Choice)> {
+        let mut answers = Vec::new();
+        for act in Act::ALL {
+            if let Some(choice) = self.predictions.get(&act) {
+                answers.push((format!("{act}.prediction"), *choice));
+            }
+            if let Some(choice) = self.reflections.get(&act) {
+                answers.push((format!("{act}.reflection"), *choice));
+            }
+        }
+        answers
     }
 }

@@ -1,0 +1,268 @@
+//! The grader's outputs stay byte for byte what the release of schema version 1
+//! wrote (`tests/fixtures/v1/`, see its README): its command-line output for
+//! a fresh ingest of the same class, and everything it reads back from the
+//! database that release wrote, which the grader upgrades in place on open.
+
+mod common;
+
+use common::run_grader_in;
+use mlsys_grader::db::{Db, SCHEMA_VERSION};
+use mlsys_grader::export::Format;
+use mlsys_grader::labs::Scorers;
+use mlsys_grader::serve::store::Store;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+/// The students whose `show` output is kept.
+const SHOWN: [&str; 5] = ["student00000", "student00004", "student00011", "zoe", "yan"];
+
+/// When that release quarantined the bad files of the class (one ingest run).
+const FIXTURE_QUARANTINED_AT: &str = "2026-12-03T06:58:19.720505Z";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1")
+}
+
+fn golden(name: &str) -> String {
+    let path = fixtures().join("golden").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Runs the grader in the fixtures directory (so sources are named `class/…`
+/// as in the fixtures) against `db`; returns (exit code, stdout, stderr).
+fn grader(db: &Path, args: &[&str]) -> (i32, String, String) {
+    run_grader_in(&fixtures(), db, args)
+}
+
+/// Runs a command that must succeed and checks stdout and stderr against
+/// `<name>` and `<name>.err`; `edit` is applied to stdout first.
+fn check(db: &Path, args: &[&str], name: &str, edit: &dyn Fn(String) -> String) {
+    let (code, out, err) = grader(db, args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    assert_eq!(edit(out), golden(name), "stdout of {args:?}");
+    assert_eq!(err, golden(&format!("{name}.err")), "stderr of {args:?}");
+}
+
+/// Checks every read-only output: exports, stats, and `show` of the kept students.
+fn check_reports(db: &Path, edit: &dyn Fn(String) -> String) {
+    for (format, name) in [("csv", "export.csv"), ("canvas", "export.canvas")] {
+        check(db, &["export", "--format", format], name, &|s| s);
+    }
+    check(db, &["export", "--format", "json"], "export.json", &|s| s);
+    check(db, &["stats"], "stats.out", &|s| s);
+    for student in SHOWN {
+        let (code, out, err) = grader(db, &["show", student]);
+        assert_eq!(code, 0, "show {student}: {err}");
+        assert_eq!(
+            edit(out),
+            golden(&format!("show-{student}.out")),
+            "{student}"
+        );
+    }
+}
+
+fn no_edit(text: String) -> String {
+    text
+}
+
+/// A copy of the old release's database in a fresh directory.
+fn old_database() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("grades.sqlite");
+    std::fs::copy(fixtures().join("grades-v1.sqlite"), &db).unwrap();
+    (dir, db)
+}
+
+fn user_version(db: &Path) -> i64 {
+    Connection::open(db)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_fresh_ingest_of_the_fixture_class_prints_what_the_old_release_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("grades.sqlite");
+    let (code, out, err) = grader(&db, &["ingest", "class"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, golden("ingest.out"));
+    assert_eq!(err, golden("ingest.out.err"));
+    check(&db, &["score"], "score.out", &no_edit);
+    check(&db, &["rubric"], "rubric.out", &no_edit);
+    // `show` prints when each file was quarantined: this run's time, not the fixture's.
+    let quarantined_at: String = Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT DISTINCT quarantined_at FROM quarantine", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    check_reports(&db, &|text| {
+        text.replace(&quarantined_at, FIXTURE_QUARANTINED_AT)
+    });
+    // What ingest stores is what the old release stored, column for column.
+    let stored = |db: &Path| -> Vec<String> {
+        let conn = Connection::open(db).unwrap();
+        let mut rows = Vec::new();
+        for sql in [
+            "SELECT id, student, lab, created_at, kernel_version, schema_version, event_count, \
+             sha256, source, facts, hex(raw_lz4) FROM submissions ORDER BY id",
+            "SELECT submission_id, question, choice, '', '', '', '', '', '', '', '' FROM answers \
+             ORDER BY submission_id, question",
+            "SELECT sha256, reason, detail, student, submission_id, source, hex(raw), '', '', '', '' \
+             FROM quarantine ORDER BY sha256",
+        ] {
+            let mut statement = conn.prepare(sql).unwrap();
+            let found = statement
+                .query_map([], |r| {
+                    (0..11)
+                        .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .unwrap();
+            rows.extend(found.map(|row| row.unwrap().join("|")));
+        }
+        rows
+    };
+    let (_old_dir, old) = old_database();
+    assert_eq!(stored(&db), stored(&old));
+}
+
+#[test]
+fn the_old_release_database_is_upgraded_in_place_and_reads_the_same() {
+    let (_dir, db) = old_database();
+    assert_eq!(user_version(&db), 1);
+    check_reports(&db, &no_edit);
+    assert_eq!(user_version(&db), SCHEMA_VERSION);
+    // Re-scoring the upgraded database gives the same grades.
+    check(&db, &["score"], "score.out", &no_edit);
+    check_reports(&db, &no_edit);
+    // The stored submissions are the files' exact bytes, and all of them are known.
+    let first = "01a23ab2-6557-7177-b779-78e381779ef1";
+    let (code, raw, _) = grader(&db, &["raw", first]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        raw.as_bytes(),
+        std::fs::read(fixtures().join("class/copy-of-first.json")).unwrap()
+    );
+    let (code, out, _) = grader(&db, &["ingest", "class"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        "ingested 0, duplicates 40, quarantined 0 (40 files read)"
+    );
+}
+
+#[test]
+fn the_service_answers_from_the_old_release_database_as_before() {
+    let (_dir, db) = old_database();
+    let store = Store::open(&db, None, Scorers::builtin()).unwrap();
+    for (student, with_scores) in [
+        ("student00000", true),
+        ("student00000", false),
+        ("student00004", true),
+        ("zoe", true),
+        ("nobody", true),
+    ] {
+        let record = store.student_record(student, with_scores).unwrap();
+        assert_eq!(
+            serde_json::to_string(&record).unwrap(),
+            golden(&format!("service-student-{student}-{with_scores}.json")),
+            "{student}"
+        );
+    }
+    assert_eq!(
+        serde_json::to_string(&store.list().unwrap()).unwrap(),
+        golden("service-list.json")
+    );
+    for (format, name) in [
+        (Format::Csv, "export.csv"),
+        (Format::Canvas, "export.canvas"),
+        (Format::Json, "export.json"),
+    ] {
+        let (bytes, warning) = store.export(format).unwrap();
+        assert_eq!(
+            (String::from_utf8(bytes).unwrap(), warning),
+            (golden(name), None)
+        );
+    }
+    assert_eq!(store.stats().unwrap(), golden("stats.out"));
+}
+
+/// Every table with its columns, keys and kind, and every index.
+fn schema(db: &Path) -> Vec<String> {
+    let conn = Connection::open(db).unwrap();
+    let query = |sql: &str| -> Vec<String> {
+        let mut statement = conn.prepare(sql).unwrap();
+        let count = statement.column_count();
+        statement
+            .query_map([], |r| {
+                let cells = (0..count)
+                    .map(|i| {
+                        r.get::<_, rusqlite::types::Value>(i)
+                            .map(|v| format!("{v:?}"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(cells.join(" "))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    [
+        "SELECT t.name, t.type, t.ncol, t.wr, t.strict FROM pragma_table_list t \
+         WHERE t.schema = 'main' ORDER BY t.name",
+        "SELECT m.name, c.* FROM sqlite_master m, pragma_table_info(m.name) c \
+         WHERE m.type = 'table' ORDER BY m.name, c.cid",
+        "SELECT m.name, f.* FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+         WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq",
+        "SELECT m.name, i.name, i.\"unique\", i.origin FROM sqlite_master m, \
+         pragma_index_list(m.name) i WHERE m.type = 'table' ORDER BY m.name, i.name",
+    ]
+    .into_iter()
+    .flat_map(query)
+    .collect()
+}
+
+#[test]
+fn an_upgraded_database_has_the_schema_of_a_new_one() {
+    let (_dir, old) = old_database();
+    let before = schema(&old);
+    Db::open(&old).unwrap();
+    let upgraded = schema(&old);
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("new.sqlite");
+    Db::open(&new).unwrap();
+    assert_eq!(upgraded, schema(&new));
+    assert_ne!(before, upgraded, "the old schema differs");
+    let items: i64 = Connection::open(&old)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM score_items", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(items, 30 * 12, "every item of the 30 scored submissions");
+}
+
+#[test]
+fn a_bad_rubric_is_refused_with_the_old_release_message_to_the_byte() {
+    #[derive(serde::Deserialize)]
+    struct Case {
+        from: String,
+        to: String,
+        stderr: String,
+    }
+    let cases: Vec<Case> = serde_json::from_str(&golden("rubric-errors.json")).unwrap();
+    assert_eq!(cases.len(), 21);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("grades.sqlite");
+    let builtin = golden("rubric.out");
+    for case in cases {
+        assert!(builtin.contains(&case.from), "{}", case.from);
+        std::fs::write(
+            dir.path().join("bad.toml"),
+            builtin.replace(&case.from, &case.to),
+        )
+        .unwrap();
+        let (code, _, err) = run_grader_in(dir.path(), &db, &["score", "--rubric", "bad.toml"]);
+        assert_eq!((code, err), (2, case.stderr), "{} → {}", case.from, case.to);
+    }
+}
