@@ -14,6 +14,7 @@ pub mod design;
 pub mod figures;
 pub mod handin;
 pub mod lab;
+pub mod limits;
 pub mod narrative;
 pub mod report;
 pub mod session;
@@ -24,6 +25,7 @@ pub use context::Context;
 pub use design::LedgerDesign;
 pub use handin::{missing, replay_submission, Missing, SubmissionError};
 pub use lab::LAB;
+pub use limits::{IoLimits, Limits, MdsLimits};
 pub use report::{Report, RunInputs};
 pub use session::{ReplayError, Session, SessionError};
 
