@@ -5,20 +5,23 @@
 //! Texts are plain text or Markdown (no HTML). Every number in them is computed
 //! from the lab's constants or model through [`super::figures`].
 
+use super::act1::{self, IoInputs, ReadPattern};
+use super::act2::{self, DatasetLayout};
 use super::constants::*;
 use super::context::Context;
 use super::design::ANSWER;
 use super::figures::{act1_figures, act2_figures};
 use crate::choice::{Act, Choice};
 pub use crate::content::{Callout, CalloutKind, Question};
-use crate::format::fmt_thousands;
+use crate::format::{fmt_thousands, plural};
 
 /// Whether `choice` is the key of every question of this lab (B).
 pub fn is_correct(choice: Choice) -> bool {
     choice == ANSWER
 }
 
-/// What the deployment context means for the lab, in the seed's words.
+/// What the deployment context means for the lab, in the seed's words where
+/// they are true of the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextInfo {
     /// The context's label.
@@ -28,11 +31,14 @@ pub struct ContextInfo {
     /// Its storage bandwidth, with the arithmetic.
     pub bandwidth: String,
     /// Its architecture note.
-    pub architecture: &'static str,
+    pub architecture: String,
+    /// What each act does with the context.
+    pub acts: String,
 }
 
 /// The description of `context`.
 pub fn context_info(context: Context) -> ContextInfo {
+    let f = act1_figures();
     match context {
         Context::Nvme => ContextInfo {
             label: context.label(),
@@ -42,16 +48,44 @@ pub fn context_info(context: Context) -> ContextInfo {
             bandwidth: format!(
                 "{NVME_DRIVES_PER_NODE} × NVMe = {NVME_NODE_BW_GBS:.0} GB/s local storage bandwidth per node"
             ),
-            architecture: "No metadata server overhead — direct kernel I/O",
+            architecture: "Local drives: no network fabric between storage and GPUs".to_string(),
+            acts: format!(
+                "In Act I the analyzer still feeds {gpus} GPUs, all from this node's \
+                 {nvme:.0} GB/s and with no fabric factor: no setting gets past \
+                 {best:.1}% utilization, and the OST slider plays no part. In Act II the designer \
+                 supplies {nvme:.0} GB/s for any GPU count, and still counts every file access \
+                 against the metadata-server capacity of the MDS slider, as on Lustre.",
+                gpus = f.gpus,
+                nvme = NVME_NODE_BW_GBS,
+                best = f.nvme_best_util_pct,
+            ),
         },
         Context::DistributedFs => ContextInfo {
             label: context.label(),
             option: "Distributed FS: a Lustre/GPFS cluster of OST nodes".to_string(),
             bandwidth: format!(
-                "{DEFAULT_OSTS} OST nodes × {LUSTRE_OST_BW_GBS:.0} GB/s = {:.0} GB/s aggregate Lustre bandwidth",
-                f64::from(DEFAULT_OSTS) * LUSTRE_OST_BW_GBS
+                "{osts} OST nodes × {LUSTRE_OST_BW_GBS:.0} GB/s = {lustre:.0} GB/s aggregate Lustre bandwidth",
+                osts = f.osts,
+                lustre = f.lustre_bw_gbs,
             ),
-            architecture: "A metadata server (MDS) coordinates all namespace operations",
+            architecture: format!(
+                "A metadata server (MDS) coordinates all namespace operations, and the GPUs \
+                 reach the OSTs through an IB fabric of {ports:.0} × {port:.0} GB/s = \
+                 {fabric:.0} GB/s",
+                ports = IB_FABRIC_PORTS,
+                port = IB_HDR200_BW_GBS,
+                fabric = f.modelled_fabric_gbs,
+            ),
+            acts: format!(
+                "Act I's analyzer starts from these {osts} OSTs (`--osts` changes them); from \
+                 {from} OSTs up the {fabric:.0} GB/s fabric, not the OSTs, caps what reaches the \
+                 GPUs. Act II's design has {act2_osts} OSTs, {supply} GB/s.",
+                osts = f.osts,
+                from = f.fabric_binds_from_osts,
+                fabric = f.modelled_fabric_gbs,
+                act2_osts = ACT2_OST_COUNT,
+                supply = fmt_thousands(act2::bw_supply_gbs(Context::DistributedFs) as u64),
+            ),
         },
     }
 }
@@ -63,10 +97,72 @@ pub fn context_callout(context: Context) -> Callout {
         CalloutKind::Info,
         format!("Context: {}", info.label),
         format!(
-            "Storage bandwidth: {}. Architecture note: {}. Both acts use these parameters.",
-            info.bandwidth, info.architecture
+            "Storage bandwidth: {}. Architecture note: {}. {}",
+            info.bandwidth, info.architecture, info.acts
         ),
     )
+}
+
+/// A choice of a selector (read pattern, dataset layout) as students read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionText {
+    /// The short label ("Sequential").
+    pub label: &'static str,
+    /// What the option means in the model, with its figures.
+    pub description: String,
+}
+
+/// The read pattern as the seed's dropdown describes it, with the model's figures.
+pub fn pattern_text(pattern: ReadPattern) -> OptionText {
+    let pct = pattern.pattern_factor() * 100.0;
+    match pattern {
+        ReadPattern::Sequential => OptionText {
+            label: "Sequential",
+            description: format!(
+                "large chunks, Lustre-optimal: {pct:.0}% of peak bandwidth, the highest of the three"
+            ),
+        },
+        ReadPattern::Random => OptionText {
+            label: "Random",
+            description: format!("small 4K reads, worst case: {pct:.0}% of peak bandwidth"),
+        },
+        ReadPattern::Prefetch => OptionText {
+            label: "Prefetch pipeline",
+            description: format!(
+                "async, overlapped with compute: {pct:.0}% of peak bandwidth, and reading hidden \
+                 behind up to {MAX_OVERLAPPED_BATCHES} batches of compute"
+            ),
+        },
+    }
+}
+
+/// The dataset layout as the seed's dropdown describes it, with the model's figures.
+pub fn layout_text(layout: DatasetLayout) -> OptionText {
+    let opens = layout.files_open_per_sec_per_worker();
+    let pressure = layout.metadata_pressure_factor() * 100.0;
+    match layout {
+        DatasetLayout::Shards => OptionText {
+            label: "Sequential shards",
+            description: format!(
+                "large files read sequentially: each worker opens {opens:.1} files per second, and \
+                 {pressure:.0}% of those accesses reach the metadata server"
+            ),
+        },
+        DatasetLayout::Individual => OptionText {
+            label: "Individual files",
+            description: format!(
+                "one file per sample: each worker opens {opens:.0} files per second, every one \
+                 through the metadata server"
+            ),
+        },
+        DatasetLayout::ObjectStore => OptionText {
+            label: "Object store",
+            description: format!(
+                "no POSIX namespace, objects addressed by key: {opens:.0} requests per second per \
+                 worker, none through a metadata server"
+            ),
+        },
+    }
 }
 
 /// An act's opening: its title, time budget, the situation and the stakeholder's message.
@@ -259,39 +355,87 @@ pub fn reflection_feedback(act: Act, choice: Choice) -> Callout {
 
 fn act1_reflection_body(choice: Choice) -> String {
     let f = act1_figures();
+    let l = &f.default_limits;
     match choice {
         Choice::A => format!(
-            "The SSDs are not the bottleneck. Each OST node already delivers {ost:.0} GB/s \
-             ({drives} × {nvme:.0} GB/s NVMe), far more than the ~{per_gpu:.0} MB/s per GPU the \
-             workload needs. Faster SSDs raise a ceiling nobody is touching. The limit is in \
-             software: the access pattern issues random I/O that cannot use sequential bandwidth. \
-             The fix is B, sequential shards.",
+            "The drives are not the bottleneck. Each OST node already serves {ost:.0} GB/s \
+             ({drives} × {nvme:.0} GB/s NVMe), and from {from} OSTs up the analyzer's {fabric:.0} GB/s \
+             fabric, not the drives, caps what reaches the GPUs: faster drives raise the storage \
+             peak as more OSTs do, and at {osts} OSTs that changes nothing. With random reads the \
+             drives pass only {random:.0}% of their peak anyway. The limit is the access pattern; \
+             the fix is B, sequential shards.",
             ost = LUSTRE_OST_BW_GBS,
             drives = NVME_DRIVES_PER_NODE,
             nvme = NVME_SEQ_BW_GBS,
-            per_gpu = f.demand_per_gpu_mbs,
+            from = f.fabric_binds_from_osts,
+            fabric = f.modelled_fabric_gbs,
+            osts = f.osts,
+            random = f.random_efficiency_pct,
         ),
         Choice::B => format!(
             "Packing data into large sequential shards (WebDataset `.tar` archives, TFRecord, \
-             Parquet) turns random access into sequential streaming, and the cluster's \
-             {lustre:.0} GB/s is genuinely available to sequential reads. The hardware was never \
-             the problem; the access pattern was. One worker per GPU can stream one large file \
-             instead of opening thousands of small ones. This is the standard production fix for \
-             I/O-bound distributed training.",
-            lustre = f.lustre_bw_gbs,
+             Parquet) turns random access into sequential streaming: in the analyzer the read \
+             pattern's efficiency rises from {random:.0}% to {seq:.0}% of peak, {gain:.1}× more \
+             bandwidth from the same hardware. The hardware was never the problem; the access \
+             pattern was. Shards are where the fix starts: sequential reads still need workers \
+             ({s1:.0}% utilization with one worker per GPU, {s8:.0}% with eight), and at batch \
+             {batch}, where the GPUs would read {demand:.0} GB/s through a {fabric:.0} GB/s fabric, \
+             reading must also overlap with compute, as the prefetch pipeline does ({pf}).",
+            random = f.random_efficiency_pct,
+            seq = f.sequential_efficiency_pct,
+            gain = f.sequential_efficiency_pct / f.random_efficiency_pct,
+            s1 = f.sequential_util_pct[0],
+            s8 = f.sequential_util_pct[2],
+            batch = f.batch,
+            demand = l.demand_total_gbs,
+            fabric = f.modelled_fabric_gbs,
+            pf = prefetch_fix_phrase(),
         ),
-        Choice::C => "More DataLoader processes issue more concurrent requests, but each is \
-             still a small random read from a different file. They multiply the IOPS and the \
-             metadata load on Lustre without raising useful throughput. The fragmented access \
-             pattern stays. The fix is B: pack the data into sequential shards so every worker \
-             reads large contiguous chunks."
-            .to_string(),
+        Choice::C => format!(
+            "More DataLoader processes do raise throughput in the analyzer: from 1 to {max} \
+             workers the worker factor grows from {w1:.2} to {wmax:.3}, {gain:.1}× more effective \
+             bandwidth. But every worker still issues small random reads at {random:.0}% \
+             efficiency: with {max} workers and random reads utilization stays at {r16:.1}% \
+             ({osts} OSTs, batch {batch}), starved. The analyzer has no RAM cache for extra \
+             processes to fill. The access pattern's {pattern_gain:.1}× is the bigger lever; the \
+             fix is B: pack the data into sequential shards so every worker reads large \
+             contiguous chunks.",
+            max = WORKERS.max,
+            w1 = act1::worker_factor(WORKERS.min),
+            wmax = act1::worker_factor(WORKERS.max),
+            gain = act1::worker_factor(WORKERS.max) / act1::worker_factor(WORKERS.min),
+            random = f.random_efficiency_pct,
+            r16 = f.random_16_workers_util_pct,
+            osts = f.osts,
+            batch = f.batch,
+            pattern_gain = f.sequential_efficiency_pct / f.random_efficiency_pct,
+        ),
         Choice::D => "A database adds indexing, transactions and write-ahead logging, all of \
              which cost latency and throughput for the purely sequential reads training needs. \
              Databases are built for transactional random read/write workloads; training needs \
              high-throughput streaming, which a file system holding sequential shards serves \
              better than any database engine. The fix is B."
             .to_string(),
+    }
+}
+
+/// "100% from 3 workers per GPU": the prefetch pipeline's result at the default batch and OSTs.
+pub fn prefetch_fix_phrase() -> String {
+    let f = act1_figures();
+    match f.prefetch_healthy_from_workers {
+        Some(w) => {
+            let inputs = IoInputs {
+                workers: w,
+                pattern: ReadPattern::Prefetch,
+                ..IoInputs::default()
+            };
+            format!(
+                "{:.0}% from {} per GPU",
+                act1::evaluate(&inputs).gpu_util_pct,
+                plural(w, "worker")
+            )
+        }
+        None => format!("{:.0}% with 4 workers per GPU", f.prefetch_fix_util_pct),
     }
 }
 
@@ -367,6 +511,27 @@ mod tests {
             .starts_with("24 OST nodes × 28 GB/s = 672 GB/s"));
         assert!(reflection_feedback(Act::Act1, Choice::A)
             .body
-            .contains("~80 MB/s per GPU"));
+            .contains("from 16 OSTs up the analyzer's 400 GB/s fabric"));
+        assert!(context_info(Context::Nvme)
+            .acts
+            .contains("no setting gets past 8.4% utilization"));
+    }
+
+    #[test]
+    fn selector_options_describe_the_model() {
+        assert_eq!(
+            pattern_text(ReadPattern::Random).description,
+            "small 4K reads, worst case: 7% of peak bandwidth"
+        );
+        assert_eq!(
+            pattern_text(ReadPattern::Prefetch).label,
+            "Prefetch pipeline"
+        );
+        assert!(layout_text(DatasetLayout::Shards)
+            .description
+            .contains("opens 0.2 files per second, and 2% of those"));
+        assert!(layout_text(DatasetLayout::ObjectStore)
+            .description
+            .contains("none through a metadata server"));
     }
 }

@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IoFactor {
-    /// The storage's peak bandwidth (OSTs × 28 GB/s), when it is below what the fabric carries.
+    /// The storage's peak bandwidth: OSTs × 28 GB/s (when below what the fabric
+    /// carries), or one node's 28 GB/s of NVMe.
     Storage,
     /// The read pattern's efficiency.
     Pattern,
@@ -42,7 +43,7 @@ impl IoFactor {
     /// A short name for students ("the read pattern").
     pub fn label(self) -> &'static str {
         match self {
-            IoFactor::Storage => "the OST count",
+            IoFactor::Storage => "the storage",
             IoFactor::Pattern => "the read pattern",
             IoFactor::Workers => "the worker count",
             IoFactor::Fabric => "the IB fabric",
@@ -78,10 +79,18 @@ pub struct IoLimits {
     pub fabric_gbs: Option<f64>,
     /// The most the hardware passes on: storage × network factor (min(storage, fabric)), GB/s.
     pub hardware_gbs: f64,
-    /// Storage, pattern, workers, fabric: each factor's multiplier and cost.
+    /// Storage, pattern, workers, fabric: each factor's multiplier of the
+    /// effective bandwidth and what it costs.
     pub factors: [FactorCost; 4],
-    /// The factor that costs the most bandwidth (the smallest multiplier).
+    /// What limits the bandwidth reaching the GPUs most: the smallest of the
+    /// pattern and worker factors and the hardware's share of the demand
+    /// (`hardware / demand`, reported as [`IoFactor::Fabric`] when the fabric
+    /// caps the hardware, else [`IoFactor::Storage`]).
     pub binding: IoFactor,
+    /// That smallest share, in (0, 1].
+    pub binding_share: f64,
+    /// Storage delivers all the GPUs read: nothing on the I/O side limits them.
+    pub compute_bound: bool,
     /// The model's effective bandwidth, GB/s.
     pub effective_gbs: f64,
     /// What one GPU reads if it never waits: one batch per 50 ms compute step, GB/s.
@@ -149,28 +158,39 @@ pub fn io_limits(inputs: &IoInputs, o: &IoOutputs) -> IoLimits {
         cost(IoFactor::Workers, o.worker_factor),
         cost(IoFactor::Fabric, o.network_overhead),
     ];
-    let binding = factors
-        .iter()
-        .fold(factors[0], |min, f| {
-            if f.multiplier < min.multiplier {
-                *f
-            } else {
-                min
-            }
-        })
-        .factor;
     let demand = demand_per_gpu_gbs(inputs.batch);
     let supply_pct_of_demand = o.per_gpu_bw_gbs / demand * 100.0;
     let sustainable_util_pct = supply_pct_of_demand.min(100.0);
     let overlapped = overlapped_batches(inputs, o.prefetch_depth);
     let hardware_gbs = storage_gbs * o.network_overhead;
     let demand_total_gbs = demand * f64::from(ACT1_GPU_COUNT);
+    let hardware = if o.network_overhead < 1.0 {
+        IoFactor::Fabric
+    } else {
+        IoFactor::Storage
+    };
+    // Supply over demand = (hardware / demand) × pattern × workers: the smallest binds.
+    let (binding, binding_share) = [
+        (IoFactor::Pattern, o.pattern_factor),
+        (IoFactor::Workers, o.worker_factor),
+        (hardware, hardware_gbs / demand_total_gbs),
+    ]
+    .into_iter()
+    .fold((IoFactor::Pattern, f64::INFINITY), |min, f| {
+        if f.1 < min.1 {
+            f
+        } else {
+            min
+        }
+    });
     IoLimits {
         storage_gbs,
         fabric_gbs: fabric,
         hardware_gbs,
         factors,
         binding,
+        binding_share: binding_share.min(1.0),
+        compute_bound: supply_pct_of_demand >= 100.0,
         effective_gbs,
         demand_per_gpu_gbs: demand,
         demand_total_gbs,

@@ -7,6 +7,8 @@
 
 pub mod act1;
 pub mod act2;
+pub mod briefing;
+pub mod charts;
 pub mod constants;
 pub mod content;
 pub mod context;
@@ -15,9 +17,11 @@ pub mod figures;
 pub mod handin;
 pub mod lab;
 pub mod limits;
+pub mod mathpeek;
 pub mod narrative;
 pub mod report;
 pub mod session;
+pub mod status;
 
 pub use act1::{IoInputs, IoOutputs, ReadPattern, UtilStatus};
 pub use act2::{DatasetLayout, MdsInputs, MdsOutputs};
