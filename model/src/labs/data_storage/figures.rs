@@ -6,6 +6,7 @@ use super::act2::{self, DatasetLayout, MdsInputs, MdsOutputs};
 use super::constants::*;
 use super::context::Context;
 use super::limits::{fabric_gbs, io_limits, IoLimits};
+use std::sync::OnceLock;
 
 /// The figures Act I's story quotes: the seed's default 128-GPU scenario and
 /// the fixes the analyzer offers for it.
@@ -63,8 +64,13 @@ pub struct Act1Figures {
     pub nvme_best_util_pct: f64,
 }
 
-/// Act I's scenario figures, computed from the constants and the model.
-pub fn act1_figures() -> Act1Figures {
+/// Act I's scenario figures, computed once from the constants and the model.
+pub fn act1_figures() -> &'static Act1Figures {
+    static FIGURES: OnceLock<Act1Figures> = OnceLock::new();
+    FIGURES.get_or_init(compute_act1_figures)
+}
+
+fn compute_act1_figures() -> Act1Figures {
     let defaults = IoInputs::default();
     let at = |workers: u32, pattern: ReadPattern| {
         act1::evaluate(&IoInputs {
@@ -154,8 +160,13 @@ pub struct Act2Figures {
     pub bw_margin: f64,
 }
 
-/// Act II's scenario figures, computed with [`act2::evaluate`].
-pub fn act2_figures() -> Act2Figures {
+/// Act II's scenario figures, computed once with [`act2::evaluate`].
+pub fn act2_figures() -> &'static Act2Figures {
+    static FIGURES: OnceLock<Act2Figures> = OnceLock::new();
+    FIGURES.get_or_init(compute_act2_figures)
+}
+
+fn compute_act2_figures() -> Act2Figures {
     let inputs = MdsInputs {
         context: Context::DistributedFs,
         gpus: GPUS.max,
