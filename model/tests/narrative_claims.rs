@@ -490,11 +490,16 @@ fn act2_callouts_say_what_the_model_says() {
                 ..i
             });
             assert_eq!(
-                text.contains("saturate again"),
+                text.contains("re-emerge"),
                 individual.mds_saturated,
                 "{i:?}"
             );
-            assert_eq!(text.contains("bandwidth does not change"), o.bw_saturated);
+            assert_eq!(text.contains("still exceeds"), o.bw_saturated);
+            assert_eq!(
+                narrative::recommendation(&i, &o) == o.recommendation,
+                l_bw_never(&i, &o),
+                "{i:?}"
+            );
         } else if o.mds_saturated {
             assert_eq!(c.kind, CalloutKind::Danger);
             assert_eq!(fine, !o.bw_saturated, "{i:?}");
@@ -513,8 +518,12 @@ fn act2_callouts_say_what_the_model_says() {
             // "Doubling the GPU count would saturate the MDS".
             assert!(2.0 * o.ops_demand_per_s > f64::from(o.mds_capacity_per_s));
             assert_eq!(
-                text.contains("while bandwidth still suffices"),
+                text.contains("before bandwidth demand becomes significant"),
                 2.0 * o.bw_demand_gbs <= o.bw_supply_gbs
+            );
+            assert_eq!(
+                text.contains("Bandwidth headroom is not the constraint to watch"),
+                !o.bw_saturated
             );
         } else {
             // "Push to --gpus 4096 --workers 8 --layout individual to see the bottleneck emerge".
@@ -527,6 +536,14 @@ fn act2_callouts_say_what_the_model_says() {
             assert!(push.mds_saturated);
             assert_eq!(text.contains("will still be fine"), !push.bw_saturated);
             assert_eq!(c.kind == CalloutKind::Warn, o.bw_saturated);
+        }
+        // The seed's recommendation is shown as it is unless bandwidth makes it false.
+        if i.layout != DatasetLayout::ObjectStore {
+            assert_eq!(
+                narrative::recommendation(&i, &o) == o.recommendation,
+                !o.bw_saturated,
+                "{i:?}"
+            );
         }
         let report = RunInputs::Act2(i).evaluate();
         let card = narrative::what_binds(&report);
@@ -541,6 +558,11 @@ fn act2_callouts_say_what_the_model_says() {
     }
 }
 
+/// Whether bandwidth never saturates up to the largest GPU count, other settings kept.
+fn l_bw_never(i: &MdsInputs, o: &act2::MdsOutputs) -> bool {
+    mds_limits(i, o).bandwidth_fails_at_gpus.is_none()
+}
+
 #[test]
 fn the_act2_scenario_claims_hold() {
     let f = act2_figures();
@@ -553,10 +575,13 @@ fn the_act2_scenario_claims_hold() {
     let default = RunInputs::Act2(MdsInputs::default()).evaluate();
     let d = narrative::reveal(Act::Act2, Choice::D, &default).body;
     assert!(
-        d.contains("each 25 GB/s IB port carries 312× a GPU's 80 MB/s"),
+        d.contains("Each 25 GB/s IB port carries 312× a GPU's 80 MB/s"),
         "{d}"
     );
-    assert!(d.contains("50K ops/s against 4,915K"), "{d}");
+    assert!(
+        d.contains("saturates at 50K ops/s against a demand of 4,915K ops/s"),
+        "{d}"
+    );
     assert_eq!((IB_HDR200_BW_GBS / BW_DEMAND_PER_GPU_GBS).floor(), 312.0);
     let b = narrative::reveal(Act::Act2, Choice::B, &default).body;
     assert!(b.contains("a 98× overload") && b.contains("well within the 1,344 GB/s"));
@@ -564,4 +589,60 @@ fn the_act2_scenario_claims_hold() {
         b.contains("What binds it: metadata at 614% of the MDS capacity, and it needs 7 MDS nodes"),
         "{b}"
     );
+}
+
+#[test]
+fn the_mathpeeks_quote_the_model_and_end_with_the_runs_simplifications() {
+    let act2 = act2_figures();
+    let report = RunInputs::Act2(act2.inputs).evaluate();
+    let peek = mathpeek::mathpeek(&report);
+    for needle in [
+        "= 4,915,200 ops/s ≈ 4,915K ops/s",
+        "Saturation = 4,915 / 50 = 98× overload",
+        "= 393.2 ops/s",
+        "Utilization = 0.8% ← within bounds",
+        "f_open ≈ 0.2 opens/s per worker (5 s per shard)",
+        "1,344 GB/s (48 OSTs)",
+        "≈ 2.2 hours",
+        "$9,000",
+        "$43,008",
+        "Here the transfer costs 21% of the job",
+        "at 478 TB it would match the job",
+        "(from Chapter 4, \"Data Pipeline Architecture\")",
+    ] {
+        assert!(
+            peek.markdown.contains(needle),
+            "{needle}: {}",
+            peek.markdown
+        );
+    }
+    let act1 = RunInputs::Act1(IoInputs::default()).evaluate();
+    let peek = mathpeek::mathpeek(&act1);
+    for needle in [
+        "1 up to 12 OSTs, and from 16 OSTs up",
+        "Batch load, sequential: 256 MB / 4570 MB/s ≈ 56 ms → GPU util ≈ 89%",
+        "Batch load, random:     256 MB / 376 MB/s ≈ 680 ms → GPU util ≈ 7.4%",
+        "sequential reads reach at most 52% at batch 64 (16 workers)",
+        "the model's pattern factors put the gap at 12.1×",
+        "4521.4 ms",
+    ] {
+        assert!(
+            peek.markdown.contains(needle),
+            "{needle}: {}",
+            peek.markdown
+        );
+    }
+    assert!(!peek.markdown.contains("usually close to 1.0"));
+    for report in [act1, report] {
+        let peek = mathpeek::mathpeek(&report);
+        let panel = peek
+            .markdown
+            .split_once("**Where this model simplifies** (for your latest run)")
+            .expect("the panel ends the MathPeek")
+            .1;
+        assert!(!peek.simplifications.is_empty());
+        for s in &peek.simplifications {
+            assert!(panel.contains(&format!("- **{}** {}", s.title, s.text)));
+        }
+    }
 }

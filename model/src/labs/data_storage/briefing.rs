@@ -60,26 +60,26 @@ impl Section {
         }
     }
 
-    /// Why to read it before the lab (Markdown).
+    /// Why to read it before the lab, in the seed's words (Markdown).
     pub fn why(self) -> String {
         match self {
             Section::FuelLine => format!(
-                "The {gap:.0}× gap between H100 HBM bandwidth ({hbm} GB/s) and a single NVMe \
-                 drive ({nvme:.0} GB/s), and why no single technology closes it: the \
-                 hierarchical storage model is the only response.",
+                "The {gap:.0}× gap between H100 HBM bandwidth ({hbm} TB/s) and a single NVMe \
+                 drive ({nvme:.0} GB/s), and why this gap cannot be closed by any single \
+                 technology. The hierarchical storage model is the only response.",
                 gap = act1_figures().hbm_to_nvme_gap,
-                hbm = fmt_thousands(H100_HBM_BW_GBS as u64),
+                hbm = H100_HBM_BW_GBS / 1000.0,
                 nvme = NVME_SEQ_BW_GBS,
             ),
-            Section::WorkloadInversion => "Why ML training reads every byte once per epoch, \
-                 why there is no hot-data subset, and how this inverts the assumptions of \
-                 database storage design."
+            Section::WorkloadInversion => "Why ML training reads every byte sequentially exactly \
+                 once per epoch, why there is no hot-data subset, and how this inverts every \
+                 assumption from database storage design."
                 .to_string(),
-            Section::PipelineArchitecture => "Prefetching, pipelining, and the GPU Direct \
-                 Storage pathway that takes the CPU out of the data path."
+            Section::PipelineArchitecture => "Prefetching, pipelining, and the GPU Direct Storage \
+                 pathway that eliminates the CPU from the data path entirely."
                 .to_string(),
             Section::NetworkFabrics => {
-                format!("InfiniBand HDR-200: 200 Gbps, {IB_HDR200_BW_GBS:.0} GB/s per port.")
+                format!("InfiniBand HDR-200: 200 Gbps = {IB_HDR200_BW_GBS:.0} GB/s per port.")
             }
         }
     }
@@ -121,7 +121,7 @@ pub fn act1_arithmetic() -> Arithmetic {
     let f = act1_figures();
     let figure = |label: String, value: String, side| Figure { label, value, side };
     Arithmetic {
-        title: "The arithmetic before you touch the analyzer",
+        title: "The Arithmetic Before You Touch the Simulator",
         figures: vec![
             figure(
                 "H100 HBM bandwidth (NVIDIA spec)".to_string(),
@@ -146,8 +146,8 @@ pub fn act1_arithmetic() -> Arithmetic {
             ),
             figure(
                 format!(
-                    "Data one GPU reads per step (batch {} × {SAMPLE_SIZE_MB:.0} MB every \
-                     {COMPUTE_TIME_MS:.0} ms)",
+                    "Actual data ingestion needed per GPU ({} × {SAMPLE_SIZE_MB:.0} MB batch / \
+                     {COMPUTE_TIME_MS:.0} ms step)",
                     f.batch
                 ),
                 format!(
@@ -158,10 +158,11 @@ pub fn act1_arithmetic() -> Arithmetic {
             ),
             figure(
                 format!(
-                    "What {} GPUs read if they never wait (1 GB = 1,024 MB)",
-                    f.gpus
+                    "Total I/O demand for {gpus} GPUs ({gpus} × {} MB/s, 1 GB = 1,024 MB)",
+                    fmt_thousands(f.demand_per_gpu_mbs.round() as u64),
+                    gpus = f.gpus
                 ),
-                format!("{:.0} GB/s total", f.total_demand_gbs),
+                format!("{:.0} GB/s needed", f.total_demand_gbs),
                 Side::Demand,
             ),
             figure(
@@ -231,7 +232,7 @@ mod tests {
         let refs: Vec<String> = Section::READING.iter().map(|s| s.reference()).collect();
         assert_eq!(refs[0], "Chapter 4, \"The Fuel Line\"");
         assert!(Section::FuelLine.why().starts_with("The 479× gap"));
-        assert!(Section::FuelLine.why().contains("(3,350 GB/s)"));
+        assert!(Section::FuelLine.why().contains("(3.35 TB/s)"));
         assert_eq!(Section::PipelineArchitecture.anchor(), "sec-data-storage");
     }
 
@@ -246,7 +247,7 @@ mod tests {
                 "672 GB/s total",
                 "400 GB/s total",
                 "5,120 MB/s per GPU",
-                "640 GB/s total",
+                "640 GB/s needed",
                 "95% · 160%"
             ]
         );

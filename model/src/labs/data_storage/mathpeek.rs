@@ -4,6 +4,7 @@
 
 use super::act1::{self, IoInputs, ReadPattern};
 use super::act2::{self, DatasetLayout, MdsInputs};
+use super::briefing::Section;
 use super::constants::*;
 use super::context::Context;
 use super::figures::{act1_figures, act2_figures};
@@ -343,29 +344,36 @@ fn act1_mathpeek(report: &Report) -> String {
     let defaults = IoInputs::default();
     let batch_mb = f64::from(defaults.batch) * SAMPLE_SIZE_MB;
     format!(
-        "**I/O throughput model**\n\n\
+        "**I/O Throughput Model** (from {source}):\n\n\
          $$\\text{{Effective BW}} = BW_{{storage}} \\times f_{{pattern}} \\times f_{{workers}} \\times f_{{network}}$$\n\n\
-         - **BW_storage**: peak sequential storage bandwidth (OSTs × {ost:.0} GB/s on Lustre, {nvme:.0} GB/s on local NVMe)\n\
-         - **f_pattern**: read-pattern efficiency: sequential {fs:.2}, random {fr:.2}, prefetch {fp:.2}\n\
-         - **f_workers**: worker scaling: near-linear for 1–4 workers, sub-linear for 4–8, minimal gains beyond 8\n\
-         - **f_network**: the IB fabric's share of storage bandwidth ({ports:.0} ports × {port:.0} GB/s = {modelled:.0} GB/s), at most 1: from {from} OSTs up, $BW_{{storage}} \\times f_{{network}}$ is the fabric's {modelled:.0} GB/s whatever the OST count\n\n\
-         **GPU utilization**\n\n\
+         Where:\n\n\
+         - **BW_storage** — peak sequential storage bandwidth (OSTs × {ost:.0} GB/s for Lustre, {nvme:.0} GB/s for local NVMe)\n\
+         - **f_pattern** — read pattern efficiency: sequential = {fs:.2}, random = {fr:.2}, prefetch = {fp:.2}\n\
+         - **f_workers** — worker scaling factor (near-linear 1–4, sub-linear 4–8, diminishing returns beyond 8)\n\
+         - **f_network** — the IB fabric's share of storage bandwidth, min(1, {ports:.0} ports × {port:.0} GB/s / BW_storage): 1 up to {below} OSTs, and from {from} OSTs up $BW_{{storage}} \\times f_{{network}}$ is the fabric's {modelled:.0} GB/s whatever the OST count (1 on local NVMe)\n\n\
+         **GPU Utilization:**\n\n\
          $$\\eta_{{GPU}} = \\frac{{t_{{compute}}}}{{t_{{compute}} + t_{{IO\\ wait}}}}$$\n\n\
-         With the prefetch pipeline:\n\n\
+         With prefetch pipelining:\n\n\
          $$t_{{IO\\ wait}} = \\max\\left(0,\\ t_{{IO}} - t_{{compute}} \\times \\min(d_{{prefetch}}, {maxd})\\right)$$\n\n\
-         where $d_{{prefetch}}$ is the number of batches loaded ahead asynchronously. Sequential and random reads overlap one step: $t_{{IO\\ wait}} = \\max(0,\\ t_{{IO}} - t_{{compute}})$.\n\n\
+         Where $d_{{prefetch}}$ is the number of batches pre-loaded asynchronously. Sequential and random reads overlap one step: $t_{{IO\\ wait}} = \\max(0,\\ t_{{IO}} - t_{{compute}})$.\n\n\
          **Your latest run**\n\n```\n{panel}\n```\n\n\
-         **Random vs. sequential, with perfect worker scaling and fabric** ({osts} OSTs, {gpus} GPUs, batch {batch} × {sample:.0} MB = {batch_mb:.0} MB):\n\n```\n\
+         **Random vs. Sequential Bandwidth Gap**, with perfect worker scaling and fabric ({osts} OSTs, {gpus} GPUs, batch {batch} × {sample:.0} MB = {batch_mb:.0} MB):\n\n```\n\
          Sequential: {lustre:.0} GB/s × {fs:.2} = {seq_agg:.1} GB/s aggregate → {seq_pg:.2} GB/s per GPU\n\
          Random:     {lustre:.0} GB/s × {fr:.2} = {rnd_agg:.1} GB/s aggregate → {rnd_pg:.3} GB/s per GPU\n\
          Batch load, sequential: {batch_mb:.0} MB / {seq_mbs:.0} MB/s ≈ {seq_t:.0} ms → GPU util ≈ {seq_u:.0}%\n\
          Batch load, random:     {batch_mb:.0} MB / {rnd_mbs:.0} MB/s ≈ {rnd_t:.0} ms → GPU util ≈ {rnd_u:.1}%\n\
          ```\n\n\
-         Even with ideal workers and fabric, random reads starve the GPUs. The default scenario's single \
-         worker and {modelled:.0} GB/s fabric push utilization further down, to ≈{default:.1}%.\n\n\
-         **WebDataset sequential-read benchmark**: individual JPEG files read at random reach ~70 MB/s \
-         per node; WebDataset `.tar` shards read sequentially reach ~2.8 GB/s per node, 40× more. (The model's \
-         pattern factors put the sequential/random gap at {gap:.1}×.)",
+         Even with ideal workers and fabric, random reads starve the GPUs. The analyzer's {modelled:.0} GB/s \
+         fabric and worker curve lower both lines: sequential reads reach at most {smax:.0}% at batch {batch} \
+         ({max} workers), and the default scenario's single worker with random reads ≈{default:.1}%.\n\n\
+         **WebDataset Sequential Read Benchmark:**\n\n\
+         - Individual JPEG files, random access: ~70 MB/s per node\n\
+         - WebDataset `.tar` shards, sequential: ~2.8 GB/s per node (40× improvement; the model's pattern factors put the gap at {gap:.1}×)\n\
+         - Source: NVIDIA DGX documentation, {source}",
+        source = Section::PipelineArchitecture.reference(),
+        below = f.fabric_binds_from_osts - OSTS.step,
+        smax = f.sequential_best_util_pct,
+        max = WORKERS.max,
         ost = LUSTRE_OST_BW_GBS,
         nvme = NVME_NODE_BW_GBS,
         fs = ReadPattern::Sequential.pattern_factor(),
@@ -420,40 +428,55 @@ fn act2_mathpeek(report: &Report) -> String {
     let individual = DatasetLayout::Individual;
     let sh = DatasetLayout::Shards;
     let transfer_s = GRAVITY_DATASET_GB / GRAVITY_LINK_GBS;
+    let egress_usd = GRAVITY_DATASET_GB * GRAVITY_EGRESS_USD_PER_GB;
+    let train_usd = GRAVITY_GPUS * GRAVITY_USD_PER_GPU_HOUR * GRAVITY_HOURS;
     format!(
-        "**Metadata operation rate**\n\n\
+        "**Metadata Operation Rate** (from {source}):\n\n\
          $$\\text{{MDS demand}} = N_{{GPU}} \\times W_{{GPU}} \\times f_{{open}} \\times m_{{ops}} \\times p_{{layout}}$$\n\n\
-         - **N_GPU**: GPUs; **W_GPU**: data-loader workers per GPU\n\
-         - **f_open**: file opens per second per worker ({fi:.0} for individual files, {fsh:.1} for shards)\n\
-         - **m_ops**: metadata operations per file access (open + stat + close = {mops:.0})\n\
-         - **p_layout**: share of accesses that reach the MDS ({pi:.0} individual, {psh:.2} shards, 0 object store)\n\n\
+         Where:\n\n\
+         - **N_GPU** — number of GPU accelerators\n\
+         - **W_GPU** — data loader workers per GPU\n\
+         - **f_open** — file opens per second per worker ({fi:.0} for individual files, {fsh:.1} for shards)\n\
+         - **m_ops** — metadata operations per file access (open + stat + close = {mops:.0})\n\
+         - **p_layout** — share of accesses that reach the MDS ({pi:.0} individual, {psh:.2} shards, 0 object store)\n\n\
          $$\\text{{MDS supply}} = N_{{MDS}} \\times {per_node}\\ \\text{{ops/s}}$$\n\n\
          **Your latest run**\n\n```\n{panel}\n```\n\n\
-         **Example: {gpus} GPUs, {w} workers, individual files, 1 MDS**\n\n```\n\
-         MDS demand = {gpus} × {w} × {fi:.0} × {mops:.0} × {pi:.0} = {demand} ops/s ≈ {demand_k}K ops/s\n\
-         MDS supply = 1 × {per_node} ops/s = {cap_k}K ops/s\n\
-         Overload   = {demand_k}K / {cap_k}K = {overload:.0}× → training stalls\n\
+         **Example: {gpus} GPUs, {w} workers, individual files:**\n\n```\n\
+         MDS demand = {gpus} × {w} × {fi:.0} ops/s × {mops:.0} × {pi:.0}\n\
+         \x20          = {demand} ops/s ≈ {demand_k}K ops/s\n\
+         MDS supply = 1 node × {cap_k}K ops/s = {cap_k}K ops/s\n\
+         Saturation = {demand_k} / {cap_k} = {overload:.0}× overload → training stalls\n\
          ```\n\n\
-         **The sequential-shards fix (same GPUs and workers)**\n\n```\n\
+         **Sequential shards fix (same GPUs):**\n\n```\n\
+         f_open ≈ {fsh:.1} opens/s per worker ({shard_s:.0} s per shard), p_layout = {psh:.2}\n\
          MDS demand = {gpus} × {w} × {fsh:.1} × {mops:.0} × {psh:.2} = {sh_demand:.1} ops/s\n\
-         MDS supply = 1 × {per_node} ops/s = {cap_k}K ops/s\n\
-         Utilization = {sh_util:.1}% ← well within bounds\n\
+         MDS supply = 1 node × {cap_k}K ops/s = {cap_k}K ops/s\n\
+         Utilization = {sh_util:.1}% ← within bounds\n\
          ```\n\n\
-         **Object store vs. POSIX**\n\n\
-         | Property | Lustre (POSIX) | S3 / GCS (object) |\n\
+         **Object Store vs POSIX Comparison:**\n\n\
+         | Property | Lustre (POSIX) | S3 / GCS (Object) |\n\
          |---|:-:|:-:|\n\
          | Metadata server | Required (MDS) | None |\n\
          | Namespace scalability | MDS-bound | Distributed hash |\n\
-         | Sequential bandwidth | {supply} GB/s ({osts} OSTs) | similar per region |\n\
-         | Random-access IOPS | NVMe-bound | Tiered by class |\n\
+         | Sequential BW | {supply} GB/s ({osts} OSTs) | ~same per region |\n\
+         | Random access IOPS | NVMe-bound | Tiered by class |\n\
          | Training suitability | Good (with shards) | Excellent (any pattern) |\n\n\
-         **Data gravity**: once {tb:.0} TB of training data sit in one cloud region, moving it to a local cluster costs\n\n```\n\
+         **Data Gravity Implication:**\n\n\
+         Once training data is in S3 (us-east-1), moving {tb:.0} TB to a local Lustre cluster:\n\n```\n\
          T_transfer = {gb} GB / {link:.1} GB/s (100 Gbps) = {secs} s ≈ {hours:.1} hours\n\
-         Egress     = {gb} GB × ${egress:.2}/GB = ${egress_cost}\n\
-         Training in that region instead: {ngpu:.0} H100 × ${rate:.2}/GPU-hour × {hrs:.0} h = ${train_cost}\n\
+         Cost       = {gb} GB × ${egress:.2}/GB (S3 egress) = ${egress_cost}\n\
          ```\n\n\
-         Move compute to the data when the transfer's cost and delay exceed the cost of provisioning compute \
-         next to the data.",
+         Compare to running the training job in us-east-1 for {hrs:.0} hours:\n\n```\n\
+         Cost = {ngpu:.0} × H100 spot × ${rate:.2}/GPU-hr × {hrs:.0}h = ${train_cost}\n\
+         ```\n\n\
+         Data gravity decision: move compute to data if transfer cost + latency exceeds the cost of \
+         provisioning compute near the data. Here the transfer costs {share:.0}% of the job and \
+         takes {hours:.1} hours; the transfer cost grows with the data, and at {even_tb} TB it \
+         would match the job.",
+        source = Section::PipelineArchitecture.reference(),
+        shard_s = 1.0 / sh.files_open_per_sec_per_worker(),
+        share = egress_usd / train_usd * 100.0,
+        even_tb = thousands(train_usd / GRAVITY_EGRESS_USD_PER_GB / 1000.0),
         fi = individual.files_open_per_sec_per_worker(),
         fsh = sh.files_open_per_sec_per_worker(),
         mops = METADATA_OPS_PER_FILE_ACCESS,
@@ -477,10 +500,10 @@ fn act2_mathpeek(report: &Report) -> String {
         secs = thousands(transfer_s),
         hours = transfer_s / 3600.0,
         egress = GRAVITY_EGRESS_USD_PER_GB,
-        egress_cost = thousands(GRAVITY_DATASET_GB * GRAVITY_EGRESS_USD_PER_GB),
+        egress_cost = thousands(egress_usd),
         ngpu = GRAVITY_GPUS,
         rate = GRAVITY_USD_PER_GPU_HOUR,
         hrs = GRAVITY_HOURS,
-        train_cost = thousands(GRAVITY_GPUS * GRAVITY_USD_PER_GPU_HOUR * GRAVITY_HOURS),
+        train_cost = thousands(train_usd),
     )
 }

@@ -8,7 +8,7 @@
 //! Texts are plain text or Markdown; renderers add the looks.
 
 use super::act1::{self, IoInputs, IoOutputs, ReadPattern};
-use super::act2::{self, DatasetLayout, MdsInputs, MdsOutputs};
+use super::act2::{self, DatasetLayout, MdsInputs, MdsOutputs, RecommendationKind};
 use super::constants::*;
 use super::content::{prediction, prefetch_fix_phrase, Callout, CalloutKind};
 use super::context::Context;
@@ -51,8 +51,8 @@ pub fn reveal(act: Act, predicted: Choice, latest: &Report) -> Callout {
 
 fn short_key(act: Act) -> &'static str {
     match act {
-        Act::Act1 => "the access pattern does not match Lustre",
-        Act::Act2 => "the metadata server becomes the bottleneck",
+        Act::Act1 => "access pattern mismatch",
+        Act::Act2 => "metadata server becomes the bottleneck",
     }
 }
 
@@ -374,11 +374,11 @@ fn act2_reveal(predicted: Choice, i: &MdsInputs, o: &MdsOutputs) -> String {
     let capacity_k = thousands(f64::from(s.mds_capacity_per_s) / 1000.0);
     let body = match predicted {
         Choice::A => format!(
-            "{gpus} GPUs × {per_gpu:.0} MB/s = {bw:.0} GB/s of demand against {supply} GB/s of \
-             supply: a {margin:.0}× safety margin. The CTO's bandwidth arithmetic is right. But the \
-             metadata server, with {capacity_k}K ops/s of capacity against {demand_k}K ops/s of \
-             demand (a {overload:.0}× overload), fails first and catastrophically. More OST nodes \
-             add bandwidth and do nothing for the MDS.",
+            "{gpus} GPUs × {per_gpu:.0} MB/s = {bw:.0} GB/s demand against {supply} GB/s supply — \
+             a {margin:.0}× safety margin. The bandwidth math the CTO computed is correct. But the \
+             metadata server running at {capacity_k}K ops/s capacity against {demand_k}K ops/s \
+             demand (a {overload:.0}× overload) fails first and catastrophically. Adding more OST \
+             nodes improves bandwidth capacity but does nothing for the MDS bottleneck.",
             per_gpu = BW_DEMAND_PER_GPU_GBS * 1000.0,
             bw = s.bw_demand_gbs,
             supply = thousands(s.bw_supply_gbs),
@@ -387,33 +387,32 @@ fn act2_reveal(predicted: Choice, i: &MdsInputs, o: &MdsOutputs) -> String {
         ),
         Choice::B => format!(
             "At {gpus} GPUs × {workers} workers = {connections} concurrent connections, all \
-             opening files in the Lustre namespace: **{demand_k}K ops/s of demand** against \
-             **{capacity_k}K ops/s of MDS capacity**, a {overload:.0}× overload. Bandwidth demand \
-             meanwhile is {gpus} × {per_gpu:.0} MB/s = {bw:.0} GB/s, well within the {supply} GB/s \
-             supply. The bandwidth margin the team computed is real; the metadata capacity nobody \
-             measured is the constraint, and every added OST solves the wrong problem.",
+             generating file-open requests against the Lustre namespace: **{demand_k}K ops/s \
+             demand** against **{capacity_k}K ops/s MDS capacity** — a {overload:.0}× overload. \
+             Meanwhile, bandwidth demand is {gpus} × {per_gpu:.0} MB/s = {bw:.0} GB/s — well \
+             within the {supply} GB/s supply. The bandwidth safety margin the team computed is \
+             real; the metadata capacity they never measured is the actual constraint. Every \
+             add-OST investment solves the wrong problem.",
             workers = f.workers_per_gpu,
             overload = f.overload.floor(),
             per_gpu = BW_DEMAND_PER_GPU_GBS * 1000.0,
             bw = s.bw_demand_gbs,
             supply = thousands(s.bw_supply_gbs),
         ),
-        Choice::C => format!(
-            "For *bandwidth* this holds: more OSTs add aggregate throughput. But the Lustre \
-             metadata server is a separate component that manages the namespace, and it does not \
-             scale with the OST count. One MDS serves every namespace operation of the cluster; \
-             at {gpus} GPUs × {workers} workers it faces {demand_k}K ops/s against {capacity_k}K. \
-             No OST addition moves that ceiling.",
-            workers = f.workers_per_gpu,
-        ),
+        Choice::C => "For *bandwidth*, this is correct — adding OSTs increases aggregate \
+             throughput. But the Lustre Metadata Server (MDS) is a separate component that manages \
+             the filesystem namespace. It does not scale with OST node count. A single MDS serves \
+             all namespace operations for the entire cluster, and its throughput ceiling is a hard \
+             constraint no OST addition can move."
+            .to_string(),
         Choice::D => format!(
-            "InfiniBand HDR-200 adds ~{latency:.0} µs of fabric latency, far below the \
-             {compute:.0} ms compute time of a batch, and each {port:.0} GB/s IB port carries \
-             {ratio:.0}× a GPU's {per_gpu:.0} MB/s; the designer has no network term at all. What \
-             binds is the Lustre metadata server: serving every open and close of {connections} \
-             concurrent workers, it saturates at {capacity_k}K ops/s against {demand_k}K ops/s of \
-             demand. Network latency is measurable but negligible; metadata throughput is the \
-             hard ceiling.",
+            "InfiniBand HDR-200 introduces ~{latency:.0} microseconds of fabric latency — far below \
+             the {compute:.0} ms batch processing window. Each {port:.0} GB/s IB port carries \
+             {ratio:.0}× a GPU's {per_gpu:.0} MB/s: the network fabric is not the constraint (the \
+             designer has no network term at all). The Lustre metadata server, handling every \
+             file-open and close operation for {connections} concurrent workers, saturates at \
+             {capacity_k}K ops/s against a demand of {demand_k}K ops/s. Network latency is \
+             measurable but negligible; metadata throughput is the hard ceiling.",
             latency = IB_LATENCY_US,
             compute = COMPUTE_TIME_MS,
             port = IB_HDR200_BW_GBS,
@@ -553,7 +552,8 @@ fn bandwidth_sentence(o: &MdsOutputs) -> String {
     }
 }
 
-/// The failure-state callout the Act II designer shows under a run.
+/// The failure-state callout the Act II designer shows under a run: the seed's
+/// four states, each claim conditioned on what the model says for this design.
 pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
     let demand_k = fmt_kilo(o.ops_demand_per_s / 1000.0);
     let capacity_k = thousands(f64::from(o.mds_capacity_per_s) / 1000.0);
@@ -569,12 +569,12 @@ pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
         });
         let bandwidth = if o.bw_saturated {
             format!(
-                "and bandwidth fails too ({:.1} GB/s against {:.0} GB/s);",
+                "and bandwidth fails too ({:.1} GB/s of demand against {:.0} GB/s of supply);",
                 o.bw_demand_gbs, o.bw_supply_gbs
             )
         } else {
             format!(
-                "the bandwidth is fine ({:.1} of {:.0} GB/s), but",
+                "even though the bandwidth is fine ({:.1} of {:.0} GB/s),",
                 o.bw_demand_gbs, o.bw_supply_gbs
             )
         };
@@ -592,41 +592,50 @@ pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
         };
         return Callout::new(
             CalloutKind::Danger,
-            "Metadata server saturation. This cluster cannot run in this configuration.",
+            "Metadata server saturation. This cluster cannot function at this configuration.",
             format!(
-                "Demand: **{demand_k}K ops/s**; MDS capacity: **{capacity_k}K ops/s** ({mds}).\n\n\
-                 **{connections} concurrent connections** ({gpus} GPUs × {workers}) all send \
-                 file-open requests to the same metadata service. The MDS coordinates every \
-                 namespace operation: {bandwidth} every file access needs an MDS round trip for the \
-                 inode lookup. To fix it: {add}, switch to sequential shards (`--layout shards`, \
-                 {ratio:.0}× fewer file opens, the MDS then at {shards_util:.2}%), or move to object \
-                 storage (`--layout object_store`).",
+                "Demand: **{demand_k}K ops/s** | MDS capacity: **{capacity_k}K ops/s** ({mds}).\n\n\
+                 **{connections} concurrent connections** ({gpus} GPUs × {workers}) are all \
+                 generating file-open requests to the same metadata service. The MDS is the \
+                 coordination point for all namespace operations — {bandwidth} every file access \
+                 requires an MDS round-trip for the inode lookup. To fix: {add}, switch to \
+                 sequential shards (`--layout shards`: {ratio:.0}× fewer file opens, the MDS then \
+                 at {shards_util}), or migrate to object storage entirely (`--layout \
+                 object_store`).",
                 mds = plural(i.mds, "MDS node"),
                 connections = thousands(f64::from(i.total_workers())),
                 gpus = thousands(f64::from(i.gpus)),
                 workers = plural(i.workers_per_gpu, "worker"),
                 ratio = opens_ratio,
-                shards_util = shards.mds_util_pct,
+                shards_util = load(shards.mds_util_pct),
             ),
         );
     }
-    let bandwidth = bandwidth_sentence(o);
     if o.mds_util_pct > MDS_WARN_UTIL_PCT {
         let doubled_bw = 2.0 * o.bw_demand_gbs;
         let double = if o.bw_saturated {
-            "Doubling the GPU count would saturate the MDS too.".to_string()
+            "Doubling the GPU count will push this into saturation too.".to_string()
         } else if doubled_bw > o.bw_supply_gbs {
             format!(
-                "Doubling the GPU count would saturate the MDS, and bandwidth with it \
-                 ({doubled_bw:.1} GB/s against {:.0}).",
+                "Doubling the GPU count will push this into saturation, and bandwidth with it \
+                 ({doubled_bw:.1} GB/s of demand against {:.0} GB/s).",
                 o.bw_supply_gbs
             )
         } else {
             format!(
-                "Doubling the GPU count would saturate the MDS while bandwidth still suffices \
-                 ({doubled_bw:.1} of {:.0} GB/s).",
+                "Doubling the GPU count will push this into saturation before bandwidth demand \
+                 becomes significant ({doubled_bw:.1} of {:.0} GB/s).",
                 o.bw_supply_gbs
             )
+        };
+        let watch = if o.bw_saturated {
+            format!(
+                "Bandwidth is a constraint too: {:.1} GB/s of demand already exceeds the {:.0} GB/s \
+                 supply.",
+                o.bw_demand_gbs, o.bw_supply_gbs
+            )
+        } else {
+            "Bandwidth headroom is not the constraint to watch.".to_string()
         };
         return Callout::new(
             CalloutKind::Warn,
@@ -635,9 +644,10 @@ pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
                 o.mds_util_pct
             ),
             format!(
-                "At {gpus} GPUs with {layout}, metadata operations use more than {warn:.0}% of \
-                 MDS capacity. {double} The decision: switch to sequential shards now, or provision \
-                 the {need} needed for twice the GPUs ahead of growth. {bandwidth}",
+                "At {gpus} GPUs with {layout}, metadata operations are consuming more than \
+                 {warn:.0}% of MDS capacity. {double} The architectural decision: switch to \
+                 sequential shards now, or provision {need} proactively (enough for twice the \
+                 GPUs). {watch}",
                 gpus = thousands(f64::from(i.gpus)),
                 layout = i.layout.ledger_name().replace('_', " "),
                 warn = MDS_WARN_UTIL_PCT,
@@ -654,10 +664,7 @@ pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
             "The metadata server copes, but bandwidth does not.",
         )
     } else {
-        (
-            CalloutKind::Success,
-            "The architecture is currently feasible.",
-        )
+        (CalloutKind::Success, "Architecture is currently feasible.")
     };
     let push_inputs = MdsInputs {
         gpus: GPUS.max,
@@ -673,12 +680,13 @@ pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
     );
     let tail = if push.bw_saturated {
         format!(
-            "the MDS saturates ({outcome}), and on {:.0} GB/s so does bandwidth ({:.1} GB/s).",
+            "The MDS will saturate ({outcome}), and on {:.0} GB/s so will bandwidth ({:.1} GB/s).",
             push.bw_supply_gbs, push.bw_demand_gbs
         )
     } else {
         format!(
-            "the bandwidth will still be fine ({:.1} of {:.0} GB/s), the MDS will not ({outcome}).",
+            "The bandwidth will still be fine ({:.1} of {:.0} GB/s); the MDS will not \
+             ({outcome}).",
             push.bw_demand_gbs, push.bw_supply_gbs
         )
     };
@@ -686,11 +694,13 @@ pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
         kind,
         title,
         format!(
-            "MDS utilization: {util:.0}% ({demand_k}K of {capacity_k}K ops/s). {bandwidth} Push \
-             to `--gpus {gpus} --workers 8 --layout individual` to see the metadata bottleneck \
-             emerge: {tail}",
-            util = o.mds_util_pct,
-            gpus = GPUS.max,
+            "MDS utilization: {util}. {bandwidth} Push the GPU count to {gpus} with individual \
+             files and 8 workers (`--gpus {max} --workers 8 --layout individual`) to see the \
+             metadata bottleneck emerge. {tail}",
+            util = load(o.mds_util_pct),
+            bandwidth = bandwidth_sentence(o),
+            gpus = fmt_thousands(u64::from(GPUS.max)),
+            max = GPUS.max,
         ),
     )
 }
@@ -702,26 +712,27 @@ fn object_store_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
     });
     let bandwidth = if o.bw_saturated {
         format!(
-            "The metadata ceiling disappears, but bandwidth does not change: {:.1} GB/s of demand \
-             still exceeds the {:.0} GB/s supply.",
+            "The metadata ceiling disappears, but the bandwidth remains the same: {:.1} GB/s of \
+             demand still exceeds the {:.0} GB/s supply.",
             o.bw_demand_gbs, o.bw_supply_gbs
         )
     } else {
         format!(
-            "Bandwidth stays the same ({:.1} of {:.0} GB/s), but the metadata ceiling disappears.",
+            "The bandwidth remains the same ({:.1} of {:.0} GB/s), but the scaling ceiling \
+             disappears.",
             o.bw_demand_gbs, o.bw_supply_gbs
         )
     };
     let back = if individual.mds_saturated {
         format!(
-            "to see the MDS saturate again ({}K ops/s against {}K).",
+            "to see the bottleneck re-emerge ({}K ops/s against {}K).",
             fmt_kilo(individual.ops_demand_per_s / 1000.0),
             thousands(f64::from(individual.mds_capacity_per_s) / 1000.0)
         )
     } else {
         format!(
-            "to see the load the MDS would carry: {:.0}% of its capacity.",
-            individual.mds_util_pct
+            "to see the load the MDS would carry here: {} of its capacity, not yet saturated.",
+            load(individual.mds_util_pct)
         )
     };
     Callout::new(
@@ -730,15 +741,46 @@ fn object_store_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
         } else {
             CalloutKind::Success
         },
-        "An object store bypasses the MDS bottleneck entirely.",
+        "Object store bypasses the MDS bottleneck entirely.",
         format!(
             "Object stores (S3, GCS, Azure Blob) have no POSIX namespace and no metadata server. \
-             Each object is reached by a globally unique key: no directory traversal, no file \
-             locking, no inode table. This is the main architectural reason object stores \
-             dominate production training pipelines at scale. {bandwidth} Try `--layout \
-             individual` {back}"
+             Each object is accessed by a globally unique key — no directory traversal, no file \
+             locking, no inode table. This is the primary architectural reason object stores \
+             dominate production ML training pipelines at scale. {bandwidth} Switch back to \
+             individual files (`--layout individual`) {back}"
         ),
     )
+}
+
+/// What the designer recommends for a design. The seed's decision (the model's
+/// `recommendation` output, kept bit for bit) ignores bandwidth; where that
+/// makes its words false (on one NVMe node bandwidth runs out), the bandwidth
+/// fact replaces or follows them.
+pub fn recommendation(i: &MdsInputs, o: &MdsOutputs) -> String {
+    let l = mds_limits(i, o);
+    let short = format!(
+        "{:.1} GB/s of bandwidth demand exceeds the {:.0} GB/s supply",
+        o.bw_demand_gbs, o.bw_supply_gbs
+    );
+    match RecommendationKind::of(i.layout, o.mds_saturated, o.mds_util_pct) {
+        RecommendationKind::ObjectStore => match l.bandwidth_fails_at_gpus {
+            None => o.recommendation.clone(),
+            Some(_) if o.bw_saturated => {
+                format!("Object store — no MDS. But bandwidth sets the ceiling: {short}.")
+            }
+            Some(gpus) => format!(
+                "Object store — no MDS. Bandwidth sets the ceiling instead: demand exceeds the \
+                 {:.0} GB/s supply from {} GPUs.",
+                o.bw_supply_gbs,
+                fmt_thousands(u64::from(gpus))
+            ),
+        },
+        RecommendationKind::Sound if o.bw_saturated => {
+            format!("The MDS copes at current scale, but {short}.")
+        }
+        _ if o.bw_saturated => format!("{} Bandwidth is short too: {short}.", o.recommendation),
+        _ => o.recommendation.clone(),
+    }
 }
 
 /// The formula panel under a run: the model's equations with the run's numbers (plain text).
