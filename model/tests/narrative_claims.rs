@@ -20,52 +20,6 @@ use mlsys_model::labs::data_storage::{
 };
 use mlsys_model::{Act, Choice};
 
-/// Every Act I configuration the sliders allow.
-fn act1_grid() -> Vec<IoInputs> {
-    let mut grid = Vec::new();
-    for context in Context::ALL {
-        for workers in WORKERS.values() {
-            for batch in BATCH.values() {
-                for pattern in ReadPattern::ALL {
-                    for osts in OSTS.values() {
-                        grid.push(IoInputs {
-                            context,
-                            workers,
-                            batch,
-                            pattern,
-                            osts,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    grid
-}
-
-/// Every Act II configuration the sliders allow.
-fn act2_grid() -> Vec<MdsInputs> {
-    let mut grid = Vec::new();
-    for context in Context::ALL {
-        for gpus in GPUS.values() {
-            for workers_per_gpu in WORKERS_PER_GPU.values() {
-                for layout in DatasetLayout::ALL {
-                    for mds in MDS_NODES.values() {
-                        grid.push(MdsInputs {
-                            context,
-                            gpus,
-                            workers_per_gpu,
-                            layout,
-                            mds,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    grid
-}
-
 /// Whether `a` and `b` agree to 1e-9 relative.
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
@@ -85,7 +39,7 @@ fn at_default(workers: u32, pattern: ReadPattern) -> act1::IoOutputs {
 
 #[test]
 fn the_limits_decompose_the_seed_formula_at_every_act1_point() {
-    for i in act1_grid() {
+    for i in IoInputs::grid() {
         let o = io(i);
         let l = io_limits(&i, &o);
         let share = |f| l.factor(f).multiplier;
@@ -143,7 +97,7 @@ fn the_limits_decompose_the_seed_formula_at_every_act1_point() {
 
 #[test]
 fn only_the_prefetch_queue_lifts_utilization_above_what_storage_sustains() {
-    for i in act1_grid() {
+    for i in IoInputs::grid() {
         let o = io(i);
         let l = io_limits(&i, &o);
         if i.pattern == ReadPattern::Prefetch {
@@ -166,9 +120,7 @@ fn only_the_prefetch_queue_lifts_utilization_above_what_storage_sustains() {
 fn from_the_fabric_cap_up_more_osts_change_nothing_and_below_it_they_help() {
     let from = act1_figures().fabric_binds_from_osts;
     assert_eq!(from, 16);
-    for i in act1_grid()
-        .into_iter()
-        .filter(|i| i.context == Context::DistributedFs && i.osts == OSTS.min)
+    for i in IoInputs::grid().filter(|i| i.context == Context::DistributedFs && i.osts == OSTS.min)
     {
         let at = |osts| io(IoInputs { osts, ..i });
         let capped = at(from);
@@ -190,7 +142,7 @@ fn from_the_fabric_cap_up_more_osts_change_nothing_and_below_it_they_help() {
 
 #[test]
 fn no_read_pattern_or_worker_count_passes_the_hardware_ceiling() {
-    for i in act1_grid() {
+    for i in IoInputs::grid() {
         let l = io_limits(&i, &io(i));
         for pattern in ReadPattern::ALL {
             for workers in WORKERS.values() {
@@ -212,7 +164,7 @@ fn no_read_pattern_or_worker_count_passes_the_hardware_ceiling() {
 fn model_simplifications_hold_for_every_act1_run() {
     // "Worker scaling is a fixed curve", "a read pattern is a fixed efficiency",
     // "compute time ignores the batch size": factors depend on one input each.
-    for i in act1_grid() {
+    for i in IoInputs::grid() {
         let o = io(i);
         assert_eq!(o.worker_factor, act1::worker_factor(i.workers));
         assert_eq!(o.pattern_factor, i.pattern.pattern_factor());
@@ -240,7 +192,7 @@ fn model_simplifications_hold_for_every_act1_run() {
 
 #[test]
 fn act1_texts_about_a_run_say_what_the_model_says() {
-    for i in act1_grid() {
+    for i in IoInputs::grid() {
         let report = RunInputs::Act1(i).evaluate();
         let o = io(i);
         let l = io_limits(&i, &o);
@@ -308,8 +260,7 @@ fn the_act1_scenario_claims_hold() {
         ],
         ["13", "45", "52", "52"]
     );
-    for i in act1_grid()
-        .into_iter()
+    for i in IoInputs::grid()
         .filter(|i| i.pattern == ReadPattern::Sequential && i.batch == IoInputs::default().batch)
     {
         assert!(
@@ -347,8 +298,7 @@ fn the_act1_scenario_claims_hold() {
     );
     assert!(f.sequential_efficiency_pct / f.random_efficiency_pct > gain);
     // The NVMe context: "no setting gets past 8.4%".
-    let nvme_best = act1_grid()
-        .into_iter()
+    let nvme_best = IoInputs::grid()
         .filter(|i| i.context == Context::Nvme)
         .map(|i| io(i).gpu_util_pct)
         .fold(0.0, f64::max);
@@ -433,10 +383,7 @@ fn act1_scenario_texts_quote_the_model() {
 fn the_nvme_context_keeps_the_mds_model_and_one_node_of_supply() {
     // "In Act II the designer supplies 28 GB/s for any GPU count, and still counts
     // every file access against the MDS slider's capacity, as on Lustre."
-    for i in act2_grid()
-        .into_iter()
-        .filter(|i| i.context == Context::Nvme)
-    {
+    for i in MdsInputs::grid().filter(|i| i.context == Context::Nvme) {
         let nvme = act2::evaluate(&i);
         let lustre = act2::evaluate(&MdsInputs {
             context: Context::DistributedFs,
@@ -450,7 +397,7 @@ fn the_nvme_context_keeps_the_mds_model_and_one_node_of_supply() {
 
 #[test]
 fn act2_limits_match_the_model_at_every_point() {
-    for i in act2_grid() {
+    for i in MdsInputs::grid() {
         let o = act2::evaluate(&i);
         let l = mds_limits(&i, &o);
         assert_eq!(l.binding, MdsBinding::of(o.mds_saturated, o.bw_saturated));
@@ -477,7 +424,7 @@ fn act2_limits_match_the_model_at_every_point() {
 
 #[test]
 fn act2_callouts_say_what_the_model_says() {
-    for i in act2_grid() {
+    for i in MdsInputs::grid() {
         let o = act2::evaluate(&i);
         let c = narrative::act2_callout(&i, &o);
         let text = c.to_text();

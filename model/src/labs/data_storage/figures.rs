@@ -125,22 +125,11 @@ fn compute_act1_figures() -> Act1Figures {
 
 /// The best GPU utilization of any Act I setting on local NVMe (the OST slider plays no part), %.
 fn nvme_best_util_pct() -> f64 {
-    let mut best = 0.0_f64;
-    for batch in BATCH.values() {
-        for pattern in ReadPattern::ALL {
-            let inputs = IoInputs {
-                context: Context::Nvme,
-                batch,
-                pattern,
-                ..IoInputs::default()
-            };
-            // The curve holds every worker count.
-            for util in act1::evaluate(&inputs).util_curve {
-                best = best.max(util);
-            }
-        }
-    }
-    best
+    IoInputs::grid()
+        .filter(|i| i.context == Context::Nvme && i.osts == OSTS.min && i.workers == WORKERS.min)
+        // The curve holds every worker count.
+        .flat_map(|i| act1::evaluate(&i).util_curve)
+        .fold(0.0, f64::max)
 }
 
 /// The figures Act II's story quotes: 4,096 GPUs, 8 workers, individual files, 1 MDS.
