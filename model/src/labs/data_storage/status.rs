@@ -13,7 +13,7 @@ use super::narrative::act1_binding_sentence;
 use super::report::RunInputs;
 use super::{Context, Session};
 use crate::choice::{Act, Choice};
-use crate::format::{fmt_kilo, fmt_thousands, plural, thousands};
+use crate::format::{fmt_kilo, fmt_thousands, thousands};
 
 /// Where a prediction stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -265,10 +265,9 @@ pub fn closing_summary(session: &Session) -> Callout {
         bw_used = f2.outputs.bw_demand_gbs / f2.outputs.bw_supply_gbs * 100.0,
         supply = fmt_thousands(f2.outputs.bw_supply_gbs as u64),
     );
-    let handed = plural(session.submissions.len() as u32, "hand-in");
     Callout::new(
         CalloutKind::Success,
-        format!("Lab handed in ({handed} so far). What the instruments showed"),
+        "Lab handed in. What the instruments showed",
         format!("{act1}\n\n{act2}"),
     )
 }
