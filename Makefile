@@ -27,7 +27,8 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-golden-check: ## The model's golden points are what the seed's own Python formulas give.
+golden-check: ## The golden oracle is the seed's own code, and the model's golden points are what it gives.
+	python3 tools/golden/seed_lines.py
 	python3 tools/golden/seed_formulas.py --check
 
 build-debug:
