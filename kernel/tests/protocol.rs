@@ -142,6 +142,28 @@ async fn errors_are_error_messages_and_stop_on_error_aborts_the_queue() {
     }
 }
 
+/// The inputs in the kernel's history (its last ten), oldest first.
+async fn history_inputs(kernel: &mut TestKernel) -> Vec<String> {
+    let history = kernel
+        .request(HistoryRequest::Tail {
+            n: 10,
+            output: false,
+            raw: true,
+        })
+        .await;
+    let JupyterMessageContent::HistoryReply(history) = content(&history.reply) else {
+        panic!("{:?}", history.reply);
+    };
+    history
+        .history
+        .iter()
+        .map(|h| match h {
+            jupyter_protocol::HistoryEntry::Input(_, _, code) => code.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 /// Frames of `message` signed with `signature` (not a valid one).
 fn forged(message: &JupyterMessage, signature: &str) -> ZmqMessage {
     frames(&[
@@ -193,17 +215,7 @@ async fn forged_missing_or_short_signed_messages_are_dropped_without_effect() {
     // The next reply is to a genuine request, and no forged execute ran.
     let genuine = kernel.execute("%lsmagic").await;
     assert_eq!(genuine.reply.execution_count.0, 1, "no forged execute ran");
-    let history = kernel
-        .request(HistoryRequest::Tail {
-            n: 10,
-            output: false,
-            raw: true,
-        })
-        .await;
-    let JupyterMessageContent::HistoryReply(history) = content(&history.reply) else {
-        panic!();
-    };
-    assert_eq!(history.history.len(), 1);
+    assert_eq!(history_inputs(&mut kernel).await, ["%lsmagic"]);
     kernel.heartbeat().await;
     kernel.shutdown().await;
 }
@@ -242,25 +254,7 @@ async fn bad_messages_get_no_reply_run_nothing_and_never_stop_the_kernel() {
     );
     let info = kernel.control_request(KernelInfoRequest {}).await;
     assert_eq!(info.message_type(), "kernel_info_reply");
-    let history = kernel
-        .request(HistoryRequest::Tail {
-            n: 10,
-            output: false,
-            raw: true,
-        })
-        .await;
-    let JupyterMessageContent::HistoryReply(history) = content(&history.reply) else {
-        panic!("{:?}", history.reply);
-    };
-    let codes: Vec<_> = history
-        .history
-        .iter()
-        .map(|h| match h {
-            jupyter_protocol::HistoryEntry::Input(_, _, code) => code.as_str(),
-            other => panic!("{other:?}"),
-        })
-        .collect();
-    assert_eq!(codes, ["%lsmagic"]);
+    assert_eq!(history_inputs(&mut kernel).await, ["%lsmagic"]);
     kernel.heartbeat().await;
     kernel.shutdown().await;
 }
