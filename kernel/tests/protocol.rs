@@ -142,6 +142,28 @@ async fn errors_are_error_messages_and_stop_on_error_aborts_the_queue() {
     }
 }
 
+/// The inputs in the kernel's history (its last ten), oldest first.
+async fn history_inputs(kernel: &mut TestKernel) -> Vec<String> {
+    let history = kernel
+        .request(HistoryRequest::Tail {
+            n: 10,
+            output: false,
+            raw: true,
+        })
+        .await;
+    let JupyterMessageContent::HistoryReply(history) = content(&history.reply) else {
+        panic!("{:?}", history.reply);
+    };
+    history
+        .history
+        .iter()
+        .map(|h| match h {
+            jupyter_protocol::HistoryEntry::Input(_, _, code) => code.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 /// Frames of `message` signed with `signature` (not a valid one).
 fn forged(message: &JupyterMessage, signature: &str) -> ZmqMessage {
     frames(&[
@@ -193,23 +215,13 @@ async fn forged_missing_or_short_signed_messages_are_dropped_without_effect() {
     // The next reply is to a genuine request, and no forged execute ran.
     let genuine = kernel.execute("%lsmagic").await;
     assert_eq!(genuine.reply.execution_count.0, 1, "no forged execute ran");
-    let history = kernel
-        .request(HistoryRequest::Tail {
-            n: 10,
-            output: false,
-            raw: true,
-        })
-        .await;
-    let JupyterMessageContent::HistoryReply(history) = content(&history.reply) else {
-        panic!();
-    };
-    assert_eq!(history.history.len(), 1);
+    assert_eq!(history_inputs(&mut kernel).await, ["%lsmagic"]);
     kernel.heartbeat().await;
     kernel.shutdown().await;
 }
 
 #[tokio::test]
-async fn bad_messages_never_stop_the_kernel() {
+async fn bad_messages_get_no_reply_run_nothing_and_never_stop_the_kernel() {
     let mut kernel = TestKernel::start().await;
     let unknown = JupyterMessage::new(
         jupyter_protocol::UnknownMessage {
@@ -218,6 +230,7 @@ async fn bad_messages_never_stop_the_kernel() {
         },
         None,
     );
+    let unknown_id = unknown.header.msg_id.clone();
     kernel.shell.send(unknown.clone()).await.unwrap();
     let mut malformed = JupyterMessage::new(ExecuteRequest::new("%help".into()), None);
     malformed.content = JupyterMessageContent::UnknownMessage(jupyter_protocol::UnknownMessage {
@@ -226,9 +239,24 @@ async fn bad_messages_never_stop_the_kernel() {
     });
     kernel.shell.send(malformed).await.unwrap();
     kernel.control.send(unknown).await.unwrap();
+
+    // An unknown request is framed by busy and idle like any other, with nothing between.
+    let iopub = kernel.iopub_until_idle(&unknown_id).await;
+    let types: Vec<_> = iopub.iter().map(|m| m.message_type()).collect();
+    assert_eq!(types, ["status", "status"]);
+    // The next replies on shell and control answer genuine requests (`execute` and
+    // `control_request` check the parent): nothing answered the bad ones.
     let run = kernel.execute("%lsmagic").await;
     assert!(run.is_ok(), "{run:?}");
+    assert_eq!(
+        run.reply.execution_count.0, 1,
+        "the malformed execute never ran"
+    );
+    let info = kernel.control_request(KernelInfoRequest {}).await;
+    assert_eq!(info.message_type(), "kernel_info_reply");
+    assert_eq!(history_inputs(&mut kernel).await, ["%lsmagic"]);
     kernel.heartbeat().await;
+    kernel.shutdown().await;
 }
 
 #[tokio::test]
