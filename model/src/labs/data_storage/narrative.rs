@@ -12,7 +12,7 @@ use super::content::{prediction, Callout, CalloutKind};
 use super::context::Context;
 use super::design::ANSWER;
 use super::figures::{act1_figures, act2_figures};
-use super::report::Report;
+use super::report::{Report, RunInputs};
 use crate::choice::{Act, Choice};
 use crate::format::{fmt_kilo, fmt_thousands, plural, thousands};
 
@@ -53,14 +53,8 @@ fn short_key(act: Act) -> &'static str {
 
 fn act1_run_line(i: &IoInputs, o: &IoOutputs) -> String {
     format!(
-        "Your latest run ({}, {} reads, batch {}, {}) gives **{:.1}% GPU utilization** ({}).",
-        plural(i.workers, "worker"),
-        i.pattern,
-        i.batch,
-        match i.context {
-            Context::Nvme => "local NVMe".to_string(),
-            Context::DistributedFs => format!("{} OSTs", i.osts),
-        },
+        "Your latest run ({}) gives **{:.1}% GPU utilization** ({}).",
+        RunInputs::Act1(*i).settings().join(", "),
         o.gpu_util_pct,
         o.status.label()
     )
@@ -125,12 +119,9 @@ fn act1_reveal(predicted: Choice, i: &IoInputs, o: &IoOutputs) -> String {
 
 fn act2_run_line(i: &MdsInputs, o: &MdsOutputs) -> String {
     format!(
-        "Your latest run ({} GPUs × {}, {} layout, {} MDS): {}K metadata ops/s against {}K \
-         capacity; bandwidth {:.1} of {:.0} GB/s.",
-        thousands(f64::from(i.gpus)),
-        plural(i.workers_per_gpu, "worker"),
-        i.layout.ledger_name().replace('_', " "),
-        i.mds,
+        "Your latest run ({}): {}K metadata ops/s against {}K capacity; bandwidth {:.1} of \
+         {:.0} GB/s.",
+        RunInputs::Act2(*i).settings().join(", "),
         fmt_kilo(o.ops_demand_per_s / 1000.0),
         thousands(f64::from(o.mds_capacity_per_s) / 1000.0),
         o.bw_demand_gbs,
@@ -630,7 +621,10 @@ mod tests {
         let r = reveal(Act::Act1, Choice::B, &report);
         assert_eq!(r.kind, CalloutKind::Success);
         assert!(
-            r.body.contains("**1.1% GPU utilization** (Starved)"),
+            r.body.contains(
+                "Your latest run (1 worker/GPU, batch 64, random reads, 24 OSTs) gives \
+                 **1.1% GPU utilization** (Starved)"
+            ),
             "{}",
             r.body
         );
@@ -650,6 +644,14 @@ mod tests {
         let r = reveal(Act::Act2, Choice::D, &report);
         assert!(r.body.contains("25 GB/s IB port"), "{}", r.body);
         assert!(r.body.contains("50K ops/s against 4,915K"), "{}", r.body);
+        assert!(
+            r.body.contains(
+                "Your latest run (512 GPUs × 4 workers, individual files, 1 MDS, Distributed FS \
+                 — Lustre/GPFS): 307K metadata ops/s"
+            ),
+            "{}",
+            r.body
+        );
         assert!(reveal(Act::Act2, Choice::B, &report)
             .body
             .contains("a 98× overload"));

@@ -5,6 +5,7 @@ use super::{act1, act2, Context, IoInputs, IoOutputs, MdsInputs, MdsOutputs};
 use crate::choice::Act;
 use crate::format::{fmt_thousands, plural};
 use crate::input_error::InputError;
+use crate::lab::LabReport;
 use serde::{Deserialize, Serialize};
 
 /// The inputs of one instrument run, tagged by act: `{"act": …, "inputs": {…}}`.
@@ -129,6 +130,10 @@ impl Report {
     pub fn act(&self) -> Act {
         self.inputs().act()
     }
+}
+
+impl LabReport for Report {
+    const MIME_TYPE: &'static str = Report::MIME_TYPE;
 }
 
 #[cfg(test)]
