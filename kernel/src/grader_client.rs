@@ -3,9 +3,9 @@
 //! `JUPYTERHUB_API_TOKEN` authenticates. Without the URL, or when the service
 //! fails, the submission goes to the exchange directory and the receipt says why.
 
-use crate::exchange::{Delivered, Exchange, ExchangeError};
+use crate::exchange::{submission_bytes, Delivered, Exchange, ExchangeError};
+use mlsys_model::receipt::{HandInVia, ServiceReceipt};
 use mlsys_model::record::Submission;
-use serde::Deserialize;
 use std::time::Duration;
 
 /// Attempts per submission; a retry sends the same bytes, which the service
@@ -18,17 +18,6 @@ pub struct GraderService {
     /// Base URL, e.g. `http://127.0.0.1:8000/services/mlsys-grader`.
     pub url: String,
     token: String,
-}
-
-/// The service's answer to a submission.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ServiceReceipt {
-    /// `stored`, or `duplicate` when it already had these bytes.
-    pub status: String,
-    /// The Hub user it is stored under.
-    pub student: String,
-    /// SHA-256 of the bytes the service stored.
-    pub sha256: String,
 }
 
 /// How a submission was handed in.
@@ -78,8 +67,24 @@ impl Route {
         }
     }
 
-    /// One line for the receipt: where the submission went.
-    pub fn via(&self) -> String {
+    /// The exchange file, when the submission went to the exchange.
+    pub fn file(&self) -> Option<String> {
+        match self {
+            Route::Service { .. } => None,
+            Route::Exchange { .. } => Some(self.location()),
+        }
+    }
+
+    /// Service or exchange.
+    pub fn via(&self) -> HandInVia {
+        match self {
+            Route::Service { .. } => HandInVia::Service,
+            Route::Exchange { .. } => HandInVia::Exchange,
+        }
+    }
+
+    /// One line for the receipt: where the submission went, and why.
+    pub fn via_detail(&self) -> String {
         match self {
             Route::Service { url, receipt, .. } => {
                 format!("grader service {url} (as {})", receipt.student)
@@ -201,8 +206,7 @@ pub fn hand_in_via(
         None => None,
         Some(Err(why)) => Some(why),
         Some(Ok(service)) => {
-            let mut bytes = serde_json::to_vec_pretty(submission).expect("submissions serialize");
-            bytes.push(b'\n');
+            let bytes = submission_bytes(submission);
             match service.submit(&bytes) {
                 Ok(receipt) => {
                     return Ok(Route::Service {
@@ -237,7 +241,7 @@ mod tests {
         Submission {
             schema_version: SUBMISSION_SCHEMA_VERSION,
             id: Uuid::now_v7(),
-            lab: "v2_04".to_string(),
+            lab: "t_lab".to_string(),
             student: "ada".to_string(),
             created_at: Utc::now(),
             kernel_version: "test".to_string(),
@@ -310,7 +314,7 @@ mod tests {
         assert_eq!(sent, sub);
         assert_eq!(route.sha256(), "abc");
         assert!(route
-            .via()
+            .via_detail()
             .starts_with(&format!("grader service {url}/api/submissions")));
         assert!(!exchange_dir().exists());
     }
@@ -341,7 +345,9 @@ mod tests {
             why.contains("HTTP 403") && why.contains("does not accept"),
             "{why}"
         );
-        assert!(route.via().contains("because the grader service failed"));
+        assert!(route
+            .via_detail()
+            .contains("because the grader service failed"));
         let _ = std::fs::remove_dir_all(home);
     }
 
@@ -367,9 +373,11 @@ mod tests {
         let no_token = GraderService::new(Some("http://127.0.0.1:9".into()), None);
         let route = hand_in_via(no_token, &submission(), &exchange).unwrap();
         assert!(
-            route.via().contains("JUPYTERHUB_API_TOKEN is not set"),
+            route
+                .via_detail()
+                .contains("JUPYTERHUB_API_TOKEN is not set"),
             "{}",
-            route.via()
+            route.via_detail()
         );
         let route = hand_in_via(
             GraderService::new(None, Some("t".into())),
@@ -377,7 +385,7 @@ mod tests {
             &exchange,
         )
         .unwrap();
-        assert_eq!(route.via(), "exchange directory");
+        assert_eq!(route.via_detail(), "exchange directory");
         let _ = std::fs::remove_dir_all(home);
     }
 }

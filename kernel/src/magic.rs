@@ -1,15 +1,26 @@
-//! Magics: cells whose lines start with `%`, dispatched to registered sets.
+//! Magics: cells whose lines start with `%`, dispatched to the labs.
 //!
-//! A [`MagicSet`] is a group of magics sharing state: one per lab, plus the
-//! registry's own `%help` and `%lsmagic`. The registry parses lines, routes
-//! them, and answers completion and inspection from the sets' [`MagicSpec`]s.
+//! Each lab registers its [`LabMagics`]; the registry adds the lab-neutral
+//! hand-in magics (`%ledger`, `%submit`) of every lab and its own `%help` and
+//! `%lsmagic` (and `%lab` when it serves several labs). It parses lines,
+//! answers `--help` on any magic, routes the rest, and answers completion and
+//! inspection from the [`MagicSpec`]s.
+//!
+//! Several labs may have a magic of the same name (each lab has `%predict`,
+//! `%ledger`, `%submit`): such a name runs in the *active* lab, which is the
+//! lab whose magic ran last (a name only one lab has makes that lab active),
+//! or the one `%lab ID` chose; at first it is the first lab registered.
 
 use crate::interpreter::{Completions, ExecutionError, Outputs};
+use crate::lab::LabMagics;
+use crate::render;
+use crate::widgets::{WidgetId, WidgetManager};
 use jupyter_protocol::{Media, MediaType};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// How a magic is called and documented.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MagicSpec {
     /// The name, without `%`.
     pub name: &'static str,
@@ -17,68 +28,83 @@ pub struct MagicSpec {
     pub usage: &'static str,
     /// One-line summary.
     pub summary: &'static str,
-    /// Longer documentation (plain text).
-    pub doc: &'static str,
+    /// Longer documentation (plain text); generated where it quotes the
+    /// model's ranges and defaults.
+    pub doc: Cow<'static, str>,
     /// Words offered as completions after the name (flags, values).
     pub hints: &'static [&'static str],
 }
 
-/// A group of magics with shared state.
-pub trait MagicSet: Send {
-    /// The magics this set answers.
-    fn specs(&self) -> &'static [MagicSpec];
-
-    /// Runs magic `name` with the rest of its line. `Ok(Some(_))` is the result shown.
-    fn run(
-        &mut self,
-        name: &str,
-        args: &str,
-        outputs: &Outputs,
-    ) -> Result<Option<Media>, ExecutionError>;
-
-    /// Takes a comm the front end opened on `target_name`; `false` if this set does not serve it.
-    fn comm_open(&mut self, _comm_id: &str, _target_name: &str) -> bool {
-        false
-    }
-
-    /// Handles a message on a comm this set opened; `false` if it is not one of its comms.
-    fn comm_msg(&mut self, _comm_id: &str, _data: &Map<String, Value>, _outputs: &Outputs) -> bool {
-        false
-    }
-
-    /// Forgets a comm the front end closed; `false` if it is not one of its comms.
-    fn comm_close(&mut self, _comm_id: &str) -> bool {
-        false
-    }
-
-    /// This set's open comms as `(comm_id, target_name)`.
-    fn comms(&self) -> Vec<(String, String)> {
-        Vec::new()
+impl MagicSpec {
+    /// The magic's documentation as `%help NAME`, `%NAME --help` and
+    /// inspection show it: usage, summary, doc.
+    pub fn help(&self) -> Media {
+        plain(format!(
+            "{}\n\n{}\n\n{}",
+            self.usage, self.summary, self.doc
+        ))
     }
 }
 
-const BUILTINS: &[MagicSpec] = &[
-    MagicSpec {
-        name: "help",
-        usage: "%help [MAGIC]",
-        summary: "List the magics, or show one magic's documentation.",
-        doc: "Without an argument, lists every magic with its usage. With a name \
-              (with or without %), shows that magic's full documentation.",
-        hints: &[],
-    },
-    MagicSpec {
-        name: "lsmagic",
-        usage: "%lsmagic",
-        summary: "List the names of all magics.",
-        doc: "Prints the name of every registered magic.",
-        hints: &[],
-    },
-];
+const HELP: MagicSpec = MagicSpec {
+    name: "help",
+    usage: "%help [MAGIC]",
+    summary: "List the magics, or show one magic's documentation.",
+    doc: Cow::Borrowed(
+        "Without an argument, lists every magic with its usage. With a name \
+         (with or without %), shows that magic's full documentation.",
+    ),
+    hints: &[],
+};
 
-/// Every magic set of the kernel, and the dispatch between them.
+const LSMAGIC: MagicSpec = MagicSpec {
+    name: "lsmagic",
+    usage: "%lsmagic",
+    summary: "List the names of all magics.",
+    doc: Cow::Borrowed("Prints the name of every registered magic."),
+    hints: &[],
+};
+
+/// Only in a kernel serving several labs.
+const LAB: MagicSpec = MagicSpec {
+    name: "lab",
+    usage: "%lab [LAB]",
+    summary: "List this kernel's labs, or make one the active lab.",
+    doc: Cow::Borrowed(
+        "Without an argument, lists the labs this kernel serves and marks the active one. \
+         With a lab's id, makes it the active lab. A magic several labs have (%predict, \
+         %ledger, %submit, …) runs in the active lab, which is otherwise the lab whose \
+         magic ran last.",
+    ),
+    hints: &[],
+};
+
+const BUILTINS: &[MagicSpec] = &[HELP, LSMAGIC];
+const BUILTINS_OF_SEVERAL_LABS: &[MagicSpec] = &[HELP, LSMAGIC, LAB];
+
+/// A registered lab: its magics, and the hand-in magics as they apply to it.
+struct Entry {
+    id: &'static str,
+    title: &'static str,
+    magics: Box<dyn LabMagics>,
+    hand_in: Vec<MagicSpec>,
+}
+
+impl Entry {
+    fn specs(&self) -> impl Iterator<Item = &MagicSpec> {
+        self.magics.specs().iter().chain(&self.hand_in)
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.specs().any(|s| s.name == name)
+    }
+}
+
+/// Every lab's magics, and the dispatch between them.
 #[derive(Default)]
 pub struct MagicRegistry {
-    sets: Vec<Box<dyn MagicSet>>,
+    labs: Vec<Entry>,
+    active: usize,
 }
 
 /// Whether a cell is a magic cell: its first non-blank line starts with `%`.
@@ -87,6 +113,13 @@ pub fn is_magic_cell(code: &str) -> bool {
         .map(str::trim)
         .find(|l| !l.is_empty())
         .is_some_and(|l| l.starts_with('%'))
+}
+
+/// Whether a magic's arguments ask for its help (`--help` or `-h` before any `#` comment).
+fn wants_help(args: &str) -> bool {
+    args.split_whitespace()
+        .take_while(|w| !w.starts_with('#'))
+        .any(|w| w == "--help" || w == "-h")
 }
 
 fn usage_error(message: impl Into<String>) -> ExecutionError {
@@ -98,25 +131,59 @@ fn plain(text: String) -> Media {
 }
 
 impl MagicRegistry {
-    /// A registry with only the builtins.
-    pub fn new() -> Self {
-        Self::default()
+    /// Adds lab `id` (titled `title`) with its magics.
+    pub fn register(
+        &mut self,
+        id: &'static str,
+        title: &'static str,
+        mut magics: Box<dyn LabMagics>,
+    ) {
+        let hand_in = magics.record().hand_in_specs();
+        self.labs.push(Entry {
+            id,
+            title,
+            magics,
+            hand_in,
+        });
     }
 
-    /// Adds a set of magics.
-    pub fn register(&mut self, set: Box<dyn MagicSet>) {
-        self.sets.push(set);
+    fn builtins(&self) -> &'static [MagicSpec] {
+        if self.labs.len() > 1 {
+            BUILTINS_OF_SEVERAL_LABS
+        } else {
+            BUILTINS
+        }
     }
 
-    /// Every spec, builtins first.
-    pub fn specs(&self) -> impl Iterator<Item = &MagicSpec> {
-        BUILTINS
-            .iter()
-            .chain(self.sets.iter().flat_map(|s| s.specs().iter()))
+    /// The lab that runs magic `name`: the active lab if it has it, else the first that does.
+    fn resolve(&self, name: &str) -> Option<usize> {
+        match self.labs.get(self.active) {
+            Some(active) if active.has(name) => Some(self.active),
+            _ => self.labs.iter().position(|lab| lab.has(name)),
+        }
     }
 
+    /// The spec `name` runs now.
     fn spec(&self, name: &str) -> Option<&MagicSpec> {
-        self.specs().find(|s| s.name == name)
+        self.builtins().iter().find(|s| s.name == name).or_else(|| {
+            let lab = &self.labs[self.resolve(name)?];
+            lab.specs().find(|s| s.name == name)
+        })
+    }
+
+    /// One spec per magic name, builtins first, then each lab's in order.
+    pub fn specs(&self) -> Vec<&MagicSpec> {
+        let mut names: Vec<&str> = Vec::new();
+        let all = self
+            .builtins()
+            .iter()
+            .chain(self.labs.iter().flat_map(Entry::specs));
+        for spec in all {
+            if !names.contains(&spec.name) {
+                names.push(spec.name);
+            }
+        }
+        names.into_iter().filter_map(|n| self.spec(n)).collect()
     }
 
     /// Runs a magic cell line by line; stops at the first error. Every result but
@@ -124,6 +191,7 @@ impl MagicRegistry {
     pub fn run_cell(
         &mut self,
         code: &str,
+        widgets: &mut WidgetManager,
         outputs: &Outputs,
     ) -> Result<Option<Media>, ExecutionError> {
         let lines: Vec<&str> = code
@@ -136,12 +204,17 @@ impl MagicRegistry {
             if let Some(previous) = last.take() {
                 outputs.display(previous);
             }
-            last = self.run_line(line, outputs)?;
+            last = self.run_line(line, widgets, outputs)?;
         }
         Ok(last)
     }
 
-    fn run_line(&mut self, line: &str, outputs: &Outputs) -> Result<Option<Media>, ExecutionError> {
+    fn run_line(
+        &mut self,
+        line: &str,
+        widgets: &mut WidgetManager,
+        outputs: &Outputs,
+    ) -> Result<Option<Media>, ExecutionError> {
         let Some(body) = line.strip_prefix('%') else {
             return Err(usage_error(format!(
                 "every line of a magic cell must start with %, got `{line}`; put Rust code in its own cell"
@@ -152,43 +225,107 @@ impl MagicRegistry {
         let args = args.trim();
         match name {
             "help" => self.help(args).map(Some),
-            "lsmagic" => Ok(Some(plain(
-                self.specs()
-                    .map(|s| format!("%{}", s.name))
-                    .collect::<Vec<_>>()
-                    .join("  "),
-            ))),
-            _ => match self
-                .sets
-                .iter_mut()
-                .find(|s| s.specs().iter().any(|m| m.name == name))
-            {
-                Some(set) => set.run(name, args, outputs),
-                None => Err(usage_error(format!(
-                    "unknown magic %{name}; known magics: {} (see %help)",
-                    self.specs()
-                        .map(|s| format!("%{}", s.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))),
-            },
+            "lsmagic" => Ok(Some(plain(self.names().join("  ")))),
+            "lab" if self.labs.len() > 1 => self.choose_lab(args).map(Some),
+            _ => {
+                let Some(at) = self.resolve(name) else {
+                    return Err(usage_error(format!(
+                        "unknown magic %{name}; known magics: {} (see %help)",
+                        self.names().join(", ")
+                    )));
+                };
+                self.active = at;
+                let lab = &mut self.labs[at];
+                if let Some(notice) = lab.magics.record().take_notice() {
+                    outputs.display(render::callout(&notice));
+                }
+                if let Some(spec) = lab.specs().find(|s| s.name == name) {
+                    if wants_help(args) {
+                        return Ok(Some(spec.help()));
+                    }
+                }
+                if lab.hand_in.iter().any(|s| s.name == name) {
+                    lab.magics.record().hand_in(name, args, outputs)
+                } else {
+                    let mut owned = widgets.owned_by(lab.id);
+                    lab.magics.run(name, args, &mut owned, outputs)
+                }
+            }
         }
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.specs()
+            .iter()
+            .map(|s| format!("%{}", s.name))
+            .collect()
     }
 
     fn help(&self, args: &str) -> Result<Media, ExecutionError> {
         let name = args.trim_start_matches('%');
         if name.is_empty() {
-            let width = self.specs().map(|s| s.usage.len()).max().unwrap_or(0);
-            let text = self
-                .specs()
+            let specs = self.specs();
+            let width = specs.iter().map(|s| s.usage.len()).max().unwrap_or(0);
+            let text = specs
+                .iter()
                 .map(|s| format!("{:width$}  {}", s.usage, s.summary))
                 .collect::<Vec<_>>()
                 .join("\n");
             return Ok(plain(text));
         }
         self.spec(name)
-            .map(|s| plain(format!("{}\n\n{}\n\n{}", s.usage, s.summary, s.doc)))
+            .map(MagicSpec::help)
             .ok_or_else(|| usage_error(format!("%help: unknown magic %{name}")))
+    }
+
+    /// `%lab [LAB]`: lists the labs, or makes one active.
+    fn choose_lab(&mut self, args: &str) -> Result<Media, ExecutionError> {
+        if !args.is_empty() {
+            let at = self
+                .labs
+                .iter()
+                .position(|lab| lab.id == args)
+                .ok_or_else(|| {
+                    let ids: Vec<&str> = self.labs.iter().map(|lab| lab.id).collect();
+                    usage_error(format!(
+                        "%lab: no lab {args} in this kernel; its labs: {}",
+                        ids.join(", ")
+                    ))
+                })?;
+            self.active = at;
+        }
+        let width = self.labs.iter().map(|lab| lab.id.len()).max().unwrap_or(0);
+        let lines: Vec<String> = self
+            .labs
+            .iter()
+            .enumerate()
+            .map(|(at, lab)| {
+                let mark = if at == self.active { "*" } else { " " };
+                format!("{mark} {:width$}  {}", lab.id, lab.title)
+            })
+            .collect();
+        Ok(plain(format!(
+            "Labs of this kernel (* active: magics several labs have run in it):\n{}",
+            lines.join("\n")
+        )))
+    }
+
+    /// Hands a front-end change of one of `owner`'s widgets to that lab;
+    /// `false` if no lab of that id is registered.
+    pub fn widget_update(
+        &mut self,
+        owner: &str,
+        id: &WidgetId,
+        state: Map<String, Value>,
+        widgets: &mut WidgetManager,
+        outputs: &Outputs,
+    ) -> bool {
+        let Some(lab) = self.labs.iter_mut().find(|lab| lab.id == owner) else {
+            return false;
+        };
+        let mut owned = widgets.owned_by(lab.id);
+        lab.magics.widget_update(id, state, &mut owned, outputs);
+        true
     }
 
     /// Completes a magic name, or a hint of the magic on the cursor's line.
@@ -202,6 +339,7 @@ impl MagicRegistry {
                 return Completions::default();
             };
             self.specs()
+                .iter()
                 .filter(|s| s.name.starts_with(prefix))
                 .map(|s| format!("%{}", s.name))
                 .collect()
@@ -237,40 +375,7 @@ impl MagicRegistry {
             .take_while(|c| *c != '\n')
             .collect();
         let name = line.split_whitespace().next()?.strip_prefix('%')?;
-        let spec = self.spec(name)?;
-        Some(plain(format!(
-            "{}\n\n{}\n\n{}",
-            spec.usage, spec.summary, spec.doc
-        )))
-    }
-
-    /// Offers a comm the front end opened to the sets; `true` once one takes it.
-    pub fn comm_open(&mut self, comm_id: &str, target_name: &str) -> bool {
-        self.sets
-            .iter_mut()
-            .any(|s| s.comm_open(comm_id, target_name))
-    }
-
-    /// Routes a comm message to the set that owns the comm.
-    pub fn comm_msg(
-        &mut self,
-        comm_id: &str,
-        data: &Map<String, Value>,
-        outputs: &Outputs,
-    ) -> bool {
-        self.sets
-            .iter_mut()
-            .any(|s| s.comm_msg(comm_id, data, outputs))
-    }
-
-    /// Routes a comm close to the set that owns the comm.
-    pub fn comm_close(&mut self, comm_id: &str) -> bool {
-        self.sets.iter_mut().any(|s| s.comm_close(comm_id))
-    }
-
-    /// Every set's open comms.
-    pub fn comms(&self) -> Vec<(String, String)> {
-        self.sets.iter().flat_map(|s| s.comms()).collect()
+        self.spec(name).map(MagicSpec::help)
     }
 }
 
@@ -285,34 +390,15 @@ fn line_before_cursor(code: &str, cursor_pos: usize) -> (usize, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{TallyLab, TempHome};
     use std::sync::mpsc;
 
-    struct Echo;
-
-    impl MagicSet for Echo {
-        fn specs(&self) -> &'static [MagicSpec] {
-            &[MagicSpec {
-                name: "echo",
-                usage: "%echo TEXT",
-                summary: "Echo text.",
-                doc: "Returns its argument.",
-                hints: &["--loud", "--quiet"],
-            }]
+    fn registry(home: &TempHome, ids: &[&'static str]) -> MagicRegistry {
+        let mut r = MagicRegistry::default();
+        for id in ids {
+            let lab = TallyLab::open(&home.path().join(id));
+            r.register(id, "Tally", Box::new(lab));
         }
-
-        fn run(
-            &mut self,
-            _: &str,
-            args: &str,
-            _: &Outputs,
-        ) -> Result<Option<Media>, ExecutionError> {
-            Ok(Some(plain(args.to_string())))
-        }
-    }
-
-    fn registry() -> MagicRegistry {
-        let mut r = MagicRegistry::new();
-        r.register(Box::new(Echo));
         r
     }
 
@@ -323,34 +409,105 @@ mod tests {
         }
     }
 
+    fn run(r: &mut MagicRegistry, code: &str) -> Result<String, ExecutionError> {
+        let (tx, _rx) = mpsc::channel();
+        let out = Outputs::new(tx);
+        r.run_cell(code, &mut WidgetManager::default(), &out)
+            .map(|m| text(&m.unwrap()))
+    }
+
     #[test]
     fn dispatches_lines_and_reports_unknown_magics() {
+        let home = TempHome::new("magic");
         let (tx, rx) = mpsc::channel();
         let out = Outputs::new(tx);
-        let mut r = registry();
-        assert!(is_magic_cell("\n  %echo hi"));
+        let mut r = registry(&home, &["t_one"]);
+        let mut widgets = WidgetManager::default();
+        assert!(is_magic_cell("\n  %tally 1"));
         assert!(!is_magic_cell("let x = 1;"));
-        let last = r.run_cell("%echo one\n%echo two", &out).unwrap().unwrap();
-        assert_eq!(text(&last), "two");
+        let last = r
+            .run_cell("%tally 1\n%tally 2", &mut widgets, &out)
+            .unwrap();
+        assert_eq!(text(&last.unwrap()), "total 3");
         assert_eq!(rx.try_iter().count(), 1);
-        let err = r.run_cell("%nope", &out).unwrap_err();
+        let err = r.run_cell("%nope", &mut widgets, &out).unwrap_err();
         assert_eq!(err.ename, "UsageError");
         assert!(err.evalue.contains("unknown magic %nope"), "{}", err.evalue);
-        assert!(r.run_cell("%echo a\nlet x = 1;", &out).is_err());
-        assert!(text(&r.run_cell("%help", &out).unwrap().unwrap()).contains("%echo TEXT"));
-        assert!(text(&r.run_cell("%lsmagic", &out).unwrap().unwrap()).contains("%echo"));
+        assert!(
+            err.evalue.contains("%tally, %ledger, %submit"),
+            "{}",
+            err.evalue
+        );
+        assert!(r
+            .run_cell("%tally 1\nlet x = 1;", &mut widgets, &out)
+            .is_err());
+        let help = run(&mut r, "%help").unwrap();
+        assert!(help.contains("%tally N [--live]"), "{help}");
+        assert!(!help.contains("%lab"), "one lab: nothing to choose");
+        assert_eq!(
+            run(&mut r, "%lsmagic").unwrap(),
+            "%help  %lsmagic  %tally  %ledger  %submit"
+        );
+    }
+
+    #[test]
+    fn help_on_any_magic_shows_its_one_documentation() {
+        let home = TempHome::new("magic-help");
+        let mut r = registry(&home, &["t_one"]);
+        let by_flag = run(&mut r, "%tally --help").unwrap();
+        assert_eq!(by_flag, run(&mut r, "%help tally").unwrap());
+        assert_eq!(
+            by_flag,
+            "%tally N [--live]\n\nAdd N to the tally.\n\nAdds N (a positive integer) to the tally."
+        );
+        assert_eq!(run(&mut r, "%tally 2 # not -h").unwrap(), "total 2");
+        let ledger = run(&mut r, "%ledger -h").unwrap();
+        assert!(ledger.starts_with("%ledger [save]"), "{ledger}");
+        assert_eq!(text(&r.inspect("%tally 4", 3).unwrap()), by_flag);
     }
 
     #[test]
     fn completes_names_and_hints() {
-        let r = registry();
-        let c = r.complete("%ec", 3);
-        assert_eq!(c.matches, ["%echo"]);
+        let home = TempHome::new("magic-complete");
+        let r = registry(&home, &["t_one"]);
+        let c = r.complete("%ta", 3);
+        assert_eq!(c.matches, ["%tally"]);
         assert_eq!((c.cursor_start, c.cursor_end), (0, 3));
-        let c = r.complete("x\n%echo --l", 11);
-        assert_eq!(c.matches, ["--loud"]);
-        assert_eq!(c.cursor_start, 8);
-        assert!(r.inspect("%echo hi", 2).is_some());
+        let c = r.complete("x\n%tally --l", 12);
+        assert_eq!(c.matches, ["--live"]);
+        assert_eq!(c.cursor_start, 9);
+        assert!(r.inspect("%tally 2", 2).is_some());
         assert!(r.inspect("let x", 2).is_none());
+    }
+
+    #[test]
+    fn a_shared_magic_runs_in_the_active_lab() {
+        let home = TempHome::new("magic-active");
+        let mut r = registry(&home, &["t_one", "t_two"]);
+        assert_eq!(
+            run(&mut r, "%tally 2").unwrap(),
+            "total 2",
+            "the first lab at first"
+        );
+        let listed = run(&mut r, "%lab").unwrap();
+        assert!(
+            listed.contains("* t_one  Tally\n  t_two  Tally"),
+            "{listed}"
+        );
+        run(&mut r, "%lab t_two").unwrap();
+        assert_eq!(run(&mut r, "%tally 5").unwrap(), "total 5");
+        assert_eq!(run(&mut r, "%tally 1").unwrap(), "total 6");
+        let err = run(&mut r, "%lab t_three").unwrap_err();
+        assert!(
+            err.evalue.contains("its labs: t_one, t_two"),
+            "{}",
+            err.evalue
+        );
+        assert_eq!(
+            r.specs().iter().filter(|s| s.name == "tally").count(),
+            1,
+            "each name is listed once"
+        );
+        assert!(run(&mut r, "%lsmagic").unwrap().contains("%lab"));
     }
 }

@@ -210,7 +210,9 @@ async fn every_magic_answers_and_the_lock_holds_across_cells_and_restarts() {
         "{}",
         reveal.text()
     );
-    assert!(reveal.text().contains("2 workers, random reads"));
+    assert!(reveal
+        .text()
+        .contains("2 workers/GPU, batch 64, random reads, 24 OSTs"));
     kernel.shutdown().await;
 
     let mut kernel = TestKernel::start_in(home.path()).await;

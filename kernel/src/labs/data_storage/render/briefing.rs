@@ -1,19 +1,14 @@
 //! An act's briefing, shown above its prediction question: the act's title and
 //! time, the situation, the stakeholder's message and (Act I) the arithmetic.
 
-use super::html::escape;
-use super::palette::{self, Tone};
+use crate::render::html::{escape, BORDER, FG1, FG2, FG3, PANEL_BG};
+use crate::render::palette::{self, Tone};
 use mlsys_model::format::fmt_thousands;
+use mlsys_model::labs::data_storage::constants::LUSTRE_OST_BW_GBS;
 use mlsys_model::labs::data_storage::content::{act_intro, ActIntro};
 use mlsys_model::labs::data_storage::figures::act1_figures;
 use mlsys_model::Act;
 use std::fmt::Write;
-
-const FG1: &str = "var(--jp-content-font-color1, #1e293b)";
-const FG2: &str = "var(--jp-content-font-color2, #475569)";
-const FG3: &str = "var(--jp-content-font-color3, #64748b)";
-const PANEL_BG: &str = "var(--jp-layout-color2, #f8fafc)";
-const BORDER: &str = "var(--jp-border-color2, #e2e8f0)";
 
 /// The figures quoted before Act I's question, as (label, value, tone), and the moral.
 fn act1_arithmetic() -> (Vec<(String, String, Tone)>, String) {
@@ -25,7 +20,10 @@ fn act1_arithmetic() -> (Vec<(String, String, Tone)>, String) {
             Tone::Blue,
         ),
         (
-            format!("Lustre aggregate bandwidth ({} OSTs × 28 GB/s)", f.osts),
+            format!(
+                "Lustre aggregate bandwidth ({} OSTs × {LUSTRE_OST_BW_GBS:.0} GB/s)",
+                f.osts
+            ),
             format!("{:.0} GB/s total", f.lustre_bw_gbs),
             Tone::Blue,
         ),
@@ -143,6 +141,7 @@ mod tests {
             "~80 MB/s per GPU",
             "~10.24 GB/s needed",
             "~1.5% of its capacity",
+            "Lustre aggregate bandwidth (24 OSTs × 28 GB/s)",
             "about 1% utilization",
         ] {
             assert!(text.contains(needle), "{needle}: {text}");
