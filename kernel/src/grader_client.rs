@@ -230,6 +230,7 @@ pub fn hand_in_via(
 mod tests {
     use super::*;
     use chrono::Utc;
+    use mlsys_model::receipt::ReceiptStatus;
     use mlsys_model::record::SUBMISSION_SCHEMA_VERSION;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
@@ -313,10 +314,39 @@ mod tests {
         let sent: Submission = serde_json::from_slice(&body).unwrap();
         assert_eq!(sent, sub);
         assert_eq!(route.sha256(), "abc");
+        let Route::Service { receipt, .. } = &route else {
+            panic!("{route:?}")
+        };
+        assert_eq!(receipt.status, ReceiptStatus::Stored);
+        assert_eq!((route.via(), route.file()), (HandInVia::Service, None));
         assert!(route
             .via_detail()
             .starts_with(&format!("grader service {url}/api/submissions")));
         assert!(!exchange_dir().exists());
+    }
+
+    #[test]
+    fn a_reply_that_is_not_a_service_receipt_is_not_taken_for_one() {
+        let (url, _requests) = server(vec![(
+            201,
+            r#"{"status":"filed","student":"ada","sha256":"abc","submission_id":"x"}"#,
+        )]);
+        let home = exchange_dir();
+        let route = hand_in_via(
+            GraderService::new(Some(url), Some("t".into())),
+            &submission(),
+            &Exchange::outbox(&home),
+        )
+        .unwrap();
+        assert_eq!(route.via(), HandInVia::Exchange);
+        assert!(
+            route
+                .via_detail()
+                .contains("answered with an unreadable receipt"),
+            "{}",
+            route.via_detail()
+        );
+        let _ = std::fs::remove_dir_all(home);
     }
 
     #[test]
