@@ -37,7 +37,9 @@ fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
 /// enough in this code base to be read as a comment start).
 fn code_of(line: &str) -> &str {
     match line.find("//") {
-        Some(at) if !line[..at].contains("\"") || line[..at].matches('"').count() % 2 == 0 => {
+        Some(at)
+            if !line[..at].contains("\"") || line[..at].matches('"').count().is_multiple_of(2) =>
+        {
             &line[..at]
         }
         _ => line,
