@@ -6,7 +6,8 @@
 
 use crate::interpreter::{Completions, ExecutionError, Interpreter, Interrupter, Outputs};
 use crate::lab::KernelLabs;
-use crate::magic::{is_magic_cell, MagicRegistry};
+use crate::magic::is_magic_cell;
+use crate::registry::MagicRegistry;
 use crate::rust_cells::{report_renderers, RustCells, RustCellsConfig};
 use crate::widgets::{Received, WidgetManager};
 use jupyter_protocol::{CodeMirrorMode, HelpLink, IsCompleteReplyStatus, LanguageInfo, Media};
@@ -178,7 +179,7 @@ mod tests {
     use super::*;
     use crate::interpreter::Output;
     use crate::rust_cells::ReportRenderers;
-    use crate::testing::{TallyLab, TallySession, TempHome};
+    use crate::testing::{TallyLab, TallySession, TempDir};
     use crate::widgets::CONTROL_TARGET;
     use mlsys_model::LabSession;
     use serde_json::json;
@@ -214,7 +215,7 @@ mod tests {
 
     #[test]
     fn two_labs_widgets_share_one_manager_and_each_update_reaches_its_owner() {
-        let home = TempHome::new("interpreter");
+        let home = TempDir::new("interpreter");
         let mut magics = MagicRegistry::default();
         for id in ["t_one", "t_two"] {
             let lab = TallyLab::open(&home.path().join(id));

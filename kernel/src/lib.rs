@@ -5,7 +5,7 @@
 //!
 //! Lab-neutral modules (everything but [`labs`]) never name a lab: the
 //! protocol [`server`] talks to an [`interpreter::Interpreter`]; the
-//! [`cell_interpreter`] dispatches magics through the [`magic`] registry to the
+//! [`cell_interpreter`] dispatches magics through the [`registry`] to the
 //! labs registered as [`lab::KernelLab`]s, owns the one [`widgets`] manager,
 //! and runs [`rust_cells`]; every lab records through its [`recorder`] into
 //! its [`journal`], and gets the [`handin`] magics and the [`render`] helpers.
@@ -24,6 +24,7 @@ pub mod ledger_file;
 pub mod logging;
 pub mod magic;
 pub mod recorder;
+pub mod registry;
 pub mod render;
 pub mod rust_cells;
 pub mod server;

@@ -131,12 +131,12 @@ impl<S: LabSession> Recorder<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{tally, TallySession, TempHome};
+    use crate::testing::{tally, TallySession, TempDir};
     use std::io;
 
     #[test]
     fn a_refused_event_changes_neither_the_session_nor_the_journal() {
-        let home = TempHome::new("recorder");
+        let home = TempDir::new("recorder");
         let mut recorder = Recorder::<TallySession>::open(home.path());
         assert!(recorder.take_notice().is_none());
         recorder.record(tally(2)).unwrap();
@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn a_checked_event_changes_nothing_until_it_is_committed() {
-        let home = TempHome::new("recorder-pending");
+        let home = TempDir::new("recorder-pending");
         let mut recorder = Recorder::<TallySession>::open(home.path());
         let pending = recorder.check(tally(5)).unwrap();
         assert_eq!(recorder.session().total, 0);
@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn without_a_journal_the_session_lives_in_memory_and_says_so_once() {
-        let home = TempHome::new("recorder-file");
+        let home = TempDir::new("recorder-file");
         let not_a_dir = home.path().join("file");
         std::fs::write(&not_a_dir, b"x").unwrap();
         let mut recorder = Recorder::<TallySession>::open(&not_a_dir);
@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn a_journal_that_breaks_a_rule_is_restored_up_to_that_event() {
-        let home = TempHome::new("recorder-partial");
+        let home = TempDir::new("recorder-partial");
         let (mut journal, _) = Journal::open(home.path(), TallySession::LAB_ID).unwrap();
         for kind in [tally(1), tally(0), tally(4)] {
             journal.record(kind).unwrap();

@@ -1,6 +1,6 @@
 //! Fixtures for the unit tests of lab-neutral code: "tally", a fake lab whose
 //! one instrument adds a positive number, with a magic (`%tally N [--live]`)
-//! and a live slider; and temporary homes.
+//! and a live slider; and temporary homes (the test client's [`TempDir`]).
 
 use crate::interpreter::{ExecutionError, Outputs};
 use crate::lab::{LabMagics, LabRecord};
@@ -17,30 +17,9 @@ use mlsys_model::{Act, InputError, Lab, LabSession};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// A temporary `MLSYS_HOME`, removed on drop.
-pub struct TempHome(PathBuf);
-
-impl TempHome {
-    /// A fresh, empty directory under the system temp dir.
-    pub fn new(label: &str) -> TempHome {
-        let path = std::env::temp_dir().join(format!("mlsys-{label}-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&path).expect("a temp dir");
-        TempHome(path)
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempHome {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use mlsys_kernel_client::TempDir;
 
 /// The fake lab's session: the sum of its runs, the design saved, submissions.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -202,3 +202,107 @@ fn show(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interpreter::Output;
+    use crate::testing::{tally, TallySession, TempDir};
+    use std::sync::mpsc;
+
+    fn plain(media: &Media) -> String {
+        media
+            .content
+            .iter()
+            .find_map(|m| match m {
+                MediaType::Plain(text) => Some(text.clone()),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    fn told(stream: &mpsc::Receiver<Output>) -> String {
+        stream
+            .try_iter()
+            .filter_map(|o| match o {
+                Output::Stream { text, .. } => Some(text),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn save_writes_the_labs_chapter_once_and_records_the_event() {
+        let home = TempDir::new("ledger-magic");
+        let mut recorder = Recorder::<TallySession>::open(home.path());
+        let (tx, _stream) = mpsc::channel();
+        let out = Outputs::new(tx);
+        let shown = run(&mut recorder, "", &out).unwrap().unwrap();
+        assert!(plain(&shown).contains("no chapter saved yet"));
+        recorder.record(tally(2)).unwrap();
+        run(&mut recorder, "save", &out).unwrap();
+        recorder.record(tally(3)).unwrap();
+        let saved = run(&mut recorder, "save", &out).unwrap().unwrap();
+
+        let on_disk: Value =
+            serde_json::from_slice(&std::fs::read(home.path().join("ledger.json")).unwrap())
+                .unwrap();
+        let MediaType::Other((mime, json)) = &saved.content[2] else {
+            panic!()
+        };
+        assert_eq!((mime.as_str(), json), (LEDGER_MIME, &on_disk));
+        let history = on_disk["history"].as_array().unwrap();
+        assert_eq!(history.len(), 1, "a second save replaces the entry");
+        assert_eq!(history[0]["chapter"], TallySession::LAB_ID);
+        assert_eq!(history[0]["design"]["total"], 5);
+        assert_eq!(
+            recorder.session().saved_design(),
+            Some(recorder.session().design())
+        );
+        let events = recorder.journal().unwrap().events().unwrap();
+        assert_eq!(TallySession::replay(&events).unwrap(), *recorder.session());
+        let saves = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::DesignSaved { .. }))
+            .count();
+        assert_eq!(saves, 2);
+
+        let shown = run(&mut recorder, "", &out).unwrap().unwrap();
+        let MediaType::Html(html) = &shown.content[0] else {
+            panic!()
+        };
+        assert!(html.contains(&format!("<td style=\"{TD}\"><code>total</code></td>")));
+        assert!(plain(&shown).contains("  total  5"), "{}", plain(&shown));
+        let before = recorder.session().clone();
+        let error = run(&mut recorder, "load", &out).unwrap_err();
+        assert_eq!(error.ename, "UsageError");
+        assert_eq!(*recorder.session(), before);
+    }
+
+    #[test]
+    fn a_corrupt_ledger_is_moved_aside_and_the_student_told_once() {
+        let home = TempDir::new("ledger-corrupt");
+        let mut recorder = Recorder::<TallySession>::open(home.path());
+        let (tx, stream) = mpsc::channel();
+        let out = Outputs::new(tx);
+        std::fs::write(home.path().join("ledger.json"), "{\"history\": [").unwrap();
+        run(&mut recorder, "save", &out).unwrap();
+        let message = told(&stream);
+        let aside: Vec<_> = std::fs::read_dir(home.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains("ledger.json.corrupt-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert!(
+            message.contains(&aside[0].display().to_string()),
+            "{message}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&aside[0]).unwrap(),
+            "{\"history\": ["
+        );
+        assert!(run(&mut recorder, "", &out).is_ok());
+        assert_eq!(told(&stream), "", "told once");
+    }
+}

@@ -119,3 +119,101 @@ fn hand_in<S: LabSession>(
     let receipt = receipt::of(&submission, &route, Checked::of(&submitted));
     Ok(receipt::media(&receipt))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handin::receipt::RECEIPT_MIME;
+    use crate::journal::Journal;
+    use crate::testing::{tally, TallySession, TempDir, TALLY};
+    use jupyter_protocol::MediaType;
+    use mlsys_model::Labs;
+    use serde_json::Value;
+    use std::path::PathBuf;
+
+    fn quiet() -> Outputs {
+        Outputs::new(std::sync::mpsc::channel().0)
+    }
+
+    fn receipt_of(media: &Media) -> Value {
+        media
+            .content
+            .iter()
+            .find_map(|m| match m {
+                MediaType::Other((mime, json)) if mime == RECEIPT_MIME => Some(json.clone()),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_submission_replays_and_its_receipt_says_where_it_went() {
+        let home = TempDir::new("submit");
+        let mut recorder = Recorder::<TallySession>::open(home.path());
+        recorder.record(tally(4)).unwrap();
+        let shown = hand_in(&mut recorder, Exchange::outbox, &quiet()).unwrap();
+        let receipt = receipt_of(&shown);
+        let file = PathBuf::from(receipt["file"].as_str().unwrap());
+        assert_eq!(file.parent(), Some(home.path().join("outbox").as_path()));
+        assert!(file
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("t_tally-"));
+        assert_eq!(receipt["via"], "exchange");
+        assert_eq!(receipt["stored_at"], receipt["file"]);
+        assert_eq!(
+            receipt["missing"],
+            serde_json::json!(["design not saved (%ledger save)"])
+        );
+        assert_eq!(receipt["session"]["total"], 4);
+        assert_eq!(receipt["bytes"], std::fs::metadata(&file).unwrap().len());
+        let labs = Labs::new([&TALLY as &dyn mlsys_model::Lab]);
+        let checked = crate::exchange::check_submission_file(&file, &labs).unwrap();
+        assert_eq!(checked.sha256, receipt["sha256"]);
+        assert_eq!(checked.events, 1);
+        assert_eq!(recorder.session().submissions, 1, "Submitted is recorded");
+
+        let again = receipt_of(&hand_in(&mut recorder, Exchange::outbox, &quiet()).unwrap());
+        assert_ne!(again["file"], receipt["file"]);
+        assert_eq!(
+            again["events"], 2,
+            "the first Submitted event is in the log"
+        );
+    }
+
+    #[test]
+    fn a_journal_another_kernel_changed_is_not_handed_in() {
+        let home = TempDir::new("submit-changed");
+        let mut recorder = Recorder::<TallySession>::open(home.path());
+        let (mut other, _) = Journal::open(home.path(), TallySession::LAB_ID).unwrap();
+        other.record(tally(1)).unwrap();
+        let error = hand_in(&mut recorder, Exchange::outbox, &quiet()).unwrap_err();
+        assert_eq!(error.ename, "SubmitError");
+        assert!(
+            error.evalue.contains("restart the kernel"),
+            "{}",
+            error.evalue
+        );
+        other.record(tally(0)).unwrap();
+        let error = hand_in(&mut recorder, Exchange::outbox, &quiet()).unwrap_err();
+        assert!(
+            error
+                .evalue
+                .contains("its event 1: add must be a positive integer"),
+            "{}",
+            error.evalue
+        );
+        assert!(!home.path().join("outbox").exists());
+        assert_eq!(
+            run(&mut recorder, "now", &quiet()).unwrap_err().ename,
+            "UsageError"
+        );
+
+        let not_a_dir = home.path().join("file");
+        std::fs::write(&not_a_dir, b"x").unwrap();
+        let mut in_memory = Recorder::<TallySession>::open(&not_a_dir);
+        let error = run(&mut in_memory, "", &quiet()).unwrap_err();
+        assert!(error.evalue.contains("no event log"), "{}", error.evalue);
+    }
+}

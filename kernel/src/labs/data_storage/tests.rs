@@ -4,7 +4,7 @@
 use super::DataStorageLab;
 use crate::interpreter::{ExecutionError, Output, Outputs};
 use crate::lab::LabMagics;
-use crate::magic::MagicRegistry;
+use crate::registry::MagicRegistry;
 use crate::widgets::WidgetManager;
 use jupyter_protocol::Media;
 use mlsys_model::labs::data_storage::{
