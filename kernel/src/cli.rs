@@ -85,3 +85,32 @@ fn evaluate(labs: &KernelLabs, id: Option<&str>, run: &str) -> Result<String, St
     let run = serde_json::from_str(run).map_err(|e| format!("invalid run JSON: {e}"))?;
     lab.evaluate(&run).map(|report| report.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::KernelLab;
+    use crate::testing::TALLY_KERNEL;
+
+    #[test]
+    fn evaluate_runs_the_model_of_the_lab_named_or_else_the_first() {
+        let labs = KernelLabs::new([&TALLY_KERNEL as &dyn KernelLab]);
+        let run = r#"{"add": 2}"#;
+        assert_eq!(evaluate(&labs, None, run), Ok(r#"{"total":2}"#.to_string()));
+        assert_eq!(
+            evaluate(&labs, Some("t_tally"), run),
+            evaluate(&labs, None, run)
+        );
+        let unknown = evaluate(&labs, Some("t_other"), run).unwrap_err();
+        assert_eq!(unknown, "no lab t_other in this kernel; its labs: t_tally");
+        let bad = evaluate(&labs, None, "{").unwrap_err();
+        assert!(bad.starts_with("invalid run JSON: "), "{bad}");
+        let refused = evaluate(&labs, None, r#"{"add": 0}"#).unwrap_err();
+        assert!(
+            refused.contains("add must be a positive integer"),
+            "{refused}"
+        );
+        let none = evaluate(&KernelLabs::default(), None, run).unwrap_err();
+        assert_eq!(none, "this kernel serves no lab");
+    }
+}

@@ -185,3 +185,23 @@ mod tests {
         cells.shutdown();
     }
 }
+
+#[cfg(test)]
+mod renderer_tests {
+    use super::*;
+    use crate::lab::KernelLab;
+    use crate::testing::{TALLY, TALLY_KERNEL};
+    use jupyter_protocol::MediaType;
+    use mlsys_model::Lab;
+
+    #[test]
+    fn each_labs_renderer_is_found_under_its_report_mime_type() {
+        let renderers = report_renderers(&KernelLabs::new([&TALLY_KERNEL as &dyn KernelLab]));
+        assert_eq!(renderers.len(), 1);
+        let render = &renderers[TALLY.report_mime()];
+        let outputs = Outputs::new(std::sync::mpsc::channel().0);
+        let shown = render(&serde_json::json!({"total": 7}), &outputs).unwrap();
+        assert!(matches!(&shown.content[0], MediaType::Plain(t) if t == "total 7"));
+        assert!(render(&serde_json::json!({"lanes": 7}), &outputs).is_none());
+    }
+}

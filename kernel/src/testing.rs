@@ -3,7 +3,7 @@
 //! and a live slider; and temporary homes (the test client's [`TempDir`]).
 
 use crate::interpreter::{ExecutionError, Outputs};
-use crate::lab::{LabMagics, LabRecord};
+use crate::lab::{KernelLab, LabMagics, LabRecord};
 use crate::magic::MagicSpec;
 use crate::recorder::Recorder;
 use crate::widgets::models::IntSlider;
@@ -123,6 +123,27 @@ impl Lab for Tally {
 
     fn check(&self, submission: &Submission) -> Result<Checked, SubmissionError> {
         replay_submission::<TallySession>(submission).map(|s| Checked::of(&s))
+    }
+}
+
+/// The fake lab's kernel side.
+pub struct TallyKernel;
+
+/// The kernel side to register.
+pub static TALLY_KERNEL: TallyKernel = TallyKernel;
+
+impl KernelLab for TallyKernel {
+    fn model(&self) -> &'static dyn Lab {
+        &TALLY
+    }
+
+    fn open(&self, home: &Path) -> Box<dyn LabMagics> {
+        Box::new(TallyLab::open(home))
+    }
+
+    fn render_report(&self, report: &Value, _outputs: &Outputs) -> Option<Media> {
+        let total = report["total"].as_u64()?;
+        Some(text(format!("total {total}")))
     }
 }
 

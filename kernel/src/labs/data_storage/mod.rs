@@ -47,10 +47,16 @@ impl KernelLab for DataStorageKernel {
 
     fn render_report(&self, report: &Value, outputs: &Outputs) -> Option<Media> {
         let report = Report::deserialize(report).ok()?;
-        let shown = render::instrument(&report);
-        outputs.display(shown.chart);
-        Some(shown.bundle)
+        Some(instrument_view(&report, outputs))
     }
+}
+
+/// A report as the instruments show it: the chart as a display of its own,
+/// the four-mimetype bundle returned.
+fn instrument_view(report: &Report, outputs: &Outputs) -> Media {
+    let shown = render::instrument(report);
+    outputs.display(shown.chart);
+    shown.bundle
 }
 
 /// The lab's magics and the student's session.
@@ -162,9 +168,7 @@ impl DataStorageLab {
         outputs: &Outputs,
     ) -> Result<Media, ExecutionError> {
         self.recorder.record(run_event(&run, RunSource::Magic)?)?;
-        let shown = render::instrument(&run.evaluate());
-        outputs.display(shown.chart);
-        Ok(shown.bundle)
+        Ok(instrument_view(&run.evaluate(), outputs))
     }
 
     fn reveal(&mut self, act: Act) -> Result<Media, ExecutionError> {
