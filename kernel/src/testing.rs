@@ -4,11 +4,11 @@
 
 use crate::interpreter::{ExecutionError, Outputs};
 use crate::lab::{KernelLab, LabMagics, LabRecord};
-use crate::magic::MagicSpec;
+use crate::magic::{plain, MagicSpec};
 use crate::recorder::Recorder;
 use crate::widgets::models::IntSlider;
 use crate::widgets::{OwnedWidgets, WidgetId};
-use jupyter_protocol::{Media, MediaType};
+use jupyter_protocol::Media;
 use mlsys_model::lab::{replay_submission, Checked};
 use mlsys_model::ledger::Design;
 use mlsys_model::record::{EventKind, RunSource, Submission};
@@ -143,18 +143,15 @@ impl KernelLab for TallyKernel {
 
     fn render_report(&self, report: &Value, _outputs: &Outputs) -> Option<Media> {
         let total = report["total"].as_u64()?;
-        Some(text(format!("total {total}")))
+        Some(plain(format!("total {total}")))
     }
 }
 
 /// The fake lab's magics: `%tally N` records a run; `%tally N --live` also
 /// opens a slider whose moves are runs.
 pub struct TallyLab {
-    /// The session and its journal.
-    pub recorder: Recorder<TallySession>,
+    recorder: Recorder<TallySession>,
     specs: Vec<MagicSpec>,
-    /// The live slider, once opened.
-    pub slider: Option<WidgetId>,
 }
 
 impl TallyLab {
@@ -169,13 +166,8 @@ impl TallyLab {
                 doc: Cow::Borrowed("Adds N (a positive integer) to the tally."),
                 hints: &["--live"],
             }],
-            slider: None,
         }
     }
-}
-
-fn text(text: String) -> Media {
-    Media::new(vec![MediaType::Plain(text)])
 }
 
 impl LabMagics for TallyLab {
@@ -208,9 +200,9 @@ impl LabMagics for TallyLab {
                 continuous_update: false,
                 dom: Default::default(),
             };
-            self.slider = Some(widgets.open(&slider, outputs));
+            widgets.open(&slider, outputs);
         }
-        Ok(Some(text(format!(
+        Ok(Some(plain(format!(
             "total {}",
             self.recorder.session().total
         ))))
