@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{within, TestKernel};
+use common::{within, TestKernel, KERNEL};
 use jupyter_protocol::{
     CommId, CommInfoRequest, CommMsg, CommOpen, CompleteRequest, ExecuteRequest, HistoryRequest,
     InspectRequest, InterruptRequest, IsCompleteReplyStatus, IsCompleteRequest, JupyterMessage,
@@ -16,7 +16,7 @@ fn content(message: &JupyterMessage) -> &JupyterMessageContent {
 
 #[tokio::test]
 async fn kernel_info_reports_protocol_language_and_banner() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let response = kernel.request(KernelInfoRequest {}).await;
     let JupyterMessageContent::KernelInfoReply(info) = content(&response.reply) else {
         panic!("{:?}", response.reply);
@@ -38,7 +38,7 @@ async fn kernel_info_reports_protocol_language_and_banner() {
 
 #[tokio::test]
 async fn execute_publishes_busy_input_result_idle_with_counts() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let first = kernel.execute("%lsmagic").await;
     assert!(first.is_ok(), "{first:?}");
     assert_eq!(
@@ -81,7 +81,7 @@ async fn execute_publishes_busy_input_result_idle_with_counts() {
 
 #[tokio::test]
 async fn errors_are_error_messages_and_stop_on_error_aborts_the_queue() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let run = kernel.execute("%no_such_magic").await;
     assert_eq!(run.reply.status, ReplyStatus::Error);
     let error = run.error().expect("an error message on iopub");
@@ -187,7 +187,7 @@ fn frames(parts: &[Vec<u8>]) -> ZmqMessage {
 
 #[tokio::test]
 async fn forged_missing_or_short_signed_messages_are_dropped_without_effect() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let mut request = JupyterMessage::new(ExecuteRequest::new("%lsmagic".into()), None);
     request.header.session = kernel.session.clone();
     let attempts = [
@@ -222,7 +222,7 @@ async fn forged_missing_or_short_signed_messages_are_dropped_without_effect() {
 
 #[tokio::test]
 async fn bad_messages_get_no_reply_run_nothing_and_never_stop_the_kernel() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let unknown = JupyterMessage::new(
         jupyter_protocol::UnknownMessage {
             msg_type: "frobnicate_request".into(),
@@ -261,14 +261,14 @@ async fn bad_messages_get_no_reply_run_nothing_and_never_stop_the_kernel() {
 
 #[tokio::test]
 async fn an_empty_key_disables_signing() {
-    let mut kernel = TestKernel::start_with_key("").await;
+    let mut kernel = TestKernel::start_with_key(KERNEL, "").await;
     assert!(kernel.execute("%lsmagic").await.is_ok());
     kernel.shutdown().await;
 }
 
 #[tokio::test]
 async fn heartbeat_echoes_what_it_receives() {
-    let kernel = TestKernel::start().await;
+    let kernel = TestKernel::start(KERNEL).await;
     let mut socket = zeromq::ReqSocket::new();
     socket.connect(&kernel.info.hb_url()).await.unwrap();
     for ping in ["ping", "1764110000.123", "another"] {
@@ -280,7 +280,7 @@ async fn heartbeat_echoes_what_it_receives() {
 
 #[tokio::test]
 async fn interrupt_replies_and_shutdown_with_restart_exits_cleanly() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let reply = kernel.control_request(InterruptRequest {}).await;
     let JupyterMessageContent::InterruptReply(interrupt) = content(&reply) else {
         panic!("{reply:?}");
@@ -301,7 +301,7 @@ async fn interrupt_replies_and_shutdown_with_restart_exits_cleanly() {
     let status = within("kernel exit", kernel.child.wait()).await.unwrap();
     assert!(status.success(), "{status}");
     // The front end restarts a kernel by starting a new process.
-    let mut restarted = TestKernel::start().await;
+    let mut restarted = TestKernel::start(KERNEL).await;
     assert_eq!(
         restarted.execute("%lsmagic").await.reply.execution_count.0,
         1
@@ -310,7 +310,7 @@ async fn interrupt_replies_and_shutdown_with_restart_exits_cleanly() {
 
 #[tokio::test]
 async fn shutdown_on_shell_is_answered_too() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let response = kernel.request(ShutdownRequest { restart: false }).await;
     assert_eq!(response.reply.message_type(), "shutdown_reply");
     let status = within("kernel exit", kernel.child.wait()).await.unwrap();
@@ -319,7 +319,7 @@ async fn shutdown_on_shell_is_answered_too() {
 
 #[tokio::test]
 async fn thousand_pipelined_executes_are_answered_in_order() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let mut ids = Vec::new();
     for _ in 0..1000 {
         ids.push(
@@ -358,7 +358,7 @@ async fn thousand_pipelined_executes_are_answered_in_order() {
 
 #[tokio::test]
 async fn complete_inspect_is_complete_and_history() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let reply = kernel
         .request(CompleteRequest {
             code: "%lsm".into(),
@@ -443,7 +443,7 @@ async fn complete_inspect_is_complete_and_history() {
 
 #[tokio::test]
 async fn comms_get_busy_idle_and_unknown_targets_are_closed() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let reply = kernel
         .request(CommInfoRequest { target_name: None })
         .await

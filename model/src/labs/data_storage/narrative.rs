@@ -11,11 +11,10 @@ use super::act1::{self, IoInputs, IoOutputs, ReadPattern};
 use super::act2::{self, DatasetLayout, MdsInputs, MdsOutputs, RecommendationKind};
 use super::constants::*;
 use super::content::{prediction, prefetch_fix_phrase, Callout, CalloutKind};
-use super::context::Context;
 use super::design::ANSWER;
 use super::figures::{act1_figures, act2_figures};
 use super::limits::{io_limits, mds_limits, IoFactor, IoLimits, MdsBinding, MdsLimits};
-use super::report::Report;
+use super::report::{Report, RunInputs};
 use crate::choice::{Act, Choice};
 use crate::format::{fmt_kilo, fmt_thousands, plural, thousands};
 
@@ -168,14 +167,8 @@ pub fn act1_binding_sentence(i: &IoInputs, o: &IoOutputs, l: &IoLimits) -> Strin
 
 fn act1_run_line(i: &IoInputs, o: &IoOutputs) -> String {
     format!(
-        "Your latest run ({}, {} reads, batch {}, {}) gives **{:.1}% GPU utilization** ({}).",
-        plural(i.workers, "worker"),
-        i.pattern,
-        i.batch,
-        match i.context {
-            Context::Nvme => "local NVMe".to_string(),
-            Context::DistributedFs => format!("{} OSTs", i.osts),
-        },
+        "Your latest run ({}) gives **{:.1}% GPU utilization** ({}).",
+        RunInputs::Act1(*i).settings().join(", "),
         o.gpu_util_pct,
         o.status.label()
     )
@@ -279,12 +272,9 @@ fn act1_reveal(predicted: Choice, i: &IoInputs, o: &IoOutputs) -> String {
 
 fn act2_run_line(i: &MdsInputs, o: &MdsOutputs) -> String {
     format!(
-        "Your latest run ({} GPUs × {}, {} layout, {} MDS): {}K metadata ops/s against {}K \
-         capacity; bandwidth {:.1} of {:.0} GB/s.",
-        thousands(f64::from(i.gpus)),
-        plural(i.workers_per_gpu, "worker"),
-        i.layout.ledger_name().replace('_', " "),
-        i.mds,
+        "Your latest run ({}): {}K metadata ops/s against {}K capacity; bandwidth {:.1} of \
+         {:.0} GB/s.",
+        RunInputs::Act2(*i).settings().join(", "),
         fmt_kilo(o.ops_demand_per_s / 1000.0),
         thousands(f64::from(o.mds_capacity_per_s) / 1000.0),
         o.bw_demand_gbs,

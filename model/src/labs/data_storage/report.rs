@@ -11,6 +11,7 @@ use super::{act1, act2, Context, IoInputs, IoOutputs, MdsInputs, MdsOutputs};
 use crate::choice::Act;
 use crate::format::{fmt_thousands, plural};
 use crate::input_error::InputError;
+use crate::lab::LabReport;
 use serde::{Deserialize, Serialize, Serializer};
 
 /// The inputs of one instrument run, tagged by act: `{"act": …, "inputs": {…}}`.
@@ -178,6 +179,10 @@ impl Serialize for Report {
         }
         .serialize(serializer)
     }
+}
+
+impl LabReport for Report {
+    const MIME_TYPE: &'static str = Report::MIME_TYPE;
 }
 
 #[cfg(test)]
