@@ -46,6 +46,13 @@ def expected_report(act: str, inputs: dict) -> dict:
     return {"act": act, "inputs": dict(inputs), "outputs": outputs}
 
 
+def seed_part(report: dict) -> dict:
+    """A published report without its `limits` (the model's explanation of what binds, which
+    the seed does not have); the rest must equal `expected_report`. Fails if `limits` is missing."""
+    assert "limits" in report, f"the report has no limits field: {sorted(report)}"
+    return {key: value for key, value in report.items() if key != "limits"}
+
+
 class Run:
     """One instrument run a magic line asks for."""
 
