@@ -12,7 +12,7 @@ use mlsys_grader::ingest::ingest;
 use mlsys_grader::labs::Scorers;
 use mlsys_grader::progress::Progress;
 use mlsys_grader::rubric::Rubric;
-use mlsys_grader::source::Source;
+use mlsys_grader::source::{Source, DEFAULT_MAX_BYTES};
 use mlsys_grader::synth::{write, Recorder, Rng};
 use mlsys_model::record::{EventKind, Submission};
 use mlsys_model::{Act, Choice};
@@ -49,7 +49,14 @@ fn ingest_all(db: &Path, dir: &Path, scorers: &Scorers, submissions: &[Submissio
     let paths: Vec<PathBuf> = submissions.iter().map(|s| write(dir, s).unwrap()).collect();
     let mut db = Db::open(db).unwrap();
     let sources = paths.into_iter().map(Source::File).collect();
-    let summary = ingest(&mut db, scorers, sources, &Progress::new(0, "test")).unwrap();
+    let summary = ingest(
+        &mut db,
+        scorers,
+        sources,
+        DEFAULT_MAX_BYTES,
+        &Progress::new(0, "test"),
+    )
+    .unwrap();
     summary.to_string()
 }
 
