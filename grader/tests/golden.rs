@@ -150,7 +150,10 @@ fn a_fresh_ingest_of_the_fixture_class_prints_what_the_old_release_printed() {
     };
     let (_old_dir, old) = old_database();
     assert_eq!(
-        stored(&db, "raw_lz4", |lz4| lz4_flex::decompress_size_prepended(lz4).unwrap()),
+        stored(&db, "raw_lz4", |lz4| lz4_flex::decompress_size_prepended(
+            lz4
+        )
+        .unwrap()),
         stored(&old, "raw", <[u8]>::to_vec)
     );
 }

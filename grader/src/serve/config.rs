@@ -167,7 +167,10 @@ impl ServeConfig {
             ("--rate-per-minute", u64::from(args.rate_per_minute)),
             ("--max-body-kib", args.max_body_kib as u64),
             ("--auth-failures-burst", u64::from(args.auth_failures_burst)),
-            ("--auth-failures-per-minute", u64::from(args.auth_failures_per_minute)),
+            (
+                "--auth-failures-per-minute",
+                u64::from(args.auth_failures_per_minute),
+            ),
             ("--header-timeout", args.header_timeout),
             ("--request-timeout", args.request_timeout),
             ("--hub-timeout", args.hub_timeout),

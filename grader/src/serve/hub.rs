@@ -104,10 +104,7 @@ impl HubAuth {
             ttl: config.identity_ttl,
             agent,
             cache: Mutex::new(HashMap::new()),
-            failures: RateLimiter::new(
-                config.auth_failures_burst,
-                config.auth_failures_per_minute,
-            ),
+            failures: RateLimiter::new(config.auth_failures_burst, config.auth_failures_per_minute),
         }
     }
 
@@ -262,7 +259,10 @@ mod tests {
         };
         assert!(has(&["users:activity!user", scope]));
         assert!(has(&["access:services"]));
-        assert!(!has(&["access:servers!server=ada/", "users:activity!user=ada"]));
+        assert!(!has(&[
+            "access:servers!server=ada/",
+            "users:activity!user=ada"
+        ]));
         assert!(!has(&["access:services!service=another"]));
         assert!(!has(&[]));
     }

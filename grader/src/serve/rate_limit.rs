@@ -133,6 +133,9 @@ mod tests {
             limiter.charge("10.0.0.1");
         }
         let wait = limiter.allows("10.0.0.1").unwrap_err();
-        assert!(wait <= Duration::from_secs(3), "the debt is capped: {wait:?}");
+        assert!(
+            wait <= Duration::from_secs(3),
+            "the debt is capped: {wait:?}"
+        );
     }
 }

@@ -291,12 +291,17 @@ async fn identify(
                 AuthError::NoAccess(scope) => ApiError::new(
                     StatusCode::FORBIDDEN,
                     "no_access",
-                    format!("this token may not use the grader service: it lacks the {scope} scope"),
+                    format!(
+                        "this token may not use the grader service: it lacks the {scope} scope"
+                    ),
                 ),
                 AuthError::TooManyFailures(wait) => ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "too_many_failures",
-                    format!("too many refused tokens from {client}; retry in {} s", wait.as_secs_f64().ceil()),
+                    format!(
+                        "too many refused tokens from {client}; retry in {} s",
+                        wait.as_secs_f64().ceil()
+                    ),
                 )
                 .retry_after(wait),
                 AuthError::HubUnavailable(why) => ApiError::new(
@@ -398,7 +403,11 @@ async fn submit(State(app): State<Arc<App>>, who: Credentials, body: Body) -> Ap
             let kept = !matches!(received.outcome, Stored::OverQuota(_));
             tracing::info!(
                 "{} a submission from {}: {}",
-                if kept { "quarantined" } else { "refused (quarantine quota full)" },
+                if kept {
+                    "quarantined"
+                } else {
+                    "refused (quarantine quota full)"
+                },
                 printable(&me.name),
                 printable(&rejection.to_string())
             );

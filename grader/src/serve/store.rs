@@ -109,7 +109,10 @@ impl Store {
                     },
                     |replies, error| {
                         let why = if error.is_busy() {
-                            tracing::warn!("the database is busy: {} submissions refused", replies.len());
+                            tracing::warn!(
+                                "the database is busy: {} submissions refused",
+                                replies.len()
+                            );
                             NotStored::Busy
                         } else {
                             tracing::error!("storing {} submissions: {error}", replies.len());
@@ -319,10 +322,104 @@ mod tests {
     use crate::synth::Rng;
 
     fn store() -> (tempfile::TempDir, Store) {
+        store_with(StoreLimits::default())
+    }
+
+    fn store_with(limits: StoreLimits) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("grades.sqlite");
-        let store = Store::open(&path, None, Scorers::builtin(), StoreLimits::default()).unwrap();
+        let store = Store::open(&path, None, Scorers::builtin(), limits).unwrap();
         (dir, store)
+    }
+
+    /// `len` bytes that do not compress.
+    fn noise(rng: &mut Rng, len: usize) -> Vec<u8> {
+        (0..len).map(|_| rng.next_u64() as u8).collect()
+    }
+
+    #[test]
+    fn a_students_quarantine_is_compressed_and_capped_by_records_and_bytes() {
+        let quota = QuarantineQuota {
+            records: 5,
+            bytes: 1 << 20,
+        };
+        let (dir, store) = store_with(StoreLimits {
+            quota,
+            ..StoreLimits::default()
+        });
+        let outcome = |received: Received| match received.outcome {
+            Stored::Quarantined(_) => "kept",
+            Stored::OverQuota(_) => "over",
+            other => panic!("{other:?}"),
+        };
+        // 2 MiB of repetitive junk keeps a few KiB; the sixth is over the count.
+        let junk: Vec<_> = (0..8)
+            .map(|i| {
+                let mut body = vec![b'x'; 2 << 20];
+                body[0] = b'0' + i;
+                outcome(store.submit("mallory", &body).unwrap())
+            })
+            .collect();
+        assert_eq!(
+            junk,
+            ["kept"; 5]
+                .iter()
+                .chain(&["over"; 3])
+                .copied()
+                .collect::<Vec<_>>()
+        );
+        // Another student's quarantine is their own; noise does not compress,
+        // so 300 KiB pieces fill a 1 MiB quota after three.
+        let mut rng = Rng::new(3);
+        let noisy: Vec<_> = (0..5)
+            .map(|_| outcome(store.submit("eve", &noise(&mut rng, 300 << 10)).unwrap()))
+            .collect();
+        assert_eq!(noisy, ["kept", "kept", "kept", "over", "over"]);
+        // Refused hand-ins leave nothing; what is kept is within the quotas.
+        let db = Db::open(&dir.path().join("grades.sqlite")).unwrap();
+        let kept: Vec<(String, i64, i64)> = db
+            .conn
+            .prepare(
+                "SELECT source, COUNT(*), SUM(length(raw_lz4)) FROM quarantine GROUP BY source",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kept[0].0, "service:eve");
+        assert_eq!(kept[0].1, 3);
+        assert!(kept[0].2 <= 1 << 20, "{kept:?}");
+        assert_eq!((kept[1].0.as_str(), kept[1].1), ("service:mallory", 5));
+        assert!(kept[1].2 < 100 << 10, "2 MiB of x compresses: {kept:?}");
+        // A student over the quota is still told why, and the bytes are readable.
+        let record = store.student_record("mallory", false).unwrap();
+        assert_eq!(record["quarantined"].as_array().unwrap().len(), 5);
+        let sha = record["quarantined"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(db.quarantined_bytes(&sha).unwrap().unwrap().len(), 2 << 20);
+    }
+
+    #[test]
+    fn a_write_another_process_keeps_busy_is_refused_as_busy_then_taken() {
+        let (dir, store) = store_with(StoreLimits {
+            busy_wait: std::time::Duration::from_millis(200),
+            ..StoreLimits::default()
+        });
+        let scorer = Scorers::builtin().pick(None).unwrap();
+        let submission = scorer.synthetic("ada", Utc::now(), 10, &mut Rng::new(2));
+        let raw = serde_json::to_vec(&submission).unwrap();
+        let other = rusqlite::Connection::open(dir.path().join("grades.sqlite")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        assert_eq!(store.submit("ada", &raw), Err(NotStored::Busy));
+        other.execute_batch("COMMIT").unwrap();
+        let received = store.submit("ada", &raw).unwrap();
+        assert_eq!(
+            received.outcome,
+            Stored::Ingested(submission.id.to_string())
+        );
     }
 
     #[test]
