@@ -227,6 +227,16 @@ fn names_and_details_are_printed_with_control_characters_escaped() {
         err.contains("v2_04-x\\u{1b}[2K\\u{d}all good\\u{202e}.json: malformed_json"),
         "{err}"
     );
+    // `show` prints the names and causes a student chose the same way.
+    ws.put_raw(
+        "v2_04-eve-\u{1b}[31m.json",
+        b"{\"schema_version\": 1, \"student\": \"eve\", \"id\": \"\\u001b[2J\"}",
+    );
+    ingest(&ws);
+    let (code, out, err) = run_within(&ws.db_path(), &["show", "eve"], Duration::from_secs(60));
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains('\u{1b}'), "{out:?}");
+    assert!(out.contains("v2_04-eve-\\u{1b}[31m.json"), "{out}");
 }
 
 #[test]
