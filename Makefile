@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TEST_JUPYTER := $(CURDIR)/target/jupyter-test
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help lab test fmt-check clippy golden-check test-rust test-python venv build-debug kernelspec-test bench bench-model bench-kernel bench-widgets bench-grader
+.PHONY: help lab test fmt-check clippy golden-check test-rust test-no-rust-cells test-python venv build-debug kernelspec-test bench bench-model bench-kernel bench-widgets bench-grader
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -19,7 +19,7 @@ lab: venv ## Build in release, install the kernelspec into .venv, open the lab i
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) \
 	  --ServerApp.root_dir=$(CURDIR)/notebooks $(CURDIR)/notebooks/lab_04_data_storage.ipynb
 
-test: fmt-check clippy golden-check test-rust test-python ## Everything CI runs.
+test: fmt-check clippy golden-check test-rust test-no-rust-cells test-python ## Everything CI runs.
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -27,7 +27,8 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-golden-check: ## The model's golden points are what the seed's own Python formulas give.
+golden-check: ## The golden oracle is the seed's own code, and the model's golden points are what it gives.
+	python3 tools/golden/seed_lines.py
 	python3 tools/golden/seed_formulas.py --check
 
 build-debug:
@@ -35,6 +36,13 @@ build-debug:
 
 test-rust: build-debug
 	$(CARGO) test --workspace --locked
+
+# The kernel without its default `rust-cells` feature: lint-clean, and its unit tests pass (one
+# checks the "Rust cells not enabled" reply). Only the binary's unit tests: the integration tests
+# would relink target/debug/mlsys-kernel without the feature, under test-python's feet.
+test-no-rust-cells: ## The kernel built without the rust-cells feature: clippy and its unit tests.
+	$(CARGO) clippy -p mlsys-kernel --no-default-features --all-targets --locked -- -D warnings
+	$(CARGO) test -p mlsys-kernel --no-default-features --locked --bin mlsys-kernel
 
 venv: ## Create .venv with the pinned Python tooling.
 	tools/setup-venv

@@ -1,5 +1,5 @@
 //! Embeds the `mlsys-model` crate's source into the Rust-cells worker, so Rust cells can
-//! compile against the very model the kernel runs (see `src/worker/model_source.rs`).
+//! compile against the very model the kernel runs (see `src/bin/mlsys-rust-cells/model_source.rs`).
 //!
 //! Generates `$OUT_DIR/model_source.rs` with every file under `model/src`, a
 //! `Cargo.toml` whose dependencies are pinned (`=x.y.z`) to the versions in the

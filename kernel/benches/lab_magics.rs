@@ -5,20 +5,11 @@
 //!
 //! Times are this thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), so builds and
 //! tests running alongside on a shared machine do not inflate them.
-//!
-//! The kernel is a binary crate, so the lab's parsing and rendering modules
-//! (which depend only on `mlsys-model` and `jupyter-protocol`) are compiled in here.
 
-#[allow(dead_code, unused_imports)]
-#[path = "../src/labs/data_storage/args.rs"]
-mod args;
-#[allow(dead_code, unused_imports)]
-#[path = "../src/labs/data_storage/render/mod.rs"]
-mod render;
-
-use args::Command;
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use mlsys_kernel::labs::data_storage::args::{self, Command};
+use mlsys_kernel::labs::data_storage::render;
 use mlsys_model::labs::data_storage::{IoInputs, MdsInputs, RunInputs};
 use std::hint::black_box;
 

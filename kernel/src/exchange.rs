@@ -7,8 +7,9 @@
 //! hidden temp file in the exchange, synced, then hard-linked to its final
 //! name (which fails if the name exists) and the temp name removed.
 
-use mlsys_model::labs::data_storage::{missing, replay_submission};
+use mlsys_model::receipt::SubmissionSummary;
 use mlsys_model::record::Submission;
+use mlsys_model::Labs;
 use sha2::{Digest, Sha256};
 use std::fs::OpenOptions;
 use std::io::{self, Write};
@@ -90,8 +91,7 @@ impl Exchange {
             submission.id
         );
         let path = self.dir.join(&name);
-        let mut bytes = serde_json::to_vec_pretty(submission).expect("submissions serialize");
-        bytes.push(b'\n');
+        let bytes = submission_bytes(submission);
         publish(&self.dir, &name, &bytes).map_err(io_err(&path))?;
         Ok(Delivered {
             path,
@@ -99,6 +99,14 @@ impl Exchange {
             bytes: bytes.len(),
         })
     }
+}
+
+/// A submission as handed in (to the exchange or the grader service): pretty
+/// JSON and a final newline.
+pub fn submission_bytes(submission: &Submission) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(submission).expect("submissions serialize");
+    bytes.push(b'\n');
+    bytes
 }
 
 /// Writes `bytes` to `dir/name`, atomically where the file system allows
@@ -125,25 +133,21 @@ fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     file.sync_all()
 }
 
-/// Reads a submission file, checks it against the model (types, schema, lab,
-/// replay of its log, design) and returns a summary with the replayed session
-/// (what `mlsys-kernel check-submission FILE` prints).
-pub fn check_submission_file(path: &Path) -> Result<serde_json::Value, String> {
+/// Reads a submission file and checks it with the lab it names among `labs`
+/// (types, schema, lab, replay of its log, design); returns its summary with
+/// the replayed session (what `mlsys-kernel check-submission FILE` prints).
+pub fn check_submission_file(path: &Path, labs: &Labs) -> Result<SubmissionSummary, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let submission: Submission = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{} is not a submission: {e}", path.display()))?;
-    let session = replay_submission(&submission)
+    let checked = labs
+        .check(&submission)
         .map_err(|e| format!("{} is not a valid submission: {e}", path.display()))?;
-    Ok(serde_json::json!({
-        "submission_id": submission.id,
-        "lab": submission.lab,
-        "student": submission.student,
-        "created_at": submission.created_at,
-        "events": submission.events.len(),
-        "sha256": sha256_hex(&bytes),
-        "missing": missing(&session).iter().map(|m| m.to_string()).collect::<Vec<_>>(),
-        "session": session,
-    }))
+    Ok(SubmissionSummary::of(
+        &submission,
+        sha256_hex(&bytes),
+        checked,
+    ))
 }
 
 /// SHA-256 of `bytes` as lowercase hex.
@@ -189,8 +193,10 @@ pub fn file_safe(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{TallySession, TALLY};
     use chrono::Utc;
     use mlsys_model::record::SUBMISSION_SCHEMA_VERSION;
+    use mlsys_model::LabSession;
     use uuid::Uuid;
 
     fn temp_dir() -> PathBuf {
@@ -201,7 +207,7 @@ mod tests {
         Submission {
             schema_version: SUBMISSION_SCHEMA_VERSION,
             id: Uuid::now_v7(),
-            lab: "v2_04".into(),
+            lab: TallySession::LAB_ID.into(),
             student: student.into(),
             created_at: Utc::now(),
             kernel_version: "0.1.0".into(),
@@ -231,7 +237,7 @@ mod tests {
         let delivered = outbox.deliver(&sub).unwrap();
         assert_eq!(delivered.path.parent(), Some(home.join("outbox").as_path()));
         let name = delivered.path.file_name().unwrap().to_string_lossy();
-        assert_eq!(name, format!("v2_04-_ada-{}.json", sub.id));
+        assert_eq!(name, format!("t_tally-_ada-{}.json", sub.id));
         let bytes = std::fs::read(&delivered.path).unwrap();
         assert_eq!(sha256_hex(&bytes), delivered.sha256);
         assert_eq!(bytes.len(), delivered.bytes);
@@ -252,15 +258,17 @@ mod tests {
     }
 
     #[test]
-    fn check_submission_replays_the_file_and_rejects_bad_ones() {
+    fn check_submission_replays_the_file_with_its_lab_and_rejects_bad_ones() {
         let home = temp_dir();
+        let labs = Labs::new([&TALLY as &dyn mlsys_model::Lab]);
         let delivered = Exchange::outbox(&home).deliver(&submission("ada")).unwrap();
-        let summary = check_submission_file(&delivered.path).unwrap();
-        assert_eq!(summary["student"], "ada");
-        assert_eq!(summary["sha256"], delivered.sha256.as_str());
-        assert_eq!(summary["events"], 0);
-        assert_eq!(summary["missing"].as_array().unwrap().len(), 9);
-        assert_eq!(summary["session"]["context"], "distributed_fs");
+        let summary = check_submission_file(&delivered.path, &labs).unwrap();
+        assert_eq!(summary.student, "ada");
+        assert_eq!(summary.lab, TallySession::LAB_ID);
+        assert_eq!(summary.sha256, delivered.sha256);
+        assert_eq!(summary.events, 0);
+        assert_eq!(summary.missing, TallySession::default().missing());
+        assert_eq!(summary.session["total"], 0);
 
         let bad = home.join("bad.json");
         for (contents, expected) in [
@@ -268,15 +276,18 @@ mod tests {
             (&br#"{"schema_version": 1}"#[..], "is not a submission"),
         ] {
             std::fs::write(&bad, contents).unwrap();
-            let error = check_submission_file(&bad).unwrap_err();
+            let error = check_submission_file(&bad, &labs).unwrap_err();
             assert!(error.contains(expected), "{error}");
         }
         let mut other_lab = submission("ada");
-        other_lab.lab = "v2_05".into();
+        other_lab.lab = "t_other".into();
         std::fs::write(&bad, serde_json::to_vec(&other_lab).unwrap()).unwrap();
-        let error = check_submission_file(&bad).unwrap_err();
-        assert!(error.contains("not v2_04"), "{error}");
-        assert!(check_submission_file(&home.join("absent.json")).is_err());
+        let error = check_submission_file(&bad, &labs).unwrap_err();
+        assert!(
+            error.contains("lab t_other, which this build does not know"),
+            "{error}"
+        );
+        assert!(check_submission_file(&home.join("absent.json"), &labs).is_err());
         std::fs::remove_dir_all(home).unwrap();
     }
 

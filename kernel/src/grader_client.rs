@@ -3,9 +3,9 @@
 //! `JUPYTERHUB_API_TOKEN` authenticates. Without the URL, or when the service
 //! fails, the submission goes to the exchange directory and the receipt says why.
 
-use crate::exchange::{Delivered, Exchange, ExchangeError};
+use crate::exchange::{submission_bytes, Delivered, Exchange, ExchangeError};
+use mlsys_model::receipt::{HandInVia, ServiceReceipt};
 use mlsys_model::record::Submission;
-use serde::Deserialize;
 use std::time::Duration;
 
 /// Attempts per submission; a retry sends the same bytes, which the service
@@ -18,17 +18,6 @@ pub struct GraderService {
     /// Base URL, e.g. `http://127.0.0.1:8000/services/mlsys-grader`.
     pub url: String,
     token: String,
-}
-
-/// The service's answer to a submission.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ServiceReceipt {
-    /// `stored`, or `duplicate` when it already had these bytes.
-    pub status: String,
-    /// The Hub user it is stored under.
-    pub student: String,
-    /// SHA-256 of the bytes the service stored.
-    pub sha256: String,
 }
 
 /// How a submission was handed in.
@@ -78,8 +67,24 @@ impl Route {
         }
     }
 
-    /// One line for the receipt: where the submission went.
-    pub fn via(&self) -> String {
+    /// The exchange file, when the submission went to the exchange.
+    pub fn file(&self) -> Option<String> {
+        match self {
+            Route::Service { .. } => None,
+            Route::Exchange { .. } => Some(self.location()),
+        }
+    }
+
+    /// Service or exchange.
+    pub fn via(&self) -> HandInVia {
+        match self {
+            Route::Service { .. } => HandInVia::Service,
+            Route::Exchange { .. } => HandInVia::Exchange,
+        }
+    }
+
+    /// One line for the receipt: where the submission went, and why.
+    pub fn via_detail(&self) -> String {
         match self {
             Route::Service { url, receipt, .. } => {
                 format!("grader service {url} (as {})", receipt.student)
@@ -201,8 +206,7 @@ pub fn hand_in_via(
         None => None,
         Some(Err(why)) => Some(why),
         Some(Ok(service)) => {
-            let mut bytes = serde_json::to_vec_pretty(submission).expect("submissions serialize");
-            bytes.push(b'\n');
+            let bytes = submission_bytes(submission);
             match service.submit(&bytes) {
                 Ok(receipt) => {
                     return Ok(Route::Service {
@@ -226,6 +230,7 @@ pub fn hand_in_via(
 mod tests {
     use super::*;
     use chrono::Utc;
+    use mlsys_model::receipt::ReceiptStatus;
     use mlsys_model::record::SUBMISSION_SCHEMA_VERSION;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
@@ -237,7 +242,7 @@ mod tests {
         Submission {
             schema_version: SUBMISSION_SCHEMA_VERSION,
             id: Uuid::now_v7(),
-            lab: "v2_04".to_string(),
+            lab: "t_lab".to_string(),
             student: "ada".to_string(),
             created_at: Utc::now(),
             kernel_version: "test".to_string(),
@@ -309,40 +314,54 @@ mod tests {
         let sent: Submission = serde_json::from_slice(&body).unwrap();
         assert_eq!(sent, sub);
         assert_eq!(route.sha256(), "abc");
+        let Route::Service { receipt, .. } = &route else {
+            panic!("{route:?}")
+        };
+        assert_eq!(receipt.status, ReceiptStatus::Stored);
+        assert_eq!((route.via(), route.file()), (HandInVia::Service, None));
         assert!(route
-            .via()
+            .via_detail()
             .starts_with(&format!("grader service {url}/api/submissions")));
         assert!(!exchange_dir().exists());
     }
 
     #[test]
-    fn a_refusing_service_falls_back_to_the_exchange_and_says_why() {
-        let (url, _requests) = server(vec![(
-            403,
-            r#"{"error":"bad_token","message":"JupyterHub does not accept this token"}"#,
-        )]);
-        let home = exchange_dir();
-        let route = hand_in_via(
-            GraderService::new(Some(url), Some("forged".into())),
-            &submission(),
-            &Exchange::outbox(&home),
-        )
-        .unwrap();
-        let Route::Exchange {
-            delivered,
-            fallback,
-        } = &route
-        else {
-            panic!("{route:?}")
-        };
-        assert!(delivered.path.starts_with(home.join("outbox")) && delivered.path.exists());
-        let why = fallback.as_deref().unwrap();
-        assert!(
-            why.contains("HTTP 403") && why.contains("does not accept"),
-            "{why}"
-        );
-        assert!(route.via().contains("because the grader service failed"));
-        let _ = std::fs::remove_dir_all(home);
+    fn a_refusing_service_or_an_unreadable_receipt_falls_back_to_the_exchange_and_says_why() {
+        let refused = r#"{"error":"bad_token","message":"JupyterHub does not accept this token"}"#;
+        let not_a_receipt =
+            r#"{"status":"filed","student":"ada","sha256":"abc","submission_id":"x"}"#;
+        for (status, body, said) in [
+            (
+                403,
+                refused,
+                "HTTP 403: JupyterHub does not accept this token",
+            ),
+            (201, not_a_receipt, "answered with an unreadable receipt"),
+        ] {
+            let (url, _requests) = server(vec![(status, body)]);
+            let home = exchange_dir();
+            let route = hand_in_via(
+                GraderService::new(Some(url), Some("forged".into())),
+                &submission(),
+                &Exchange::outbox(&home),
+            )
+            .unwrap();
+            let Route::Exchange {
+                delivered,
+                fallback,
+            } = &route
+            else {
+                panic!("{route:?}")
+            };
+            assert!(delivered.path.starts_with(home.join("outbox")) && delivered.path.exists());
+            let why = fallback.as_deref().unwrap();
+            assert!(why.contains(said), "{why}");
+            assert_eq!(route.via(), HandInVia::Exchange);
+            assert!(route
+                .via_detail()
+                .contains("because the grader service failed"));
+            let _ = std::fs::remove_dir_all(home);
+        }
     }
 
     #[test]
@@ -367,9 +386,11 @@ mod tests {
         let no_token = GraderService::new(Some("http://127.0.0.1:9".into()), None);
         let route = hand_in_via(no_token, &submission(), &exchange).unwrap();
         assert!(
-            route.via().contains("JUPYTERHUB_API_TOKEN is not set"),
+            route
+                .via_detail()
+                .contains("JUPYTERHUB_API_TOKEN is not set"),
             "{}",
-            route.via()
+            route.via_detail()
         );
         let route = hand_in_via(
             GraderService::new(None, Some("t".into())),
@@ -377,7 +398,7 @@ mod tests {
             &exchange,
         )
         .unwrap();
-        assert_eq!(route.via(), "exchange directory");
+        assert_eq!(route.via_detail(), "exchange directory");
         let _ = std::fs::remove_dir_all(home);
     }
 }

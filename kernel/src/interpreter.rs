@@ -75,7 +75,6 @@ impl Outputs {
     }
 
     /// Writes text to stdout (only Rust cells do).
-    #[cfg_attr(not(feature = "rust-cells"), allow(dead_code))]
     pub fn stdout(&self, text: impl Into<String>) {
         self.send(Output::Stream {
             name: Stdio::Stdout,

@@ -211,26 +211,27 @@ fn parse_lines(bytes: &[u8], path: &Path) -> Vec<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mlsys_model::{Act, Choice};
+
+    /// A lab id no lab has: the journal does not care which lab it logs.
+    const LAB: &str = "t_lab";
 
     fn temp_home() -> PathBuf {
         std::env::temp_dir().join(format!("mlsys-journal-{}", Uuid::now_v7()))
     }
 
-    fn lock(act: Act) -> EventKind {
-        EventKind::PredictionLocked {
-            act,
-            choice: Choice::B,
+    fn context(id: &str) -> EventKind {
+        EventKind::ContextSet {
+            context: id.to_string(),
         }
     }
 
     #[test]
     fn a_torn_tail_is_set_aside_and_the_next_append_starts_a_fresh_line() {
         let home = temp_home();
-        let (mut journal, events) = Journal::open(&home, "v2_04").unwrap();
+        let (mut journal, events) = Journal::open(&home, LAB).unwrap();
         assert!(events.is_empty());
         assert_eq!(journal.home(), home);
-        let first = journal.record(lock(Act::Act1)).unwrap();
+        let first = journal.record(context("first")).unwrap();
         let path = journal.path().to_path_buf();
         drop(journal);
         OpenOptions::new()
@@ -240,9 +241,9 @@ mod tests {
             .write_all(b"{\"id\": \"torn")
             .unwrap();
 
-        let (mut journal, events) = Journal::open(&home, "v2_04").unwrap();
+        let (mut journal, events) = Journal::open(&home, LAB).unwrap();
         assert_eq!(events, vec![first.clone()]);
-        let second = journal.record(lock(Act::Act2)).unwrap();
+        let second = journal.record(context("second")).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text
@@ -260,7 +261,7 @@ mod tests {
             .collect();
         assert_eq!(torn.len(), 1);
         assert_eq!(std::fs::read(&torn[0]).unwrap(), b"{\"id\": \"torn");
-        let (_, events) = Journal::open(&home, "v2_04").unwrap();
+        let (_, events) = Journal::open(&home, LAB).unwrap();
         assert_eq!(events, vec![first, second]);
         std::fs::remove_dir_all(home).unwrap();
     }
@@ -268,15 +269,15 @@ mod tests {
     #[test]
     fn a_torn_tail_left_while_open_is_ended_before_the_next_append() {
         let home = temp_home();
-        let (mut journal, _) = Journal::open(&home, "v2_04").unwrap();
-        let first = journal.record(lock(Act::Act1)).unwrap();
+        let (mut journal, _) = Journal::open(&home, LAB).unwrap();
+        let first = journal.record(context("first")).unwrap();
         OpenOptions::new()
             .append(true)
             .open(journal.path())
             .unwrap()
             .write_all(b"{\"torn by another kernel")
             .unwrap();
-        let second = journal.record(lock(Act::Act2)).unwrap();
+        let second = journal.record(context("second")).unwrap();
         assert_eq!(journal.events().unwrap(), vec![first, second]);
         std::fs::remove_dir_all(home).unwrap();
     }
@@ -284,7 +285,7 @@ mod tests {
     #[test]
     fn complete_lines_that_do_not_parse_are_skipped() {
         let home = temp_home();
-        let (mut journal, _) = Journal::open(&home, "v2_04").unwrap();
+        let (mut journal, _) = Journal::open(&home, LAB).unwrap();
         let path = journal.path().to_path_buf();
         OpenOptions::new()
             .append(true)
@@ -292,8 +293,8 @@ mod tests {
             .unwrap()
             .write_all(b"not json\n\n")
             .unwrap();
-        let event = journal.record(lock(Act::Act1)).unwrap();
-        let (_, events) = Journal::open(&home, "v2_04").unwrap();
+        let event = journal.record(context("first")).unwrap();
+        let (_, events) = Journal::open(&home, LAB).unwrap();
         assert_eq!(events, vec![event]);
         std::fs::remove_dir_all(home).unwrap();
     }

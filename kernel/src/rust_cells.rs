@@ -1,38 +1,55 @@
 //! Rust cells: every cell that is not a magic runs as Rust through evcxr,
-//! with the lab model (`mlsys_model`) at hand and its reports shown the way
-//! the magics show them.
+//! with the lab model (`mlsys_model`) at hand and any lab's report shown the
+//! way that lab's magics show it (its renderer is picked by the report's mime
+//! type among the registered labs).
 //!
 //! evcxr runs in a worker process of its own (`mlsys-rust-cells`, see
-//! `src/worker/`), started on the first Rust cell, so a kernel that only runs
+//! `src/bin/mlsys-rust-cells/`), started on the first Rust cell, so a kernel that only runs
 //! magics never pays for it and the kernel binary does not link evcxr. Built
 //! without the `rust-cells` feature, a Rust cell gets one clear error and
 //! magics work as usual.
 
 use crate::interpreter::{ExecutionError, Interrupter, Outputs};
+use crate::lab::KernelLabs;
 use jupyter_protocol::Media;
-use mlsys_model::labs::data_storage::Report;
+use serde_json::Value;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 #[cfg(feature = "rust-cells")]
 mod media;
 #[cfg(feature = "rust-cells")]
-mod protocol;
+pub mod protocol;
 #[cfg(feature = "rust-cells")]
 mod worker;
 
-/// Shows a model report the way the magics do: side displays (the chart) go to
-/// the outputs, the returned bundle becomes the cell's result.
-pub type ReportRenderer = Arc<dyn Fn(&Report, &Outputs) -> Media + Send + Sync>;
+/// Shows a lab's report (its JSON) the way the lab's magics do: side displays
+/// (a chart) go to the outputs, the returned bundle becomes the cell's result;
+/// `None` when the JSON is not a report of that lab.
+pub type ReportRenderer = Arc<dyn Fn(&Value, &Outputs) -> Option<Media> + Send + Sync>;
+
+/// The labs' report renderers, by report mime type.
+pub type ReportRenderers = HashMap<&'static str, ReportRenderer>;
+
+/// Every lab's report renderer, under its report mime type.
+pub fn report_renderers(labs: &KernelLabs) -> ReportRenderers {
+    labs.iter()
+        .map(|lab| {
+            let render: ReportRenderer =
+                Arc::new(move |report, outputs| lab.render_report(report, outputs));
+            (lab.model().report_mime(), render)
+        })
+        .collect()
+}
 
 /// Where and how Rust cells run.
 #[derive(Clone)]
-#[cfg_attr(not(feature = "rust-cells"), allow(dead_code))]
 pub struct RustCellsConfig {
     /// The per-student directory (`$MLSYS_HOME`); the model's source is written under it.
     pub home: PathBuf,
-    /// Renders model reports shown by a cell; `None` shows their JSON only.
-    pub render_report: Option<ReportRenderer>,
+    /// Renders the labs' reports a cell shows; a report of no lab here is shown as JSON.
+    pub renderers: ReportRenderers,
     /// Size of evcxr's cache of compiled dependencies, shared by all sessions, in MiB (0: off).
     pub cache_mib: u32,
     /// rustc's optimization level for cells and their dependencies (`0`–`3`, `s`, `z`).
@@ -40,28 +57,21 @@ pub struct RustCellsConfig {
 }
 
 impl RustCellsConfig {
-    /// The defaults for `home`: reports shown like the lab's instrument magics,
-    /// a 512 MiB compile cache, optimization level 0: cells compile fastest (`$MLSYS_RUST_OPT` overrides).
-    pub fn new(home: PathBuf) -> Self {
+    /// The defaults for `home` with the labs' `renderers`: a 512 MiB compile
+    /// cache, optimization level 0: cells compile fastest (`$MLSYS_RUST_OPT` overrides).
+    pub fn new(home: PathBuf, renderers: ReportRenderers) -> Self {
         RustCellsConfig {
             home,
-            render_report: Some(Arc::new(instrument_view)),
+            renderers,
             cache_mib: 512,
             opt_level: std::env::var("MLSYS_RUST_OPT").unwrap_or_else(|_| "0".into()),
         }
     }
 }
 
-/// The lab's instrument view of a report: the chart as a display, the bundle as the result.
-fn instrument_view(report: &Report, outputs: &Outputs) -> Media {
-    let shown = crate::labs::data_storage::render::instrument(report);
-    outputs.display(shown.chart);
-    shown.bundle
-}
-
 /// The Rust side of the kernel: runs cells as Rust in a lazily started worker process.
 pub struct RustCells {
-    #[cfg_attr(not(feature = "rust-cells"), allow(dead_code))]
+    #[cfg(feature = "rust-cells")]
     config: RustCellsConfig,
     #[cfg(feature = "rust-cells")]
     worker: Option<worker::Worker>,
@@ -72,7 +82,10 @@ pub struct RustCells {
 impl RustCells {
     /// Rust cells that start their worker on first use.
     pub fn new(config: RustCellsConfig) -> Self {
+        #[cfg(not(feature = "rust-cells"))]
+        let _ = config;
         RustCells {
+            #[cfg(feature = "rust-cells")]
             config,
             #[cfg(feature = "rust-cells")]
             worker: None,
@@ -143,8 +156,8 @@ impl RustCells {
         match worker.execute(code, outputs) {
             Ok(reply) => {
                 let shown = reply?;
-                let render = self.config.render_report.as_ref();
-                Ok(shown.and_then(|shown| media::to_media(shown, render, outputs)))
+                let renderers = &self.config.renderers;
+                Ok(shown.and_then(|shown| media::to_media(shown, renderers, outputs)))
             }
             Err(lost) => {
                 self.worker = None;
@@ -160,7 +173,8 @@ mod tests {
 
     #[test]
     fn without_the_feature_a_rust_cell_says_so() {
-        let mut cells = RustCells::new(RustCellsConfig::new(std::env::temp_dir()));
+        let config = RustCellsConfig::new(std::env::temp_dir(), ReportRenderers::new());
+        let mut cells = RustCells::new(config);
         let outputs = Outputs::new(std::sync::mpsc::channel().0);
         let error = cells.execute("let x = 1;", &outputs).unwrap_err();
         assert_eq!(error.ename, "RustCellsDisabled");
@@ -169,5 +183,25 @@ mod tests {
             .starts_with("Rust cells not enabled in this build"));
         cells.interrupter()();
         cells.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod renderer_tests {
+    use super::*;
+    use crate::lab::KernelLab;
+    use crate::testing::{TALLY, TALLY_KERNEL};
+    use jupyter_protocol::MediaType;
+    use mlsys_model::Lab;
+
+    #[test]
+    fn each_labs_renderer_is_found_under_its_report_mime_type() {
+        let renderers = report_renderers(&KernelLabs::new([&TALLY_KERNEL as &dyn KernelLab]));
+        assert_eq!(renderers.len(), 1);
+        let render = &renderers[TALLY.report_mime()];
+        let outputs = Outputs::new(std::sync::mpsc::channel().0);
+        let shown = render(&serde_json::json!({"total": 7}), &outputs).unwrap();
+        assert!(matches!(&shown.content[0], MediaType::Plain(t) if t == "total 7"));
+        assert!(render(&serde_json::json!({"lanes": 7}), &outputs).is_none());
     }
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Execution, TempDir, TestKernel};
+use common::{Execution, TempDir, TestKernel, KERNEL};
 use jupyter_protocol::{JupyterMessageContent, Media};
 use mlsys_model::labs::data_storage::constants::{
     BATCH, GPUS, MDS_NODES, OSTS, WORKERS, WORKERS_PER_GPU,
@@ -80,7 +80,7 @@ fn check_run(exec: &Execution, expected: RunInputs, line: &str) {
 
 #[tokio::test]
 async fn random_act1_runs_match_the_model() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     assert!(kernel.execute("%predict act1 B").await.is_ok());
     let mut rng = Rng(0x5EED_0001);
     let mut current = IoInputs::default();
@@ -118,7 +118,7 @@ async fn random_act1_runs_match_the_model() {
 
 #[tokio::test]
 async fn random_act2_runs_match_the_model() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     assert!(kernel.execute("%predict act2 A").await.is_ok());
     let mut rng = Rng(0x5EED_0002);
     let mut current = MdsInputs::default();
@@ -157,7 +157,7 @@ async fn random_act2_runs_match_the_model() {
 #[tokio::test]
 async fn every_magic_answers_and_the_lock_holds_across_cells_and_restarts() {
     let home = TempDir::new("lab-lock");
-    let mut kernel = TestKernel::start_in(home.path()).await;
+    let mut kernel = TestKernel::start_in(KERNEL, home.path()).await;
 
     let refused = kernel.execute("%io --workers 4").await;
     let error = refused.error().expect("an error");
@@ -210,10 +210,12 @@ async fn every_magic_answers_and_the_lock_holds_across_cells_and_restarts() {
         "{}",
         reveal.text()
     );
-    assert!(reveal.text().contains("2 workers, random reads"));
+    assert!(reveal
+        .text()
+        .contains("2 workers/GPU, batch 64, random reads, 24 OSTs"));
     kernel.shutdown().await;
 
-    let mut kernel = TestKernel::start_in(home.path()).await;
+    let mut kernel = TestKernel::start_in(KERNEL, home.path()).await;
     let change = kernel.execute("%predict act1 B").await;
     assert!(change
         .error()

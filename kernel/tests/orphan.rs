@@ -33,7 +33,7 @@ async fn a_kernel_whose_parent_died_exits() {
     let mut parent = Command::new("sh")
         .arg("-c")
         .arg(r#""$0" run "$1" </dev/null >/dev/null 2>&1 & echo $!; read _"#)
-        .arg(env!("CARGO_BIN_EXE_mlsys-kernel"))
+        .arg(common::KERNEL)
         .arg(&connection_file)
         .env("MLSYS_HOME", dir.path().join("home"))
         .stdin(Stdio::piped())

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{within, TestKernel};
+use common::{within, TestKernel, KERNEL};
 use jupyter_protocol::{
     CommId, CommInfoRequest, CommMsg, CommOpen, CompleteRequest, ExecuteRequest, HistoryRequest,
     InspectRequest, InterruptRequest, IsCompleteReplyStatus, IsCompleteRequest, JupyterMessage,
@@ -16,7 +16,7 @@ fn content(message: &JupyterMessage) -> &JupyterMessageContent {
 
 #[tokio::test]
 async fn kernel_info_reports_protocol_language_and_banner() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let response = kernel.request(KernelInfoRequest {}).await;
     let JupyterMessageContent::KernelInfoReply(info) = content(&response.reply) else {
         panic!("{:?}", response.reply);
@@ -38,7 +38,7 @@ async fn kernel_info_reports_protocol_language_and_banner() {
 
 #[tokio::test]
 async fn execute_publishes_busy_input_result_idle_with_counts() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let first = kernel.execute("%lsmagic").await;
     assert!(first.is_ok(), "{first:?}");
     assert_eq!(
@@ -81,7 +81,7 @@ async fn execute_publishes_busy_input_result_idle_with_counts() {
 
 #[tokio::test]
 async fn errors_are_error_messages_and_stop_on_error_aborts_the_queue() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let run = kernel.execute("%no_such_magic").await;
     assert_eq!(run.reply.status, ReplyStatus::Error);
     let error = run.error().expect("an error message on iopub");
@@ -142,6 +142,28 @@ async fn errors_are_error_messages_and_stop_on_error_aborts_the_queue() {
     }
 }
 
+/// The inputs in the kernel's history (its last ten), oldest first.
+async fn history_inputs(kernel: &mut TestKernel) -> Vec<String> {
+    let history = kernel
+        .request(HistoryRequest::Tail {
+            n: 10,
+            output: false,
+            raw: true,
+        })
+        .await;
+    let JupyterMessageContent::HistoryReply(history) = content(&history.reply) else {
+        panic!("{:?}", history.reply);
+    };
+    history
+        .history
+        .iter()
+        .map(|h| match h {
+            jupyter_protocol::HistoryEntry::Input(_, _, code) => code.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 /// Frames of `message` signed with `signature` (not a valid one).
 fn forged(message: &JupyterMessage, signature: &str) -> ZmqMessage {
     frames(&[
@@ -165,7 +187,7 @@ fn frames(parts: &[Vec<u8>]) -> ZmqMessage {
 
 #[tokio::test]
 async fn forged_missing_or_short_signed_messages_are_dropped_without_effect() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let mut request = JupyterMessage::new(ExecuteRequest::new("%lsmagic".into()), None);
     request.header.session = kernel.session.clone();
     let attempts = [
@@ -193,24 +215,14 @@ async fn forged_missing_or_short_signed_messages_are_dropped_without_effect() {
     // The next reply is to a genuine request, and no forged execute ran.
     let genuine = kernel.execute("%lsmagic").await;
     assert_eq!(genuine.reply.execution_count.0, 1, "no forged execute ran");
-    let history = kernel
-        .request(HistoryRequest::Tail {
-            n: 10,
-            output: false,
-            raw: true,
-        })
-        .await;
-    let JupyterMessageContent::HistoryReply(history) = content(&history.reply) else {
-        panic!();
-    };
-    assert_eq!(history.history.len(), 1);
+    assert_eq!(history_inputs(&mut kernel).await, ["%lsmagic"]);
     kernel.heartbeat().await;
     kernel.shutdown().await;
 }
 
 #[tokio::test]
-async fn bad_messages_never_stop_the_kernel() {
-    let mut kernel = TestKernel::start().await;
+async fn bad_messages_get_no_reply_run_nothing_and_never_stop_the_kernel() {
+    let mut kernel = TestKernel::start(KERNEL).await;
     let unknown = JupyterMessage::new(
         jupyter_protocol::UnknownMessage {
             msg_type: "frobnicate_request".into(),
@@ -218,6 +230,7 @@ async fn bad_messages_never_stop_the_kernel() {
         },
         None,
     );
+    let unknown_id = unknown.header.msg_id.clone();
     kernel.shell.send(unknown.clone()).await.unwrap();
     let mut malformed = JupyterMessage::new(ExecuteRequest::new("%help".into()), None);
     malformed.content = JupyterMessageContent::UnknownMessage(jupyter_protocol::UnknownMessage {
@@ -226,21 +239,36 @@ async fn bad_messages_never_stop_the_kernel() {
     });
     kernel.shell.send(malformed).await.unwrap();
     kernel.control.send(unknown).await.unwrap();
+
+    // An unknown request is framed by busy and idle like any other, with nothing between.
+    let iopub = kernel.iopub_until_idle(&unknown_id).await;
+    let types: Vec<_> = iopub.iter().map(|m| m.message_type()).collect();
+    assert_eq!(types, ["status", "status"]);
+    // The next replies on shell and control answer genuine requests (`execute` and
+    // `control_request` check the parent): nothing answered the bad ones.
     let run = kernel.execute("%lsmagic").await;
     assert!(run.is_ok(), "{run:?}");
+    assert_eq!(
+        run.reply.execution_count.0, 1,
+        "the malformed execute never ran"
+    );
+    let info = kernel.control_request(KernelInfoRequest {}).await;
+    assert_eq!(info.message_type(), "kernel_info_reply");
+    assert_eq!(history_inputs(&mut kernel).await, ["%lsmagic"]);
     kernel.heartbeat().await;
+    kernel.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_empty_key_disables_signing() {
-    let mut kernel = TestKernel::start_with_key("").await;
+    let mut kernel = TestKernel::start_with_key(KERNEL, "").await;
     assert!(kernel.execute("%lsmagic").await.is_ok());
     kernel.shutdown().await;
 }
 
 #[tokio::test]
 async fn heartbeat_echoes_what_it_receives() {
-    let kernel = TestKernel::start().await;
+    let kernel = TestKernel::start(KERNEL).await;
     let mut socket = zeromq::ReqSocket::new();
     socket.connect(&kernel.info.hb_url()).await.unwrap();
     for ping in ["ping", "1764110000.123", "another"] {
@@ -252,7 +280,7 @@ async fn heartbeat_echoes_what_it_receives() {
 
 #[tokio::test]
 async fn interrupt_replies_and_shutdown_with_restart_exits_cleanly() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let reply = kernel.control_request(InterruptRequest {}).await;
     let JupyterMessageContent::InterruptReply(interrupt) = content(&reply) else {
         panic!("{reply:?}");
@@ -273,7 +301,7 @@ async fn interrupt_replies_and_shutdown_with_restart_exits_cleanly() {
     let status = within("kernel exit", kernel.child.wait()).await.unwrap();
     assert!(status.success(), "{status}");
     // The front end restarts a kernel by starting a new process.
-    let mut restarted = TestKernel::start().await;
+    let mut restarted = TestKernel::start(KERNEL).await;
     assert_eq!(
         restarted.execute("%lsmagic").await.reply.execution_count.0,
         1
@@ -282,7 +310,7 @@ async fn interrupt_replies_and_shutdown_with_restart_exits_cleanly() {
 
 #[tokio::test]
 async fn shutdown_on_shell_is_answered_too() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let response = kernel.request(ShutdownRequest { restart: false }).await;
     assert_eq!(response.reply.message_type(), "shutdown_reply");
     let status = within("kernel exit", kernel.child.wait()).await.unwrap();
@@ -291,7 +319,7 @@ async fn shutdown_on_shell_is_answered_too() {
 
 #[tokio::test]
 async fn thousand_pipelined_executes_are_answered_in_order() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let mut ids = Vec::new();
     for _ in 0..1000 {
         ids.push(
@@ -330,7 +358,7 @@ async fn thousand_pipelined_executes_are_answered_in_order() {
 
 #[tokio::test]
 async fn complete_inspect_is_complete_and_history() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let reply = kernel
         .request(CompleteRequest {
             code: "%lsm".into(),
@@ -415,7 +443,7 @@ async fn complete_inspect_is_complete_and_history() {
 
 #[tokio::test]
 async fn comms_get_busy_idle_and_unknown_targets_are_closed() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     let reply = kernel
         .request(CommInfoRequest { target_name: None })
         .await

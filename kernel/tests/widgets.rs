@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TempDir, TestKernel};
+use common::{TempDir, TestKernel, KERNEL};
 use jupyter_protocol::{
     CommId, CommInfoRequest, CommMsg, CommOpen, JupyterMessage, JupyterMessageContent, MediaType,
 };
@@ -145,7 +145,7 @@ fn widget_runs(home: &std::path::Path) -> usize {
 
 #[tokio::test]
 async fn slider_updates_rerun_the_model_and_forged_values_snap_back() {
-    let mut kernel = TestKernel::start().await;
+    let mut kernel = TestKernel::start(KERNEL).await;
     assert!(kernel.execute("%predict act1 B").await.is_ok());
     let run = kernel.execute("%io --live").await;
     assert!(run.is_ok(), "{run:?}");
@@ -314,7 +314,7 @@ async fn slider_updates_rerun_the_model_and_forged_values_snap_back() {
 #[tokio::test]
 async fn live_panels_keep_the_lock_and_come_back_after_a_restart() {
     let home = TempDir::new("widgets-home");
-    let mut kernel = TestKernel::start_in(home.path()).await;
+    let mut kernel = TestKernel::start_in(KERNEL, home.path()).await;
     let refused = kernel.execute("%mds --live").await;
     assert!(!refused.is_ok());
     assert!(
@@ -352,7 +352,7 @@ async fn live_panels_keep_the_lock_and_come_back_after_a_restart() {
     kernel.shutdown().await;
 
     // A new kernel: the old comms are gone; rerunning the cell recreates the widgets.
-    let mut kernel = TestKernel::start_in(home.path()).await;
+    let mut kernel = TestKernel::start_in(KERNEL, home.path()).await;
     let stale = send(&mut kernel, update(&gpus, json!({"value": 2048}))).await;
     assert!(stale.is_empty(), "an unknown comm is ignored: {stale:?}");
     let run = kernel.execute("%mds --live").await;

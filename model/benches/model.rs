@@ -1,59 +1,11 @@
-//! Criterion benchmarks of the lab model: one evaluation of each act, and a
-//! sweep of the full input grid of both acts (targets: ≤ 50 ns per evaluation,
-//! ≤ 2 ms for the grid).
+//! Criterion benchmarks of the lab model: one evaluation of each act, a sweep
+//! of the full input grid of both acts (targets: ≤ 50 ns per evaluation,
+//! ≤ 2 ms for the grid), and what a run's report adds: its limits and JSON.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mlsys_model::labs::data_storage::constants::{BATCH, GPUS, MDS_NODES, OSTS, WORKERS};
-use mlsys_model::labs::data_storage::{
-    act1, act2, Context, DatasetLayout, IoInputs, MdsInputs, ReadPattern,
-};
+use mlsys_model::labs::data_storage::limits::{io_limits, mds_limits};
+use mlsys_model::labs::data_storage::{act1, act2, DatasetLayout, IoInputs, MdsInputs, RunInputs};
 use std::hint::black_box;
-
-/// Every valid Act I input.
-fn act1_grid() -> Vec<IoInputs> {
-    let mut grid = Vec::new();
-    for context in Context::ALL {
-        for workers in WORKERS.values() {
-            for batch in BATCH.values() {
-                for pattern in ReadPattern::ALL {
-                    for osts in OSTS.values() {
-                        grid.push(IoInputs {
-                            context,
-                            workers,
-                            batch,
-                            pattern,
-                            osts,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    grid
-}
-
-/// Every valid Act II input.
-fn act2_grid() -> Vec<MdsInputs> {
-    let mut grid = Vec::new();
-    for context in Context::ALL {
-        for gpus in GPUS.values() {
-            for workers_per_gpu in WORKERS.values() {
-                for layout in DatasetLayout::ALL {
-                    for mds in MDS_NODES.values() {
-                        grid.push(MdsInputs {
-                            context,
-                            gpus,
-                            workers_per_gpu,
-                            layout,
-                            mds,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    grid
-}
 
 fn one_evaluation(c: &mut Criterion) {
     let mut group = c.benchmark_group("evaluate");
@@ -78,8 +30,8 @@ fn one_evaluation(c: &mut Criterion) {
 }
 
 fn full_grid(c: &mut Criterion) {
-    let io = act1_grid();
-    let mds = act2_grid();
+    let io: Vec<_> = IoInputs::grid().collect();
+    let mds: Vec<_> = MdsInputs::grid().collect();
     let mut group = c.benchmark_group("grid");
     group.throughput(Throughput::Elements((io.len() + mds.len()) as u64));
     group.bench_function("both_acts", |b| {
@@ -95,5 +47,29 @@ fn full_grid(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, one_evaluation, full_grid);
+fn report(c: &mut Criterion) {
+    let mut group = c.benchmark_group("report");
+    let io = IoInputs::default();
+    let io_out = act1::evaluate(&io);
+    group.bench_function("act1_limits", |b| {
+        b.iter(|| io_limits(black_box(&io), black_box(&io_out)))
+    });
+    let mds = MdsInputs::default();
+    let mds_out = act2::evaluate(&mds);
+    group.bench_function("act2_limits", |b| {
+        b.iter(|| mds_limits(black_box(&mds), black_box(&mds_out)))
+    });
+    for (name, run) in [
+        ("act1_json", RunInputs::Act1(io)),
+        ("act2_json", RunInputs::Act2(mds)),
+    ] {
+        let report = run.evaluate();
+        group.bench_function(name, |b| {
+            b.iter(|| serde_json::to_value(black_box(&report)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, one_evaluation, full_grid, report);
 criterion_main!(benches);

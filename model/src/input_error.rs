@@ -61,6 +61,18 @@ impl SteppedRange {
         }
     }
 
+    /// The values in a help text's short form: `1 to 16`, `a multiple of 32 from 32 to 512`.
+    pub fn span(&self) -> String {
+        if self.step == 1 {
+            format!("{} to {}", self.min, self.max)
+        } else {
+            format!(
+                "a multiple of {} from {} to {}",
+                self.step, self.min, self.max
+            )
+        }
+    }
+
     /// Checks `value` against the range, naming `field` on failure.
     pub fn check(&self, field: &str, value: i64) -> Result<u32, InputError> {
         if self.contains(value) {
@@ -90,5 +102,12 @@ mod tests {
         assert!(!batch.contains(0));
         assert!(!batch.contains(544));
         assert_eq!(batch.values().count(), 16);
+        assert_eq!(batch.span(), "a multiple of 32 from 32 to 512");
+        let workers = SteppedRange {
+            min: 1,
+            max: 16,
+            step: 1,
+        };
+        assert_eq!(workers.span(), "1 to 16");
     }
 }

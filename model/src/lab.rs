@@ -6,6 +6,8 @@
 //! rules. [`Lab`] is the lab's object-safe descriptor: id, title, acts, its
 //! report type, and the checks that need no knowledge of the session's type.
 //! [`Labs`] is a registry of descriptors, looked up by id or report mime type.
+//! [`LabReport`] marks a lab's typed report, so code generic over reports
+//! (the Rust cells' display hook) publishes each under its lab's mime type.
 //! Nothing outside `labs/` names a particular lab.
 
 use crate::choice::Act;
@@ -95,6 +97,13 @@ impl Checked {
             missing: session.missing(),
         }
     }
+}
+
+/// A lab's typed instrument report: serialized, it is the report JSON the lab
+/// publishes under [`LabReport::MIME_TYPE`] (the lab's [`Lab::report_mime`]).
+pub trait LabReport: Serialize {
+    /// The mime type the report is published under.
+    const MIME_TYPE: &'static str;
 }
 
 /// A lab's descriptor: what lab-neutral code may ask of any lab.

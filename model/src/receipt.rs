@@ -2,6 +2,8 @@
 //! the grader service replies to a submission, and the summary of a checked
 //! submission that `%submit`'s receipt and `check-submission` show.
 
+use crate::lab::Checked;
+use crate::record::Submission;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -54,6 +56,23 @@ pub struct SubmissionSummary {
     pub missing: Vec<String>,
     /// The replayed session, as the lab serializes it.
     pub session: Value,
+}
+
+impl SubmissionSummary {
+    /// The summary of `submission`, whose bytes hash to `sha256`, and of what
+    /// checking it rebuilt.
+    pub fn of(submission: &Submission, sha256: String, checked: Checked) -> Self {
+        SubmissionSummary {
+            submission_id: submission.id,
+            lab: submission.lab.clone(),
+            student: submission.student.clone(),
+            created_at: submission.created_at,
+            events: submission.events.len(),
+            sha256,
+            missing: checked.missing,
+            session: checked.session,
+        }
+    }
 }
 
 /// Which way a hand-in went.

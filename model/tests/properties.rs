@@ -1,6 +1,6 @@
 //! Property tests over the whole input space of both acts: the model's physics
 //! invariants, and input validation that rejects every bad value with an
-//! [`InputError`] naming the field (never a panic).
+//! [`InputError`] naming the field; text that is not a run, report or choice is refused.
 
 use mlsys_model::labs::data_storage::constants::{
     BATCH, GPUS, MDS_NODES, MDS_OPS_PER_NODE, OSTS, WORKERS, WORKERS_PER_GPU,
@@ -330,13 +330,86 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_text_never_panics_the_parsers(text in ".{0,200}") {
-        let _ = serde_json::from_str::<RunInputs>(&text);
-        let _ = serde_json::from_str::<Report>(&text);
-        let _ = text.parse::<Context>();
-        let _ = text.parse::<ReadPattern>();
-        let _ = text.parse::<DatasetLayout>();
+    fn text_names_a_choice_exactly_when_it_is_that_choices_id(text in choice_like_text()) {
+        parses_as_named(&text, &Context::ALL, Context::id, "context")?;
+        parses_as_named(&text, &ReadPattern::ALL, ReadPattern::id, "pattern")?;
+        parses_as_named(&text, &DatasetLayout::ALL, DatasetLayout::id, "layout")?;
     }
+
+    #[test]
+    fn arbitrary_text_is_refused_as_a_run_and_as_a_report(text in ".{0,200}") {
+        prop_assume!(!text.trim_start().starts_with('{'));
+        prop_assert!(serde_json::from_str::<RunInputs>(&text).is_err());
+        prop_assert!(serde_json::from_str::<Report>(&text).is_err());
+    }
+
+    #[test]
+    fn a_cut_off_or_trailed_run_or_report_is_refused(
+        a in io_inputs(),
+        b in mds_inputs(),
+        cut in any::<prop::sample::Index>(),
+        junk in "\\S{1,8}",
+    ) {
+        for run in [RunInputs::Act1(a), RunInputs::Act2(b)] {
+            let text = serde_json::to_string(&run).unwrap();
+            prop_assert_eq!(serde_json::from_str::<RunInputs>(&text).unwrap(), run);
+            prop_assert!(serde_json::from_str::<RunInputs>(cut_off(&text, cut)).is_err());
+            let trailed = text.clone() + &junk;
+            prop_assert!(serde_json::from_str::<RunInputs>(&trailed).is_err());
+            let report = serde_json::to_string(&run.evaluate()).unwrap();
+            prop_assert!(serde_json::from_str::<Report>(cut_off(&report, cut)).is_err());
+            let trailed = report.clone() + &junk;
+            prop_assert!(serde_json::from_str::<Report>(&trailed).is_err());
+        }
+    }
+}
+
+/// Text that is, or nearly is, a choice's id: ids, ids in upper case or padded, and anything.
+fn choice_like_text() -> impl Strategy<Value = String> {
+    let ids: Vec<&'static str> = Context::ALL
+        .map(Context::id)
+        .into_iter()
+        .chain(ReadPattern::ALL.map(ReadPattern::id))
+        .chain(DatasetLayout::ALL.map(DatasetLayout::id))
+        .collect();
+    prop_oneof![
+        select(ids.clone()).prop_map(String::from),
+        select(ids.clone()).prop_map(str::to_uppercase),
+        select(ids).prop_map(|id| format!("{id} ")),
+        ".{0,40}",
+    ]
+}
+
+/// `text` parses as the choice whose id it is and as nothing else; a refusal names the field
+/// and shows the text as given.
+fn parses_as_named<T>(
+    text: &str,
+    all: &[T],
+    id: fn(T) -> &'static str,
+    field: &str,
+) -> Result<(), TestCaseError>
+where
+    T: std::str::FromStr<Err = InputError> + Copy + PartialEq + std::fmt::Debug,
+{
+    let named = all.iter().copied().find(|choice| id(*choice) == text);
+    match text.parse::<T>() {
+        Ok(parsed) => prop_assert_eq!(Some(parsed), named, "{:?}", text),
+        Err(e) => {
+            prop_assert_eq!(named, None, "{:?} refused", text);
+            prop_assert_eq!(e.field.as_str(), field);
+            prop_assert_eq!(e.value.as_str(), text);
+        }
+    }
+    Ok(())
+}
+
+/// A strict prefix of `text`, cut at a character boundary.
+fn cut_off(text: &str, cut: prop::sample::Index) -> &str {
+    let mut end = cut.index(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 #[test]

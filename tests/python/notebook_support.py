@@ -1,5 +1,8 @@
-"""Running a list of cells as a notebook on the `mlsys` kernel, for the Python tests."""
+"""Running the `mlsys` kernel in the Python tests: a list of cells as a notebook, and the
+environment of a kernel that runs Rust cells."""
 
+import os
+from pathlib import Path
 from typing import List
 
 import nbformat
@@ -19,3 +22,12 @@ def run_notebook(cells: List[str]) -> List[list]:
     errors = [o for cell in outputs for o in cell if o.output_type == "error"]
     assert not errors, errors
     return outputs
+
+
+def rust_cells_env(**overrides: str) -> dict:
+    """The environment for a kernel that runs Rust cells: evcxr's cache of compiled
+    dependencies in target/, shared by every such kernel of the suite and by later runs."""
+    env = dict(os.environ)
+    env["XDG_CACHE_HOME"] = str(Path(__file__).resolve().parents[2] / "target" / "rust-cells-test-cache")
+    env.update(overrides)
+    return env

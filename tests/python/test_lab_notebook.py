@@ -1,5 +1,5 @@
-"""The lab notebook runs top to bottom on the mlsys kernel, and every report it shows
-equals the lab model's result for the same inputs (via `mlsys-kernel evaluate`)."""
+"""The lab notebook runs top to bottom on the mlsys kernel, and every report it shows is the one
+its cell's text asks for, with the outputs the seed's formulas give (`seed_oracle`)."""
 
 import json
 import os
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from seed_oracle import REPORT, Settings, seed_part
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "lab_04_data_storage.ipynb"
-REPORT = "application/vnd.mlsys.report.v1+json"
 RUN_MIMES = {"text/html", "text/plain", "application/vnd.vegalite.v5+json", REPORT}
 
 
@@ -20,18 +20,7 @@ def kernel_binary() -> Path:
     return target / "mlsys-kernel"
 
 
-def model_report(run: dict) -> dict:
-    """The model's report for a run, from the kernel binary's `evaluate` subcommand."""
-    out = subprocess.run(
-        [str(kernel_binary()), "evaluate", json.dumps(run)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout)
-
-
-def test_lab_notebook_runs_and_every_report_matches_the_model(
+def test_lab_notebook_runs_and_every_report_is_the_seeds_for_its_cells_inputs(
     mlsys_kernelspec, tmp_path, monkeypatch
 ) -> None:
     monkeypatch.setenv("MLSYS_HOME", str(tmp_path))
@@ -41,28 +30,42 @@ def test_lab_notebook_runs_and_every_report_matches_the_model(
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
 
-    reports = [o for o in outputs if REPORT in o.get("data", {})]
-    acts = [o.data[REPORT]["act"] for o in reports]
-    assert acts.count("act1") == 5 and acts.count("act2") == 5, acts
-    for output in reports:
-        assert output.output_type == "execute_result"
-        assert set(output.data) == RUN_MIMES
-        report = output.data[REPORT]
-        run = {"act": report["act"], "inputs": report["inputs"]}
-        assert report == model_report(run)
+    # Each magic cell's runs, read from its text; each non-live run shows one report.
+    settings = Settings()
+    checked = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "skip-execution" in cell.metadata.get("tags", []):
+            continue
+        reports = [o for o in cell.outputs if REPORT in o.get("data", {})]
+        expected = [run for run in settings.runs(cell.source) if not run.live]
+        assert len(reports) == len(expected), (cell.source, expected, len(reports))
+        for output, run in zip(reports, expected):
+            assert output.output_type == "execute_result"
+            assert set(output.data) == RUN_MIMES
+            assert seed_part(output.data[REPORT]) == run.report(), run
+            checked.append(run)
 
-    act1 = [o.data[REPORT] for o in reports if o.data[REPORT]["act"] == "act1"]
-    assert act1[0]["inputs"]["workers"] == 1 and act1[0]["outputs"]["status"] == "starved"
-    assert act1[-1]["inputs"] == {
-        "context": "distributed_fs",
-        "workers": 8,
-        "batch": 64,
-        "pattern": "prefetch",
-        "osts": 24,
-    }
-    act2 = [o.data[REPORT] for o in reports if o.data[REPORT]["act"] == "act2"]
-    assert act2[1]["outputs"]["mds_saturated"] is True
-    assert act2[-1]["inputs"]["layout"] == "object_store"
+    # The notebook's runs, pinned: a change to the notebook shows up here first.
+    assert [(r.act, r.inputs) for r in checked] == [
+        ("act1", {"context": "distributed_fs", "workers": 1, "batch": 64, "pattern": "random", "osts": 24}),
+        ("act1", {"context": "distributed_fs", "workers": 1, "batch": 64, "pattern": "random", "osts": 48}),
+        ("act1", {"context": "distributed_fs", "workers": 4, "batch": 64, "pattern": "random", "osts": 24}),
+        ("act1", {"context": "distributed_fs", "workers": 4, "batch": 64, "pattern": "sequential",
+                  "osts": 24}),
+        ("act1", {"context": "distributed_fs", "workers": 8, "batch": 64, "pattern": "prefetch", "osts": 24}),
+        ("act2", {"context": "distributed_fs", "gpus": 512, "workers_per_gpu": 4, "layout": "individual",
+                  "mds": 1}),
+        ("act2", {"context": "distributed_fs", "gpus": 4096, "workers_per_gpu": 8, "layout": "individual",
+                  "mds": 1}),
+        ("act2", {"context": "distributed_fs", "gpus": 4096, "workers_per_gpu": 8, "layout": "individual",
+                  "mds": 8}),
+        ("act2", {"context": "distributed_fs", "gpus": 4096, "workers_per_gpu": 8, "layout": "shards",
+                  "mds": 1}),
+        ("act2", {"context": "distributed_fs", "gpus": 4096, "workers_per_gpu": 8, "layout": "object_store",
+                  "mds": 1}),
+    ]
+    first, last = checked[0].report()["outputs"], checked[6].report()["outputs"]
+    assert first["status"] == "starved" and last["mds_saturated"] is True
 
     text = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     assert "Prediction locked: A." in text

@@ -2,39 +2,32 @@
 that is not a magic runs as Rust in evcxr, with `mlsys_model` at hand.
 
 Starting evcxr compiles mlsys-model and its dependencies (about a minute on 2 cores),
-so one kernel serves the tests of this module, in order, ending with a restart; only the
-missing-toolchain test (which never starts evcxr) has a kernel of its own. evcxr's compile
-cache lives in target/, so the restarted kernel and later runs start faster.
+so one kernel serves the tests of this module; only the missing-toolchain test (which never
+starts evcxr) has a kernel of its own. Each test defines the Rust variables it reads, and the
+`kernel` fixture starts the Rust worker again if an earlier test stopped it, so the tests pass
+alone and in any order. evcxr's compile cache lives in target/, so a restarted kernel and
+later runs start faster. Expected figures come from the seed's formulas (`seed_oracle`).
 """
 
 import json
 import os
 import select
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from jupyter_client.manager import KernelManager
+from notebook_support import rust_cells_env
+from seed_oracle import DEFAULTS, REPORT, expected_report, formulas, seed_part
 
 ROOT = Path(__file__).resolve().parents[2]
-REPORT = "application/vnd.mlsys.report.v1+json"
 # The first Rust cell starts evcxr and compiles the model; later cells take seconds.
 FIRST_CELL_TIMEOUT = 900
 CELL_TIMEOUT = 300
-
-
-def kernel_binary() -> Path:
-    target = Path(os.environ.get("MLSYS_TARGET_DIR", ROOT / "target" / "debug"))
-    return target / "mlsys-kernel"
-
-
-def kernel_env(**overrides: str) -> dict:
-    env = dict(os.environ)
-    env["XDG_CACHE_HOME"] = str(ROOT / "target" / "rust-cells-test-cache")
-    env.update(overrides)
-    return env
+# A restart asks the kernel to shut down (it gives the worker up to 5 s to exit, jupyter_client
+# gives the kernel 5 s before killing it); after that the worker must be gone.
+WORKER_EXIT_TIMEOUT = 15
 
 
 class Kernel:
@@ -122,23 +115,40 @@ def ok(cell: Cell) -> Cell:
     return cell
 
 
+class Started:
+    """The module's kernel and the first cells it ran: a magic, then the first Rust cell."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.magic = kernel.run("%help")
+        self.first_rust = kernel.run("let base = 40;\nbase + 2", timeout=FIRST_CELL_TIMEOUT)
+
+
 @pytest.fixture(scope="module")
-def kernel(mlsys_kernelspec):
+def started(mlsys_kernelspec):
     """One kernel for the module; its first Rust cell starts evcxr."""
-    kernel = Kernel(kernel_env())
-    yield kernel
+    kernel = Kernel(rust_cells_env())
+    yield Started(kernel)
     kernel.stop()
 
 
-def test_first_rust_cell_starts_evcxr_and_shows_its_value(kernel) -> None:
-    assert "%lsmagic" in ok(kernel.run("%help")).result()["text/plain"]
-    cell = ok(kernel.run("let base = 40;\nbase + 2", timeout=FIRST_CELL_TIMEOUT))
+@pytest.fixture
+def kernel(started):
+    """The module's kernel with its Rust worker running (started again after a restart)."""
+    if not worker_pids(started.kernel):
+        ok(started.kernel.run("()", timeout=FIRST_CELL_TIMEOUT))
+    return started.kernel
+
+
+def test_first_rust_cell_starts_evcxr_and_shows_its_value(started) -> None:
+    assert "%lsmagic" in ok(started.magic).result()["text/plain"]
+    cell = ok(started.first_rust)
     assert "Starting Rust" in cell.stream("stdout")
     assert cell.result() == {"text/plain": "42"}
 
 
 def test_variables_and_functions_persist_across_cells(kernel) -> None:
-    ok(kernel.run("let mut total = base;\nfn double(x: i32) -> i32 { x * 2 }"))
+    ok(kernel.run("let mut total = 40;\nfn double(x: i32) -> i32 { x * 2 }"))
     ok(kernel.run("total += 1;"))
     assert ok(kernel.run("double(total)")).result() == {"text/plain": "82"}
     # Magics still work between Rust cells and do not disturb them.
@@ -179,6 +189,7 @@ eprintln!("warning line");
 
 
 def test_compile_error_shows_the_span_and_the_kernel_stays_usable(kernel) -> None:
+    ok(kernel.run("let intact = 41;"))
     cell = kernel.run('let fine = 1;\nlet bad: u32 = "text";')
     assert cell.reply["status"] == "error"
     assert cell.reply["ename"] == "CompileError"
@@ -191,7 +202,7 @@ def test_compile_error_shows_the_span_and_the_kernel_stays_usable(kernel) -> Non
     assert '2 | let bad: u32 = "text";' in traceback
     assert "^^^^^^" in traceback
     # Nothing of the failed cell was kept; earlier state is intact.
-    assert ok(kernel.run("total + 1")).result() == {"text/plain": "42"}
+    assert ok(kernel.run("intact + 1")).result() == {"text/plain": "42"}
     assert kernel.run("fine").reply["status"] == "error"
 
 
@@ -215,20 +226,11 @@ sweep.len()
     assert cell.result() == {"text/plain": "16"}
     lines = cell.stream("stdout").splitlines()
     assert len(lines) == 16
+    assert [int(line.split()[0]) for line in lines] == list(range(32, 513, 32))
     for line in lines:
         batch, util = line.split()
-        run = {
-            "act": "act1",
-            "inputs": {
-                "context": "distributed_fs",
-                "workers": 8,
-                "batch": int(batch),
-                "pattern": "sequential",
-                "osts": 24,
-            },
-        }
-        expected = model_report(run)["outputs"]["gpu_util_pct"]
-        assert float(util) == expected, (batch, util, expected)
+        outputs, _ = formulas.act1("distributed_fs", 8, int(batch), "sequential", 24)
+        assert float(util) == outputs["gpu_util_pct"], (batch, util, outputs["gpu_util_pct"])
 
 
 def test_a_report_displays_like_the_magics(kernel) -> None:
@@ -239,8 +241,8 @@ def test_a_report_displays_like_the_magics(kernel) -> None:
         )
     )
     data = cell.result()
-    run = {"act": "act1", "inputs": data[REPORT]["inputs"]}
-    assert data[REPORT] == model_report(run)
+    # `IoInputs::default()` is the seed's default Act I setting.
+    assert seed_part(data[REPORT]) == expected_report("act1", DEFAULTS["act1"])
     assert "text/html" in data and "text/plain" in data, sorted(data)
     # Values of other types still show with Debug.
     assert ok(kernel.run('vec!["a", "b"]')).result() == {"text/plain": '["a", "b"]'}
@@ -281,9 +283,7 @@ def test_the_lab_notebooks_rust_cell_sweeps_the_model(kernel) -> None:
                "object_store": "object_store"}
     for name, layout in layouts.items():
         def one_mds(gpus: int) -> dict:
-            run = {"act": "act2", "inputs": {"context": "distributed_fs", "gpus": gpus,
-                                             "workers_per_gpu": 8, "layout": layout, "mds": 1}}
-            return model_report(run)["outputs"]
+            return formulas.act2("distributed_fs", gpus, 8, layout, 1)[0]
         row = rows[name]
         assert int(row[-1]) == one_mds(4096)["needed_mds"], (name, row)
         if row[0] == "under":
@@ -309,8 +309,9 @@ def test_a_killed_worker_is_reported_and_replaced_by_the_next_rust_cell(kernel) 
     [worker] = worker_pids(kernel)
     pidfd = os.pidfd_open(worker)
     os.kill(worker, signal.SIGKILL)
-    select.select([pidfd], [], [], 30)  # readable once the worker has exited
+    exited, _, _ = select.select([pidfd], [], [], WORKER_EXIT_TIMEOUT)  # readable once it exited
     os.close(pidfd)
+    assert exited, f"the worker {worker} outlived SIGKILL by {WORKER_EXIT_TIMEOUT} s"
     cell = ok(kernel.run("fn twice(x: i32) -> i32 { x * 2 }\ntwice(21)", timeout=FIRST_CELL_TIMEOUT))
     assert "The Rust cells process had stopped" in cell.stream("stderr")
     assert cell.result() == {"text/plain": "42"}
@@ -318,19 +319,25 @@ def test_a_killed_worker_is_reported_and_replaced_by_the_next_rust_cell(kernel) 
     assert kernel.run("doomed").reply["status"] == "error"
 
 
-def test_restart_gives_a_fresh_rust_context(kernel) -> None:
-    # Last on the module's kernel: a restart is a new kernel process.
+def test_restart_stops_the_worker_and_gives_a_fresh_rust_context(kernel) -> None:
+    ok(kernel.run("let before_restart = 1;"))
     [worker] = worker_pids(kernel)
-    kernel.manager.restart_kernel(now=False)
-    kernel.client.wait_for_ready(timeout=60)
-    assert not Path(f"/proc/{worker}").exists(), "restart stops the worker"
+    pidfd = os.pidfd_open(worker)
+    try:
+        kernel.manager.restart_kernel(now=False)
+        kernel.client.wait_for_ready(timeout=60)
+        # Readable once the worker has exited.
+        exited, _, _ = select.select([pidfd], [], [], WORKER_EXIT_TIMEOUT)
+    finally:
+        os.close(pidfd)
+    assert exited, f"the worker {worker} still runs {WORKER_EXIT_TIMEOUT} s after the restart"
     cell = ok(kernel.run("let after = 2;\nafter * 21", timeout=FIRST_CELL_TIMEOUT))
     assert cell.result() == {"text/plain": "42"}
-    assert kernel.run("total").reply["status"] == "error"
+    assert kernel.run("before_restart").reply["status"] == "error"
 
 
 def test_without_a_toolchain_rust_cells_say_so_and_magics_work(mlsys_kernelspec, tmp_path) -> None:
-    kernel = Kernel(kernel_env(PATH=str(tmp_path)))
+    kernel = Kernel(rust_cells_env(PATH=str(tmp_path)))
     try:
         cell = kernel.run("let x = 1;")
         assert cell.reply["status"] == "error"
@@ -340,14 +347,3 @@ def test_without_a_toolchain_rust_cells_say_so_and_magics_work(mlsys_kernelspec,
         assert "%lsmagic" in ok(kernel.run("%help")).result()["text/plain"]
     finally:
         kernel.stop()
-
-
-def model_report(run: dict) -> dict:
-    """The kernel's own model result for a run (`mlsys-kernel evaluate`)."""
-    out = subprocess.run(
-        [str(kernel_binary()), "evaluate", json.dumps(run)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout)

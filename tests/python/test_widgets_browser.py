@@ -1,12 +1,15 @@
 """Live instruments in a real browser: JupyterLab 4 (from the venv) renders the kernel's
 ipywidgets with its standard widget manager in headless Chromium; moving a slider reruns
-the model in the kernel and the card shows the model's number.
+the model in the kernel, the kernel sends the run's report and cards (read off the page's
+websocket), and the card shows the figure the seed's formulas give (`seed_oracle`). The
+settings are chosen so that every move changes the card's figure.
 
 Saves live-io-before.png and live-io-after.png under target/screenshots (under
 docs/screenshots when MLSYS_UPDATE_SCREENSHOTS=1, to refresh the committed ones), and prints the
 keypress-to-repaint times it measured (also written to target/widgets-browser-timing.json).
 """
 
+import html.parser
 import json
 import os
 import re
@@ -24,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from seed_oracle import REPORT, Settings, expected_report, seed_part
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,8 +36,8 @@ SCREENSHOTS = ROOT / (
 )
 TIMING_FILE = ROOT / "target" / "widgets-browser-timing.json"
 FAILURE_SHOT = ROOT / "target" / "widgets-browser-failure.png"
-KERNEL_BIN = Path(os.environ.get("MLSYS_TARGET_DIR", ROOT / "target" / "debug")) / "mlsys-kernel"
-LIVE_CELL = "%predict act1 B\n%io --live"
+# Sequential reads at the other defaults: 1 to 7 workers show 13%, 24%, 35%, 45%, 47%, 48%, 50%.
+LIVE_CELL = "%predict act1 B\n%io --live --pattern sequential"
 TIMEOUT_MS = 60_000
 MOVES = 6
 
@@ -51,27 +55,94 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def expected_gpu_card(workers: int) -> str:
-    """The card text for an Act I run at the defaults but `workers`, from the kernel's model."""
-    run = {
-        "act": "act1",
-        "inputs": {
-            "context": "distributed_fs",
-            "workers": workers,
-            "batch": 64,
-            "pattern": "random",
-            "osts": 24,
-        },
-    }
-    out = subprocess.run(
-        [str(KERNEL_BIN), "evaluate", json.dumps(run)],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    report = json.loads(out.stdout)
+def live_run(workers: int) -> dict:
+    """The Act I run the live cell shows after the workers slider moved to `workers`."""
+    [run] = Settings().runs(LIVE_CELL)
+    assert run.live
+    return dict(run.inputs, workers=workers)
+
+
+def gpu_figure(report: dict) -> str:
+    """The GPU Utilization card's text for a report: the seed's `{_gpu_util:.0f}%`."""
     return f"{report['outputs']['gpu_util_pct']:.0f}%"
+
+
+class Texts(html.parser.HTMLParser):
+    """The non-blank text nodes of an HTML page, in order."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.texts = []
+        self.feed(page)
+
+    def handle_data(self, data: str) -> None:
+        if data.strip():
+            self.texts.append(data.strip())
+
+
+def card_figure(cards_html: str) -> str:
+    """The figure under the "GPU Utilization" label in the cards HTML."""
+    texts = Texts(cards_html).texts
+    return texts[texts.index("GPU Utilization") + 1]
+
+
+def decode_frame(payload) -> dict:
+    """A kernel message the server sent the page: JSON text, or the binary
+    `v1.kernel.websocket.jupyter.org` framing (u64 count, u64 offsets, channel, header,
+    parent header, metadata, content, buffers)."""
+    if isinstance(payload, str):
+        return json.loads(payload)
+    count = int.from_bytes(payload[:8], "little")
+    offsets = [int.from_bytes(payload[8 * (i + 1): 8 * (i + 2)], "little") for i in range(count)]
+    parts = [payload[a:b] for a, b in zip(offsets, offsets[1:] + [len(payload)])]
+    channel, header, _parent, _metadata, content = parts[:5]
+    return {"channel": channel.decode(), "header": json.loads(header), "content": json.loads(content)}
+
+
+class KernelSent:
+    """What the kernel sent the page over the websocket: every widget state it set."""
+
+    def __init__(self, page) -> None:
+        self.frames = []
+        page.on("websocket", self.watch)
+
+    def watch(self, ws) -> None:
+        """Keeps the frames of kernel channels (not JupyterLab's other websockets)."""
+        if "/api/kernels/" in ws.url and "/channels" in ws.url:
+            ws.on("framereceived", lambda payload: self.frames.append(payload))
+
+    def states(self) -> list:
+        """Each widget state the kernel opened or updated, in order."""
+        states = []
+        for payload in self.frames:
+            msg = decode_frame(payload)
+            if msg["header"]["msg_type"] in ("comm_open", "comm_msg"):
+                state = msg["content"].get("data", {}).get("state")
+                if state:
+                    states.append(state)
+        return states
+
+    def latest(self) -> tuple:
+        """The last cards HTML and the last run report the kernel sent (None until sent)."""
+        cards = report = None
+        for state in self.states():
+            if "GPU Utilization" in str(state.get("value", "")):
+                cards = state["value"]
+            for output in state.get("outputs", []):
+                report = output.get("data", {}).get(REPORT, report)
+        return cards, report
+
+
+def wait_for_kernel(page, sent: KernelSent, inputs: dict) -> str:
+    """Waits until the kernel has sent the report for `inputs`; returns its cards HTML."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while True:
+        cards, report = sent.latest()
+        if report is not None and report["inputs"] == inputs:
+            assert seed_part(report) == expected_report("act1", inputs)
+            return cards
+        assert time.monotonic() < deadline, f"no report for {inputs}; last {report}"
+        page.wait_for_timeout(25)  # lets Playwright deliver the next frames
 
 
 @pytest.fixture
@@ -183,6 +254,7 @@ def test_slider_move_shows_the_models_number(lab_server):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1800})
             page.set_default_timeout(TIMEOUT_MS)
+            sent = KernelSent(page)
             page.goto(lab_server)
             run_live_cell(page)
 
@@ -196,7 +268,9 @@ def test_slider_move_shows_the_models_number(lab_server):
             handle = page.locator(WORKERS_HANDLE)
             handle.wait_for()
             page.locator(".widget-html-content >> text=Your run").first.wait_for()
-            assert card.inner_text().strip() == expected_gpu_card(1)
+            want = gpu_figure(expected_report("act1", live_run(1)))
+            assert card_figure(wait_for_kernel(page, sent, live_run(1))) == want
+            assert card.inner_text().strip() == want
             page.locator(".jp-OutputArea-output .vega-embed").first.wait_for()
             page.screenshot(path=str(SCREENSHOTS / "live-io-before.png"), full_page=False)
 
@@ -221,9 +295,11 @@ def test_slider_move_shows_the_models_number(lab_server):
                 GPU_CARD.removeprefix("xpath="),
             )
             handle.focus()
+            shown = [want]
             for workers in range(2, 2 + MOVES):
                 page.keyboard.press("ArrowRight")
-                want = expected_gpu_card(workers)
+                want = gpu_figure(expected_report("act1", live_run(workers)))
+                assert card_figure(wait_for_kernel(page, sent, live_run(workers))) == want
                 page.wait_for_function(
                     """([want, n, xpath]) => {
                       const card = document.evaluate(xpath, document, null,
@@ -235,6 +311,9 @@ def test_slider_move_shows_the_models_number(lab_server):
                 )
                 assert card.inner_text().strip() == want
                 assert page.locator(".widget-readout").first.inner_text().strip() == str(workers)
+                shown.append(want)
+            # Every move changed the figure, so a card that stopped updating would have failed.
+            assert len(set(shown)) == len(shown), shown
             page.locator(".jp-OutputArea-output .vega-embed").first.wait_for()
             page.screenshot(path=str(SCREENSHOTS / "live-io-after.png"), full_page=False)
             marks = page.evaluate("() => window.__marks")

@@ -2,10 +2,12 @@
 """Golden values for `mlsys-model`, computed with the seed notebook's own arithmetic.
 
 The two functions below are the seed's "ACT I: INSTRUMENTS" and "ACT II: INSTRUMENTS"
-cells (../shared/seed/000_44078214c0171c9c.txt), copied statement for statement in the
-same order of floating-point operations. The only changes: widget `.value`s became
-parameters, plotting/HTML code is left out, and `import math` is added (the seed's
-Act II cell calls `math.ceil` without receiving `math`, a NameError).
+cells (seed/000_44078214c0171c9c.txt, a verbatim copy of ../shared/seed/), copied statement
+for statement in the same order of floating-point operations. The only changes: widget
+`.value`s became parameters, plotting/HTML code is left out, and `import math` is added (the
+seed's Act II cell calls `math.ceil` without receiving `math`, a NameError).
+`seed_lines.py` checks exactly that, line by line, against the seed copy: edit a formula here
+and `make golden-check` fails, naming the line.
 
 Writes model/tests/golden/seed_points.json. Every float is written as its Python
 `repr` inside a JSON string, so the Rust test parses it with `str::parse::<f64>`

@@ -1,22 +1,21 @@
 //! A cell's displayed value: evcxr's `mime -> text` map as a Jupyter mime
-//! bundle, with model reports rendered the way the lab's magics show them.
+//! bundle, with a lab's report rendered the way that lab's magics show it.
 
+use super::ReportRenderers;
+use crate::interpreter::Outputs;
 use jupyter_protocol::Media;
-use mlsys_model::labs::data_storage::Report;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-
-use super::ReportRenderer;
-use crate::interpreter::Outputs;
 
 /// The bundle for evcxr's outputs, `None` when the cell showed nothing (or `()`).
 ///
 /// JSON mime types (`application/json`, `*+json`) are parsed so front ends get
-/// objects; a report is replaced by `render`'s bundle, keeping any other mime
-/// type evcxr reported that the rendering lacks.
+/// objects; a report of a lab in `renderers` (found by its mime type) is
+/// replaced by the lab's bundle, keeping any other mime type evcxr reported
+/// that the rendering lacks.
 pub fn to_media(
     content_by_mime_type: HashMap<String, String>,
-    render: Option<&ReportRenderer>,
+    renderers: &ReportRenderers,
     outputs: &Outputs,
 ) -> Option<Media> {
     let only_unit = content_by_mime_type.len() == 1
@@ -25,14 +24,13 @@ pub fn to_media(
         // A cell ending in a statement-like expression (a `for` loop) shows nothing.
         return None;
     }
-    let report = content_by_mime_type
-        .get(Report::MIME_TYPE)
-        .and_then(|json| serde_json::from_str::<Report>(json).ok());
+    let rendered = content_by_mime_type.iter().find_map(|(mime, json)| {
+        let render = renderers.get(mime.as_str())?;
+        render(&serde_json::from_str(json).ok()?, outputs)
+    });
     let mut bundle = Map::new();
-    if let (Some(report), Some(render)) = (report, render) {
-        if let Ok(Value::Object(rendered)) = serde_json::to_value(render(&report, outputs)) {
-            bundle = rendered;
-        }
+    if let Some(Ok(Value::Object(rendered))) = rendered.map(serde_json::to_value) {
+        bundle = rendered;
     }
     for (mime, text) in content_by_mime_type {
         if bundle.contains_key(&mime) {
@@ -55,9 +53,12 @@ fn is_json_mime(mime: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rust_cells::ReportRenderer;
     use jupyter_protocol::MediaType;
-    use mlsys_model::labs::data_storage::{IoInputs, RunInputs};
     use std::sync::Arc;
+
+    /// The report mime type of a lab that exists only in these tests.
+    const PIPE: &str = "application/vnd.mlsys.t-pipe.report.v1+json";
 
     fn quiet() -> Outputs {
         Outputs::new(std::sync::mpsc::channel().0)
@@ -70,11 +71,25 @@ mod tests {
         }
     }
 
+    /// Renders a pipe report (`{"width": n}`) as its lanes; anything else is not one.
+    fn pipe_renderers() -> ReportRenderers {
+        let render: ReportRenderer = Arc::new(|report: &Value, outputs: &Outputs| {
+            let width = report["width"].as_u64()?;
+            outputs.stdout("side output");
+            Some(Media::new(vec![MediaType::Html(format!(
+                "<b>{}</b>",
+                "=".repeat(width as usize)
+            ))]))
+        });
+        ReportRenderers::from([(PIPE, render)])
+    }
+
     #[test]
     fn nothing_shown_is_no_result() {
-        assert!(to_media(HashMap::new(), None, &quiet()).is_none());
+        let none = ReportRenderers::new();
+        assert!(to_media(HashMap::new(), &none, &quiet()).is_none());
         let unit = HashMap::from([("text/plain".to_owned(), "()".to_owned())]);
-        assert!(to_media(unit, None, &quiet()).is_none());
+        assert!(to_media(unit, &none, &quiet()).is_none());
     }
 
     #[test]
@@ -85,7 +100,7 @@ mod tests {
                 ("application/vnd.x+json".to_owned(), "{\"a\": 1}".to_owned()),
                 ("application/json".to_owned(), "not json".to_owned()),
             ]),
-            None,
+            &pipe_renderers(),
             &quiet(),
         )
         .unwrap();
@@ -96,23 +111,30 @@ mod tests {
     }
 
     #[test]
-    fn a_report_gets_the_renderers_bundle_plus_evcxrs_mimes() {
-        let report = RunInputs::Act1(IoInputs::default()).evaluate();
-        let json = serde_json::to_string(&report).unwrap();
-        let render: ReportRenderer = Arc::new(|report: &Report, outputs: &Outputs| {
-            outputs.stdout("side output");
-            Media::new(vec![MediaType::Html(format!("<b>{:?}</b>", report.act()))])
-        });
+    fn a_report_gets_its_labs_bundle_plus_evcxrs_mimes() {
         let (tx, rx) = std::sync::mpsc::channel();
         let media = to_media(
-            HashMap::from([(Report::MIME_TYPE.to_owned(), json)]),
-            Some(&render),
+            HashMap::from([(PIPE.to_owned(), r#"{"width": 3}"#.to_owned())]),
+            &pipe_renderers(),
             &Outputs::new(tx),
         )
         .unwrap();
         assert_eq!(rx.try_iter().count(), 1);
         let map = bundle(&media);
-        assert_eq!(map["text/html"], "<b>Act1</b>");
-        assert_eq!(map[Report::MIME_TYPE]["outputs"]["status"], "starved");
+        assert_eq!(map["text/html"], "<b>===</b>");
+        assert_eq!(map[PIPE]["width"], 3);
+    }
+
+    #[test]
+    fn a_report_its_lab_does_not_recognise_is_shown_as_json() {
+        let media = to_media(
+            HashMap::from([(PIPE.to_owned(), r#"{"lanes": 3}"#.to_owned())]),
+            &pipe_renderers(),
+            &quiet(),
+        )
+        .unwrap();
+        let map = bundle(&media);
+        assert!(!map.contains_key("text/html"));
+        assert_eq!(map[PIPE]["lanes"], 3);
     }
 }

@@ -65,6 +65,20 @@ pub struct Failure {
     pub traceback: Vec<String>,
 }
 
+impl Failure {
+    /// A failure whose traceback is its own one-line message.
+    pub fn new(ename: impl Into<String>, evalue: impl Into<String>) -> Self {
+        let ename = ename.into();
+        let evalue = evalue.into();
+        let traceback = vec![format!("{ename}: {evalue}")];
+        Failure {
+            ename,
+            evalue,
+            traceback,
+        }
+    }
+}
+
 /// Writes `message` as one line and flushes it.
 pub fn send<T: Serialize>(mut to: impl Write, message: &T) -> io::Result<()> {
     let mut line = serde_json::to_vec(message)?;

@@ -1,16 +1,17 @@
 //! Jupyter widgets (ipywidgets 8, widget protocol 2.1.0) driven from Rust.
 //!
 //! [`models`] holds typed widget models that build the full state a front end
-//! needs; [`manager`] speaks the comm protocol: it opens widgets, mirrors their
-//! state, answers `request_state` / `request_states`, and hands each `update`
-//! from the front end to the owner, which accepts it (`echo_update`) or rejects
-//! it (an `update` restoring the last good value). No JavaScript of our own:
+//! needs; [`manager`] (one per kernel, shared by every lab) speaks the comm
+//! protocol: it opens widgets, mirrors their state, answers `request_state` /
+//! `request_states`, and hands each `update` from the front end to the widget's
+//! owner, which accepts it (`echo_update`) or rejects it (an `update` restoring
+//! the last good value). No JavaScript of our own:
 //! JupyterLab's standard widget manager renders everything. Nothing here names a lab.
 
 pub mod manager;
 pub mod models;
 
-pub use manager::{Received, WidgetManager};
+pub use manager::{OwnedWidgets, Received, WidgetManager};
 
 /// The comm target of widget models.
 pub const WIDGET_TARGET: &str = "jupyter.widget";

@@ -1,5 +1,6 @@
 //! Argument parsing for the lab's magics: one [`Command`] per magic line, or
-//! one clear error naming what was wrong and what is allowed.
+//! one clear error naming what was wrong and what is allowed (`--help` never
+//! reaches here: the magic registry answers it for every magic).
 
 use mlsys_model::input_error::SteppedRange;
 use mlsys_model::labs::data_storage::constants::{
@@ -12,8 +13,6 @@ use std::str::FromStr;
 /// A parsed magic line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
-    /// `--help` on any magic.
-    Help,
     /// Show (None) or set the deployment context.
     Context(Option<Context>),
     /// Show an act's prediction question (None) or lock an answer.
@@ -40,9 +39,6 @@ pub fn parse(name: &str, args: &str, io: &IoInputs, mds: &MdsInputs) -> Result<C
         .split_whitespace()
         .take_while(|w| !w.starts_with('#'))
         .collect();
-    if words.iter().any(|w| *w == "--help" || *w == "-h") {
-        return Ok(Command::Help);
-    }
     match name {
         "context" => match words.as_slice() {
             [] => Ok(Command::Context(None)),
@@ -230,12 +226,10 @@ mod tests {
             panic!()
         };
         assert_eq!((i.batch, i.osts, i.workers), (512, 48, 16));
-        assert_eq!(io("--help"), Ok(Command::Help));
         let Command::Io(i) = io("--workers 2 # try 4 next").unwrap() else {
             panic!()
         };
         assert_eq!(i.workers, 2);
-        assert_eq!(io("--workers 99 -h"), Ok(Command::Help));
     }
 
     #[test]

@@ -2,33 +2,36 @@
 //! a slider per numeric input, toggle buttons for the read pattern or dataset
 //! layout, and beneath them the cards (HTML) and the chart (an Output widget).
 //!
-//! Every value a widget sends is checked by the model ([`IoInputs::new`],
-//! [`MdsInputs::new`]) and by the session's lock rules before it is used; a
-//! bad or forged one is refused with a one-line notice and the widget snaps
-//! back to its last good value. An accepted change is echoed, rendered, sent,
-//! then recorded as an instrument run with [`RunSource::Widget`].
+//! The widgets are opened on the kernel's one widget manager, as this lab's;
+//! the manager hands their front-end changes back here. Every value a widget
+//! sends is checked by the model ([`IoInputs::new`], [`MdsInputs::new`]) and
+//! by the session's lock rules (the recorder's check) before it is used; a bad
+//! or forged one is refused with a one-line notice and the widget snaps back
+//! to its last good value. An accepted change is echoed, rendered, sent, then
+//! committed by the recorder as an instrument run with [`RunSource::Widget`].
 //!
 //! Debouncing: sliders are opened with `continuous_update: false`, so the front
 //! end sends a value only when the handle settles (mouse released, key
 //! pressed), never during a drag; and a value equal to the panel's current
 //! inputs records nothing. One settled change is one event.
 
-use super::{render, DataStorageLab};
+use super::{render, run_event, DataStorageLab};
 use crate::interpreter::{ExecutionError, Outputs};
+use crate::render::html;
 use crate::widgets::models::{
     Container, Direction, Dom, Html, IntSlider, Layout, Output, Style, ToggleButtons, Widget,
 };
-use crate::widgets::{Received, WidgetId, WidgetManager};
+use crate::widgets::{OwnedWidgets, WidgetId};
 use jupyter_protocol::{Media, MediaType};
+use mlsys_model::content::{Callout, CalloutKind};
 use mlsys_model::input_error::SteppedRange;
 use mlsys_model::labs::data_storage::constants::{
     BATCH, GPUS, MDS_NODES, OSTS, WORKERS, WORKERS_PER_GPU,
 };
-use mlsys_model::labs::data_storage::content::{Callout, CalloutKind};
 use mlsys_model::labs::data_storage::{
     Context, DatasetLayout, IoInputs, MdsInputs, ReadPattern, RunInputs,
 };
-use mlsys_model::record::{EventKind, RunSource};
+use mlsys_model::record::RunSource;
 use mlsys_model::Act;
 use serde_json::{Map, Value};
 use std::time::Instant;
@@ -257,28 +260,10 @@ struct Panel {
     opened: Vec<WidgetId>,
 }
 
-/// The live instruments of the lab and their widgets.
+/// The live instruments of the lab (their widgets live on the kernel's manager).
 #[derive(Default)]
 pub struct LivePanels {
-    widgets: WidgetManager,
     panels: Vec<Panel>,
-}
-
-impl LivePanels {
-    /// Every open widget comm.
-    pub fn comms(&self) -> Vec<(String, String)> {
-        self.widgets.comms()
-    }
-
-    /// Accepts the front end's control comm (`jupyter.widget.control`).
-    pub fn comm_open(&mut self, comm_id: &str, target_name: &str) -> bool {
-        self.widgets.comm_open(comm_id, target_name)
-    }
-
-    /// Forgets a comm the front end closed.
-    pub fn comm_close(&mut self, comm_id: &str) -> bool {
-        self.widgets.forget(comm_id)
-    }
 }
 
 /// What the cards and chart widgets show for one run.
@@ -309,19 +294,6 @@ fn show(run: &RunInputs) -> Shown {
     }
 }
 
-fn run_event(run: &RunInputs, source: RunSource) -> Result<EventKind, ExecutionError> {
-    let inputs = match run {
-        RunInputs::Act1(io) => serde_json::to_value(io),
-        RunInputs::Act2(mds) => serde_json::to_value(mds),
-    }
-    .map_err(|e| ExecutionError::new("LabError", e.to_string()))?;
-    Ok(EventKind::InstrumentRun {
-        act: run.act(),
-        inputs,
-        source,
-    })
-}
-
 /// `run` in the session's current deployment context (`%context` may have changed it).
 fn in_context(run: RunInputs, context: Context) -> RunInputs {
     match run {
@@ -331,7 +303,7 @@ fn in_context(run: RunInputs, context: Context) -> RunInputs {
 }
 
 fn notice_html(title: &str, body: &str) -> String {
-    render::html::callout(&Callout::new(CalloutKind::Warn, title, body))
+    html::callout(&Callout::new(CalloutKind::Warn, title, body))
 }
 
 fn patch(key: &str, value: impl Into<Value>) -> Map<String, Value> {
@@ -347,20 +319,20 @@ impl DataStorageLab {
     pub(super) fn open_live(
         &mut self,
         run: RunInputs,
+        w: &mut OwnedWidgets,
         outputs: &Outputs,
     ) -> Result<Media, ExecutionError> {
-        self.record(run_event(&run, RunSource::Magic)?)?;
+        self.recorder.record(run_event(&run, RunSource::Magic)?)?;
         let act = run.act();
         if let Some(at) = self.live.panels.iter().position(|p| p.run.act() == act) {
             let old = self.live.panels.remove(at);
             for id in old.opened.iter().rev() {
-                self.live.widgets.close(id, outputs);
+                w.close(id, outputs);
             }
         }
         let shown = show(&run);
-        let w = &mut self.live.widgets;
         let mut opened = Vec::new();
-        let mut open = |w: &mut WidgetManager, widget: &dyn Widget| {
+        let mut open = |w: &mut OwnedWidgets, widget: &dyn Widget| {
             let id = w.open(widget, outputs);
             opened.push(id.clone());
             id
@@ -455,39 +427,40 @@ impl DataStorageLab {
         ]))
     }
 
-    /// Handles a message on one of the live panels' comms; `false` if not ours.
-    pub(super) fn live_comm_msg(
+    /// A front-end change of one of the live panels' widgets.
+    pub(super) fn live_update(
         &mut self,
-        comm_id: &str,
-        data: &Map<String, Value>,
+        id: &WidgetId,
+        mut state: Map<String, Value>,
+        widgets: &mut OwnedWidgets,
         outputs: &Outputs,
-    ) -> bool {
-        let (id, mut state) = match self.live.widgets.receive(comm_id, data, outputs) {
-            Received::NotMine => return false,
-            Received::Handled => return true,
-            Received::Update { id, state } => (id, state),
-        };
+    ) {
         let started = Instant::now();
         let found = self.live.panels.iter().enumerate().find_map(|(at, panel)| {
             panel
                 .controls
                 .iter()
-                .find(|(control_id, _)| *control_id == id)
+                .find(|(control_id, _)| control_id == id)
                 .map(|(_, control)| (at, *control))
         });
         let Some((at, control)) = found else {
-            tracing::info!(comm_id, "change of a display-only widget refused");
-            self.live.widgets.reject(&id, state.keys(), outputs);
-            return true;
+            tracing::info!(comm_id = id.0, "change of a display-only widget refused");
+            widgets.reject(id, state.keys(), outputs);
+            return;
         };
         let sent = state.remove(control.key());
         if !state.is_empty() {
-            self.live.widgets.reject(&id, state.keys(), outputs);
+            widgets.reject(id, state.keys(), outputs);
         }
         if let Some(sent) = sent {
-            self.live_change(at, &id, control, sent, outputs, started);
+            let change = Change {
+                at,
+                id,
+                control,
+                sent,
+            };
+            self.live_change(change, widgets, outputs, started);
         }
-        true
     }
 
     /// Validates one control change, then shows and records it, or snaps back.
@@ -495,94 +468,84 @@ impl DataStorageLab {
     /// sent is logged at debug level on target `live_timing`.
     fn live_change(
         &mut self,
-        at: usize,
-        id: &WidgetId,
-        control: Control,
-        sent: Value,
+        change: Change,
+        w: &mut OwnedWidgets,
         outputs: &Outputs,
         started: Instant,
     ) {
+        let Change {
+            at,
+            id,
+            control,
+            sent,
+        } = change;
         let key = control.key().to_string();
-        let current = in_context(self.live.panels[at].run, self.session.context);
+        let current = in_context(self.live.panels[at].run, self.session().context);
         let checked = control.apply(&current, &sent).and_then(|next| {
             let event = run_event(&next, RunSource::Widget).map_err(|e| e.evalue)?;
-            let mut session = self.session.clone();
-            session.apply(&event).map_err(|e| e.to_string())?;
-            Ok((next, event, session))
+            let pending = self.recorder.check(event).map_err(|e| e.to_string())?;
+            Ok((next, pending))
         });
-        let (next, event, session) = match checked {
+        let (next, pending) = match checked {
             Ok(accepted) => accepted,
             Err(reason) => {
-                self.live.widgets.reject(id, [&key], outputs);
+                w.reject(id, [&key], outputs);
                 let kept = control.current(&current);
-                self.set_notice(
-                    at,
-                    notice_html(
-                        &format!("{} change refused", control.label()),
-                        &format!("{reason}. The instrument keeps {kept}."),
-                    ),
-                    outputs,
+                let notice = notice_html(
+                    &format!("{} change refused", control.label()),
+                    &format!("{reason}. The instrument keeps {kept}."),
                 );
+                self.set_notice(at, notice, w, outputs);
                 return;
             }
         };
         if next == current {
-            self.live.widgets.accept(id, patch(&key, sent), outputs);
+            w.accept(id, patch(&key, sent), outputs);
             return;
         }
         // Render first, then send the echo, cards and chart in one burst: the
         // output pump thread is woken once, not three times.
         let shown = show(&next);
-        self.live.widgets.accept(id, patch(&key, sent), outputs);
+        w.accept(id, patch(&key, sent), outputs);
         let panel = &mut self.live.panels[at];
         panel.run = next;
         let (cards, chart) = (panel.cards.clone(), panel.chart.clone());
-        self.live
-            .widgets
-            .set(&cards, patch("value", shown.page), outputs);
-        self.live
-            .widgets
-            .set(&chart, patch("outputs", vec![shown.chart]), outputs);
+        w.set(&cards, patch("value", shown.page), outputs);
+        w.set(&chart, patch("outputs", vec![shown.chart]), outputs);
         tracing::debug!(
             target: "live_timing",
             nanos = started.elapsed().as_nanos() as u64,
             "live update sent"
         );
-        let saved = match &mut self.journal {
-            Some(journal) => journal.record(event).map(|_| ()),
-            None => Ok(()),
-        };
-        match saved {
-            Ok(()) => {
-                self.session = session;
-                self.set_notice(at, String::new(), outputs);
-            }
-            Err(error) => self.set_notice(
-                at,
-                notice_html(
-                    "This run is shown but was not saved",
-                    &format!("{error}. Your lab progress keeps the previous run."),
-                ),
-                outputs,
+        let notice = match self.recorder.commit(pending) {
+            Ok(()) => String::new(),
+            Err(error) => notice_html(
+                "This run is shown but was not saved",
+                &format!("{error}. Your lab progress keeps the previous run."),
             ),
-        }
+        };
+        self.set_notice(at, notice, w, outputs);
     }
 
     /// Shows `html` in a panel's notice line (empty: no notice), if it changed.
-    fn set_notice(&mut self, at: usize, html: String, outputs: &Outputs) {
+    fn set_notice(&mut self, at: usize, html: String, w: &mut OwnedWidgets, outputs: &Outputs) {
         let notice = self.live.panels[at].notice.clone();
-        if self
-            .live
-            .widgets
-            .value(&notice, "value")
-            .and_then(Value::as_str)
-            != Some(html.as_str())
-        {
-            self.live
-                .widgets
-                .set(&notice, patch("value", html), outputs);
+        if w.value(&notice, "value").and_then(Value::as_str) != Some(html.as_str()) {
+            w.set(&notice, patch("value", html), outputs);
         }
     }
+}
+
+/// One control change sent by the front end.
+struct Change<'a> {
+    /// The panel.
+    at: usize,
+    /// The control's widget.
+    id: &'a WidgetId,
+    /// Which control.
+    control: Control,
+    /// The value sent.
+    sent: Value,
 }
 
 #[cfg(test)]

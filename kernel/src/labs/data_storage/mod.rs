@@ -1,200 +1,97 @@
 //! Lab v2_04, "The Data Gravity Trap", playable through magics.
 //!
-//! The lab's state is the model's [`Session`]. Every student action becomes an
-//! [`EventKind`]: it is applied to a copy of the session (the model enforces the
-//! lock rules), recorded in the journal, and only then committed, so a refused
-//! or unrecordable action changes nothing. A new kernel replays the journal.
+//! The lab's state is the model's [`Session`], held by a [`Recorder`]: every
+//! student action becomes an [`EventKind`] recorded through it (checked by the
+//! model's rules, journaled, then committed), so a refused or unrecordable
+//! action changes nothing. A new kernel replays the journal.
 
 pub mod args;
-pub mod handin;
 pub mod live;
 pub mod render;
+pub mod specs;
 
 use crate::interpreter::{ExecutionError, Outputs};
-use crate::journal::{mlsys_home, Journal};
-use crate::magic::{MagicSet, MagicSpec};
+use crate::lab::{KernelLab, LabMagics, LabRecord};
+use crate::magic::MagicSpec;
+use crate::recorder::Recorder;
+use crate::render::palette::Tone;
+use crate::render::{self as shared, callout, table};
+use crate::widgets::{OwnedWidgets, WidgetId};
 use args::Command;
 use jupyter_protocol::Media;
-use mlsys_model::labs::data_storage::content::{
-    self, context_callout, is_correct, Callout, CalloutKind,
-};
+use mlsys_model::content::{Callout, CalloutKind};
+use mlsys_model::labs::data_storage::content::{self, context_callout, is_correct};
 use mlsys_model::labs::data_storage::narrative;
-use mlsys_model::labs::data_storage::{Report, RunInputs, Session, LAB_ID, LAB_TITLE};
+use mlsys_model::labs::data_storage::session::instrument_magic;
+use mlsys_model::labs::data_storage::{Report, RunInputs, Session, LAB, LAB_ID, LAB_TITLE};
 use mlsys_model::record::{EventKind, RunSource};
-use mlsys_model::{Act, Choice};
-use render::palette::Tone;
+use mlsys_model::{Act, Choice, Lab};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::path::Path;
 
-const SPECS: &[MagicSpec] = &[
-    MagicSpec {
-        name: "context",
-        usage: "%context [nvme|distributed_fs]",
-        summary: "Show or set the storage context of both acts.",
-        doc: "Without an argument, shows the current deployment context. With one, sets it:\n  \
-              nvme            one node reading 4 local NVMe drives (28 GB/s)\n  \
-              distributed_fs  a Lustre/GPFS cluster of OST nodes with a metadata server (default)\n\
-              Later %io and %mds runs use the context.",
-        hints: &["nvme", "distributed_fs", "--help"],
-    },
-    MagicSpec {
-        name: "predict",
-        usage: "%predict act1|act2 [A-D]",
-        summary: "Show an act's prediction question, or lock your answer.",
-        doc: "%predict act1 shows the question and its options. %predict act1 B locks answer B.\n\
-              A locked prediction cannot be changed. Each act's instrument (%io, %mds) unlocks\n\
-              once its prediction is locked.",
-        hints: &["act1", "act2", "A", "B", "C", "D", "--help"],
-    },
-    MagicSpec {
-        name: "io",
-        usage: "%io [--workers N] [--batch N] [--pattern sequential|random|prefetch] [--osts N] [--live]",
-        summary: "Act I: run the I/O bottleneck analyzer.",
-        doc: "Models 128 H100s reading training data. Options (omitted ones keep their last value):\n  \
-              --workers N   data loader workers per GPU, 1 to 16 (default 1)\n  \
-              --batch N     batch size in samples, a multiple of 32 from 32 to 512 (default 64)\n  \
-              --pattern P   sequential, random or prefetch (default random)\n  \
-              --osts N      active Lustre OST nodes, a multiple of 4 from 4 to 48 (default 24)\n\
-              Shows GPU utilization, I/O wait, prefetch depth and storage utilization, the\n\
-              utilization-vs-workers chart and the formulas. Needs %predict act1 first.\n  \
-              --live        live sliders and buttons (Jupyter widgets); each settled change is a run.",
-        hints: &["--workers", "--batch", "--pattern", "--osts", "sequential", "random", "prefetch", "--live", "--help"],
-    },
-    MagicSpec {
-        name: "mds",
-        usage: "%mds [--gpus N] [--workers N] [--layout shards|individual|object_store] [--mds N] [--live]",
-        summary: "Act II: run the distributed storage designer.",
-        doc: "Models a cluster's bandwidth and metadata demand. Options (omitted ones keep their last value):\n  \
-              --gpus N      GPU count, a multiple of 128 from 128 to 4096 (default 512)\n  \
-              --workers N   data workers per GPU, 1 to 16 (default 4)\n  \
-              --layout L    shards, individual or object_store (default individual)\n  \
-              --mds N       metadata server nodes, 1 to 8 (default 1)\n\
-              Shows metadata demand against MDS capacity, bandwidth headroom, the demand-vs-scale\n\
-              chart, the formulas and the failure state. Needs %predict act2 first.\n  \
-              --live        live sliders and buttons (Jupyter widgets); each settled change is a run.",
-        hints: &["--gpus", "--workers", "--layout", "--mds", "shards", "individual", "object_store", "--live", "--help"],
-    },
-    MagicSpec {
-        name: "reveal",
-        usage: "%reveal act1|act2",
-        summary: "Compare your prediction with what the instrument showed.",
-        doc: "Shows the reveal for your locked prediction, with the numbers of your latest run.\n\
-              Needs the act's prediction and at least one run of its instrument.",
-        hints: &["act1", "act2", "--help"],
-    },
-    MagicSpec {
-        name: "reflect",
-        usage: "%reflect act1|act2 [A-D]",
-        summary: "Show an act's reflection question, or answer it.",
-        doc: "%reflect act1 shows the question. %reflect act1 B answers it and shows the feedback.\n\
-              The first answer counts.",
-        hints: &["act1", "act2", "A", "B", "C", "D", "--help"],
-    },
-    MagicSpec {
-        name: "mathpeek",
-        usage: "%mathpeek act1|act2",
-        summary: "Show an act's governing equations with your numbers.",
-        doc: "The equations behind the act's instrument, filled in with your latest run\n\
-              (the current settings before any run), plus the worked examples.",
-        hints: &["act1", "act2", "--help"],
-    },
-    MagicSpec {
-        name: "status",
-        usage: "%status",
-        summary: "Where you are in the lab.",
-        doc: "Lists the context, both predictions, runs, reveals and reflections, and where\n\
-              your progress is saved.",
-        hints: &["--help"],
-    },
-    handin::LEDGER,
-    handin::SUBMIT,
-];
+/// The lab's kernel side.
+pub struct DataStorageKernel;
+
+/// The lab's kernel side, for registries.
+pub static KERNEL_LAB: DataStorageKernel = DataStorageKernel;
+
+impl KernelLab for DataStorageKernel {
+    fn model(&self) -> &'static dyn Lab {
+        &LAB
+    }
+
+    fn open(&self, home: &Path) -> Box<dyn LabMagics> {
+        Box::new(DataStorageLab::open(home))
+    }
+
+    fn render_report(&self, report: &Value, outputs: &Outputs) -> Option<Media> {
+        let report = Report::deserialize(report).ok()?;
+        Some(instrument_view(&report, outputs))
+    }
+}
+
+/// A report as the instruments show it: the chart as a display of its own,
+/// the four-mimetype bundle returned.
+fn instrument_view(report: &Report, outputs: &Outputs) -> Media {
+    let shown = render::instrument(report);
+    outputs.display(shown.chart);
+    shown.bundle
+}
 
 /// The lab's magics and the student's session.
 pub struct DataStorageLab {
-    session: Session,
-    journal: Option<Journal>,
-    notice: Option<Callout>,
+    recorder: Recorder<Session>,
+    specs: Vec<MagicSpec>,
     live: live::LivePanels,
 }
 
 impl DataStorageLab {
-    /// Resumes the student's session from the journal under `$MLSYS_HOME`.
-    pub fn new() -> Self {
-        Self::open(&mlsys_home())
-    }
-
-    /// Resumes the session from the journal under `home`. Without a usable
-    /// journal the lab runs in memory and says so once.
+    /// Resumes the session from the journal under `home` (see [`Recorder::open`]).
     pub fn open(home: &Path) -> Self {
-        match Journal::open(home, LAB_ID) {
-            Ok((journal, events)) => match Session::replay(&events) {
-                Ok(session) => DataStorageLab {
-                    session,
-                    journal: Some(journal),
-                    notice: None,
-                    live: Default::default(),
-                },
-                Err(error) => DataStorageLab {
-                    session: Session::replay(&events[..error.index]).unwrap_or_default(),
-                    journal: Some(journal),
-                    notice: Some(Callout::new(
-                        CalloutKind::Warn,
-                        "Part of your saved lab progress could not be restored.",
-                        format!(
-                            "Restored the first {} events; event {error}. Later events are kept in the file but ignored.",
-                            error.index
-                        ),
-                    )),
-                    live: Default::default(),
-                },
-            },
-            Err(error) => DataStorageLab {
-                session: Session::default(),
-                journal: None,
-                notice: Some(Callout::new(
-                    CalloutKind::Warn,
-                    "Your lab progress will not be saved.",
-                    format!("{error}. The lab works, but only in this kernel's memory."),
-                )),
-                live: Default::default(),
-            },
+        DataStorageLab {
+            recorder: Recorder::open(home),
+            specs: specs::specs(),
+            live: Default::default(),
         }
     }
 
-    /// Applies `kind` to a copy of the session, records it, then commits it.
-    fn record(&mut self, kind: EventKind) -> Result<(), ExecutionError> {
-        let mut next = self.session.clone();
-        next.apply(&kind)
-            .map_err(|e| ExecutionError::new("LabError", e.to_string()))?;
-        if let Some(journal) = &mut self.journal {
-            journal.record(kind).map_err(|e| {
-                ExecutionError::new("JournalError", format!("{e}; nothing was changed"))
-            })?;
-        }
-        self.session = next;
-        Ok(())
+    /// The session as recorded.
+    fn session(&self) -> &Session {
+        self.recorder.session()
     }
 
-    fn dispatch(
-        &mut self,
-        name: &str,
-        command: Command,
-        outputs: &Outputs,
-    ) -> Result<Media, ExecutionError> {
+    fn dispatch(&mut self, command: Command, outputs: &Outputs) -> Result<Media, ExecutionError> {
         match command {
-            Command::Help => Ok(help_text(
-                SPECS.iter().find(|s| s.name == name).unwrap_or(&SPECS[0]),
-            )),
             Command::Context(context) => {
                 if let Some(context) = context {
-                    if context != self.session.context {
-                        self.record(EventKind::ContextSet {
+                    if context != self.session().context {
+                        self.recorder.record(EventKind::ContextSet {
                             context: context.id().to_string(),
                         })?;
                     }
                 }
-                Ok(render::callout(&context_callout(self.session.context)))
+                Ok(callout(&context_callout(self.session().context)))
             }
             Command::Predict(act, choice) => self.predict(act, choice),
             Command::Io(inputs) => self.run_instrument(RunInputs::Act1(inputs), outputs),
@@ -203,7 +100,7 @@ impl DataStorageLab {
             Command::Reflect(act, choice) => self.reflect(act, choice),
             Command::MathPeek(act) => {
                 let report = self
-                    .session
+                    .session()
                     .last_report(act)
                     .unwrap_or_else(|| self.current_run(act).evaluate());
                 Ok(render::mathpeek(&narrative::mathpeek(&report)))
@@ -214,14 +111,14 @@ impl DataStorageLab {
 
     fn current_run(&self, act: Act) -> RunInputs {
         match act {
-            Act::Act1 => RunInputs::Act1(self.session.io),
-            Act::Act2 => RunInputs::Act2(self.session.mds),
+            Act::Act1 => RunInputs::Act1(self.session().io),
+            Act::Act2 => RunInputs::Act2(self.session().mds),
         }
     }
 
     fn predict(&mut self, act: Act, choice: Option<Choice>) -> Result<Media, ExecutionError> {
         let question = content::prediction(act);
-        let locked = self.session.predictions.get(&act).copied();
+        let locked = self.session().predictions.get(&act).copied();
         match (choice, locked) {
             (None, None) => Ok(render::prediction(
                 act,
@@ -233,7 +130,10 @@ impl DataStorageLab {
                 act,
                 &question,
                 Some(locked),
-                &format!("Locked as {locked}. Run `{}` to test it.", instrument(act)),
+                &format!(
+                    "Locked as {locked}. Run `{}` to test it.",
+                    instrument_magic(act)
+                ),
             )),
             (Some(choice), Some(locked)) if choice != locked => Err(ExecutionError::new(
                 "PredictionLocked",
@@ -245,16 +145,17 @@ impl DataStorageLab {
             )),
             (Some(choice), locked) => {
                 if locked.is_none() {
-                    self.record(EventKind::PredictionLocked { act, choice })?;
+                    self.recorder
+                        .record(EventKind::PredictionLocked { act, choice })?;
                 }
-                Ok(render::callout(&Callout::new(
+                Ok(callout(&Callout::new(
                     CalloutKind::Info,
                     format!("Prediction locked: {choice}. {}", question.option(choice)),
                     format!(
                         "Now test your hypothesis with `{}` and see what moves the needle. \
                          `{} --help` lists the settings.",
-                        instrument(act),
-                        instrument(act)
+                        instrument_magic(act),
+                        instrument_magic(act)
                     ),
                 )))
             }
@@ -266,49 +167,38 @@ impl DataStorageLab {
         run: RunInputs,
         outputs: &Outputs,
     ) -> Result<Media, ExecutionError> {
-        let inputs = match run {
-            RunInputs::Act1(io) => serde_json::to_value(io),
-            RunInputs::Act2(mds) => serde_json::to_value(mds),
-        }
-        .map_err(|e| ExecutionError::new("LabError", e.to_string()))?;
-        self.record(EventKind::InstrumentRun {
-            act: run.act(),
-            inputs,
-            source: RunSource::Magic,
-        })?;
-        let shown = render::instrument(&run.evaluate());
-        outputs.display(shown.chart);
-        Ok(shown.bundle)
+        self.recorder.record(run_event(&run, RunSource::Magic)?)?;
+        Ok(instrument_view(&run.evaluate(), outputs))
     }
 
     fn reveal(&mut self, act: Act) -> Result<Media, ExecutionError> {
-        if !self.session.revealed.contains(&act) {
-            self.record(EventKind::Revealed { act })?;
+        if !self.session().revealed.contains(&act) {
+            self.recorder.record(EventKind::Revealed { act })?;
         }
         let (Some(&predicted), Some(report)) = (
-            self.session.predictions.get(&act),
-            self.session.last_report(act),
+            self.session().predictions.get(&act),
+            self.session().last_report(act),
         ) else {
             return Err(ExecutionError::new(
                 "LabError",
                 format!("{} needs a locked prediction and a run", act.title()),
             ));
         };
-        Ok(render::callout(&narrative::reveal(act, predicted, &report)))
+        Ok(callout(&narrative::reveal(act, predicted, &report)))
     }
 
     fn reflect(&mut self, act: Act, choice: Option<Choice>) -> Result<Media, ExecutionError> {
         let question = content::reflection(act);
         let kicker = format!("{} · reflection", act.title());
-        let answered = self.session.reflections.get(&act).copied();
+        let answered = self.session().reflections.get(&act).copied();
         match (choice, answered) {
-            (None, None) => Ok(render::question(
+            (None, None) => Ok(shared::question(
                 &kicker,
                 &question,
                 None,
                 &format!("Answer with `%reflect {act} A` (or B, C, D). Your first answer counts."),
             )),
-            (None, Some(first)) => Ok(render::callout(&content::reflection_feedback(act, first))),
+            (None, Some(first)) => Ok(callout(&content::reflection_feedback(act, first))),
             (Some(choice), Some(first)) if choice != first => Err(ExecutionError::new(
                 "ReflectionAnswered",
                 format!(
@@ -318,15 +208,16 @@ impl DataStorageLab {
             )),
             (Some(choice), first) => {
                 if first.is_none() {
-                    self.record(EventKind::ReflectionAnswered { act, choice })?;
+                    self.recorder
+                        .record(EventKind::ReflectionAnswered { act, choice })?;
                 }
-                Ok(render::callout(&content::reflection_feedback(act, choice)))
+                Ok(callout(&content::reflection_feedback(act, choice)))
             }
         }
     }
 
     fn status(&self) -> Media {
-        let s = &self.session;
+        let s = self.session();
         let mut rows = vec![(
             "Context".to_string(),
             s.context.label().to_string(),
@@ -393,99 +284,77 @@ impl DataStorageLab {
         ));
         rows.push((
             "Progress saved in".to_string(),
-            match &self.journal {
+            match self.recorder.journal() {
                 Some(j) => j.path().display().to_string(),
                 None => "memory only (the journal could not be opened)".to_string(),
             },
-            if self.journal.is_some() {
+            if self.recorder.journal().is_some() {
                 Tone::Blue
             } else {
                 Tone::Orange
             },
         ));
-        render::table(&format!("{LAB_TITLE} · lab {LAB_ID} · status"), &rows)
+        table(&format!("{LAB_TITLE} · lab {LAB_ID} · status"), &rows)
     }
 }
 
-impl Default for DataStorageLab {
-    fn default() -> Self {
-        Self::new()
+/// The event recording `run` as made from `source`.
+fn run_event(run: &RunInputs, source: RunSource) -> Result<EventKind, ExecutionError> {
+    let inputs = match run {
+        RunInputs::Act1(io) => serde_json::to_value(io),
+        RunInputs::Act2(mds) => serde_json::to_value(mds),
     }
+    .map_err(|e| ExecutionError::new("LabError", e.to_string()))?;
+    Ok(EventKind::InstrumentRun {
+        act: run.act(),
+        inputs,
+        source,
+    })
 }
 
-fn instrument(act: Act) -> &'static str {
-    mlsys_model::labs::data_storage::session::instrument_magic(act)
-}
-
-fn help_text(spec: &MagicSpec) -> Media {
-    Media::new(vec![jupyter_protocol::MediaType::Plain(format!(
-        "{}\n\n{}\n\n{}",
-        spec.usage, spec.summary, spec.doc
-    ))])
-}
-
-impl MagicSet for DataStorageLab {
-    fn specs(&self) -> &'static [MagicSpec] {
-        SPECS
+impl LabMagics for DataStorageLab {
+    fn specs(&self) -> &[MagicSpec] {
+        &self.specs
     }
 
     fn run(
         &mut self,
         name: &str,
         args: &str,
+        widgets: &mut OwnedWidgets,
         outputs: &Outputs,
     ) -> Result<Option<Media>, ExecutionError> {
-        if let Some(notice) = self.notice.take() {
-            outputs.display(render::callout(&notice));
-        }
-        match name {
-            "context" | "predict" | "io" | "mds" | "reveal" | "reflect" | "mathpeek" | "status" => {
-                let (live, args) = match name {
-                    "io" | "mds" => live::take_live_flag(args),
-                    _ => (false, args.to_string()),
-                };
-                let command = args::parse(name, &args, &self.session.io, &self.session.mds)
-                    .map_err(|e| ExecutionError::new("UsageError", e))?;
-                match command {
-                    Command::Io(inputs) if live => self.open_live(RunInputs::Act1(inputs), outputs),
-                    Command::Mds(inputs) if live => {
-                        self.open_live(RunInputs::Act2(inputs), outputs)
-                    }
-                    _ => self.dispatch(name, command, outputs),
-                }
-                .map(Some)
+        let (live, args) = match name {
+            "io" | "mds" => live::take_live_flag(args),
+            _ => (false, args.to_string()),
+        };
+        let command = args::parse(name, &args, &self.session().io, &self.session().mds)
+            .map_err(|e| ExecutionError::new("UsageError", e))?;
+        match command {
+            Command::Io(inputs) if live => {
+                self.open_live(RunInputs::Act1(inputs), widgets, outputs)
             }
-            "ledger" => handin::ledger(args, &mut self.session, self.journal.as_mut(), outputs),
-            "submit" => handin::submit(args, &mut self.session, self.journal.as_mut(), outputs),
-            _ => Err(ExecutionError::new(
-                "UsageError",
-                format!("%{name} is not a magic of lab {LAB_ID}"),
-            )),
+            Command::Mds(inputs) if live => {
+                self.open_live(RunInputs::Act2(inputs), widgets, outputs)
+            }
+            _ => self.dispatch(command, outputs),
         }
+        .map(Some)
     }
 
-    fn comm_open(&mut self, comm_id: &str, target_name: &str) -> bool {
-        self.live.comm_open(comm_id, target_name)
+    fn widget_update(
+        &mut self,
+        id: &WidgetId,
+        state: Map<String, Value>,
+        widgets: &mut OwnedWidgets,
+        outputs: &Outputs,
+    ) {
+        self.live_update(id, state, widgets, outputs);
     }
 
-    fn comm_msg(&mut self, comm_id: &str, data: &Map<String, Value>, outputs: &Outputs) -> bool {
-        self.live_comm_msg(comm_id, data, outputs)
+    fn record(&mut self) -> &mut dyn LabRecord {
+        &mut self.recorder
     }
-
-    fn comm_close(&mut self, comm_id: &str) -> bool {
-        self.live.comm_close(comm_id)
-    }
-
-    fn comms(&self) -> Vec<(String, String)> {
-        self.live.comms()
-    }
-}
-
-/// Evaluates a run given as the run JSON (`{"act": …, "inputs": {…}}`) and
-/// returns the report JSON, exactly as the lab's magics publish it.
-pub fn evaluate_json(run: &str) -> Result<String, String> {
-    let run: RunInputs = serde_json::from_str(run).map_err(|e| format!("invalid run JSON: {e}"))?;
-    serde_json::to_string(&run.evaluate()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

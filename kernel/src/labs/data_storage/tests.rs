@@ -1,18 +1,24 @@
-//! In-process tests of the lab's magic set: the lock, persistence, and errors
-//! that leave the session unchanged.
+//! In-process tests of the lab's magics: the lock, persistence, errors that
+//! leave the session unchanged, and the hand-in magics as this lab gets them.
 
 use super::DataStorageLab;
 use crate::interpreter::{ExecutionError, Output, Outputs};
-use crate::magic::MagicSet;
+use crate::lab::LabMagics;
+use crate::registry::MagicRegistry;
+use crate::widgets::WidgetManager;
 use jupyter_protocol::Media;
-use mlsys_model::labs::data_storage::{IoInputs, Report, RunInputs, Session};
+use mlsys_model::labs::data_storage::{
+    IoInputs, LedgerDesign, Missing, Report, RunInputs, Session, LAB_ID, LAB_TITLE,
+};
+use mlsys_model::record::EventKind;
 use mlsys_model::{Act, Choice};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::mpsc;
 
 struct Lab {
     lab: DataStorageLab,
+    widgets: WidgetManager,
     home: PathBuf,
     displayed: mpsc::Receiver<Output>,
     outputs: Outputs,
@@ -28,6 +34,7 @@ impl Lab {
         let (tx, displayed) = mpsc::channel();
         Lab {
             lab: DataStorageLab::open(&home),
+            widgets: WidgetManager::default(),
             home,
             displayed,
             outputs: Outputs::new(tx),
@@ -37,8 +44,15 @@ impl Lab {
     fn run(&mut self, line: &str) -> Result<Value, ExecutionError> {
         let line = line.trim_start_matches('%');
         let (name, args) = line.split_once(' ').unwrap_or((line, ""));
-        let media = self.lab.run(name, args, &self.outputs)?.expect("a result");
-        Ok(json(&media))
+        let outputs = &self.outputs;
+        let media = match name {
+            "ledger" | "submit" => self.lab.record().hand_in(name, args, outputs)?,
+            _ => {
+                let mut widgets = self.widgets.owned_by(LAB_ID);
+                self.lab.run(name, args, &mut widgets, outputs)?
+            }
+        };
+        Ok(json(&media.expect("a result")))
     }
 
     fn displays(&self) -> Vec<Value> {
@@ -52,7 +66,7 @@ impl Lab {
     }
 
     fn session(&self) -> Session {
-        self.lab.session.clone()
+        self.lab.session().clone()
     }
 }
 
@@ -173,7 +187,7 @@ fn the_session_survives_many_cells_and_a_new_kernel() {
     let reveal = lab.run("%reveal act1").unwrap();
     assert!(plain(&reveal).starts_with("Correct. You predicted B"));
     assert!(
-        plain(&reveal).contains("16 workers, sequential reads"),
+        plain(&reveal).contains("16 workers/GPU, batch 64, sequential reads, local NVMe"),
         "{}",
         plain(&reveal)
     );
@@ -185,7 +199,7 @@ fn the_session_survives_many_cells_and_a_new_kernel() {
 
     let home = lab.home.clone();
     let again = DataStorageLab::open(&home);
-    assert_eq!(again.session, before);
+    assert_eq!(*again.session(), before);
     let mut lab2 = Lab::at(home);
     let err = lab2.run("%predict act2 B").unwrap_err();
     assert!(err.evalue.contains("already locked as A"));
@@ -225,21 +239,35 @@ fn the_session_survives_many_cells_and_a_new_kernel() {
 fn without_a_journal_the_lab_works_in_memory_and_says_so_once() {
     let file = std::env::temp_dir().join(format!("mlsys-not-a-dir-{}", uuid::Uuid::now_v7()));
     std::fs::write(&file, b"x").unwrap();
-    let mut lab = Lab::at(file.clone());
-    lab.run("%predict act1 B").unwrap();
-    let notices = lab.displays();
+    let mut registry = MagicRegistry::default();
+    registry.register(LAB_ID, LAB_TITLE, Box::new(DataStorageLab::open(&file)));
+    let (tx, displayed) = mpsc::channel();
+    let outputs = Outputs::new(tx);
+    let mut widgets = WidgetManager::default();
+    let mut run = |code: &str| {
+        let result = registry.run_cell(code, &mut widgets, &outputs).unwrap();
+        json(&result.unwrap())
+    };
+    run("%predict act1 B");
+    let notices: Vec<Value> = displayed
+        .try_iter()
+        .filter_map(|o| match o {
+            Output::Display { data, .. } => Some(json(&data)),
+            _ => None,
+        })
+        .collect();
     assert_eq!(notices.len(), 1);
     assert!(
         plain(&notices[0]).contains("will not be saved"),
         "{:?}",
         notices[0]
     );
-    lab.run("%io").unwrap();
-    assert!(lab
-        .displays()
-        .iter()
-        .all(|d| !plain(d).contains("will not be saved")));
-    assert!(plain(&lab.run("%status").unwrap()).contains("memory only"));
+    run("%io");
+    assert!(displayed.try_iter().all(|o| match o {
+        Output::Display { data, .. } => !plain(&json(&data)).contains("will not be saved"),
+        _ => true,
+    }));
+    assert!(plain(&run("%status")).contains("memory only"));
     std::fs::remove_file(file).unwrap();
 }
 
@@ -284,10 +312,68 @@ fn reveal_reflect_mathpeek_context_and_help() {
 
     let ctx = lab.run("%context").unwrap();
     assert!(plain(&ctx).contains("672 GB/s aggregate"));
+    let mut registry = MagicRegistry::default();
+    registry.register(LAB_ID, LAB_TITLE, Box::new(DataStorageLab::open(&lab.home)));
     for name in [
-        "context", "predict", "io", "mds", "reveal", "reflect", "mathpeek", "status",
+        "context", "predict", "io", "mds", "reveal", "reflect", "mathpeek", "status", "ledger",
+        "submit",
     ] {
-        let help = lab.run(&format!("%{name} --help")).unwrap();
+        let help = registry
+            .run_cell(&format!("%{name} --help"), &mut lab.widgets, &lab.outputs)
+            .unwrap();
+        let help = json(&help.unwrap());
         assert!(plain(&help).starts_with(&format!("%{name}")), "{name}");
     }
+}
+
+#[test]
+fn ledger_save_writes_the_seed_keys_once_and_records_the_event() {
+    let mut lab = Lab::new();
+    assert!(plain(&lab.run("%ledger").unwrap()).contains("no chapter saved yet"));
+    lab.run("%predict act1 B").unwrap();
+    lab.run("%ledger save").unwrap();
+    lab.run("%context nvme").unwrap();
+    let saved = lab.run("%ledger save").unwrap();
+
+    let on_disk: Value =
+        serde_json::from_slice(&std::fs::read(lab.home.join("ledger.json")).unwrap()).unwrap();
+    assert_eq!(saved["application/vnd.mlsys.ledger.v1+json"], on_disk);
+    let history = on_disk["history"].as_array().unwrap();
+    assert_eq!(history.len(), 1, "a second save replaces the entry");
+    assert_eq!(history[0]["chapter"], LAB_ID);
+    let design = history[0]["design"].as_object().unwrap();
+    let session = lab.session();
+    assert_eq!(LedgerDesign::from_map(design).unwrap(), session.design());
+    assert_eq!(design["context"], "nvme");
+    assert_eq!(design["act1_prediction"], "B");
+    assert_eq!(design["act1_correct"], true);
+    assert_eq!(session.saved_design, Some(session.design()));
+    let shown = lab.run("%ledger").unwrap();
+    assert!(plain(&shown).contains("  storage_type          individual_files"));
+}
+
+#[test]
+fn submit_hands_in_a_log_that_replays_and_lists_what_is_missing() {
+    let mut lab = Lab::new();
+    lab.run("%predict act1 C").unwrap();
+    lab.run("%ledger save").unwrap();
+    let receipt = lab.run("%submit").unwrap()["application/vnd.mlsys.receipt.v1+json"].clone();
+    let file = PathBuf::from(receipt["file"].as_str().unwrap());
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("v2_04-"), "{name}");
+    let labs = crate::labs::builtin();
+    let checked = crate::exchange::check_submission_file(&file, labs.models()).unwrap();
+    assert_eq!(checked.sha256, receipt["sha256"]);
+    assert_eq!(checked.session, receipt["session"]);
+    assert_eq!(checked.events, 2);
+    let missing = receipt["missing"].as_array().unwrap();
+    assert_eq!(missing[0], Missing::Run { act: Act::Act1 }.to_string());
+    assert!(missing.contains(&json!(Missing::Prediction { act: Act::Act2 }.to_string())));
+    assert_eq!(lab.session().submissions.len(), 1);
+    let journal = std::fs::read_to_string(lab.home.join("labs/v2_04/events.jsonl")).unwrap();
+    let last: EventKind =
+        serde_json::from_str::<mlsys_model::record::Event>(journal.lines().last().unwrap())
+            .unwrap()
+            .kind;
+    assert!(matches!(last, EventKind::Submitted { .. }));
 }

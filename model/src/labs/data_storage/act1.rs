@@ -166,6 +166,25 @@ impl IoInputs {
     /// The input names, as in the run JSON.
     pub const FIELDS: &'static [&'static str] = &["context", "workers", "batch", "pattern", "osts"];
 
+    /// Every configuration the sliders allow (18,432), context first, OSTs last.
+    pub fn grid() -> impl Iterator<Item = IoInputs> {
+        Context::ALL.into_iter().flat_map(|context| {
+            WORKERS.values().flat_map(move |workers| {
+                BATCH.values().flat_map(move |batch| {
+                    ReadPattern::ALL.into_iter().flat_map(move |pattern| {
+                        OSTS.values().map(move |osts| IoInputs {
+                            context,
+                            workers,
+                            batch,
+                            pattern,
+                            osts,
+                        })
+                    })
+                })
+            })
+        })
+    }
+
     /// Validates a JSON object of inputs; any bad, missing or unknown key is an
     /// error naming that key.
     pub fn from_json(value: &serde_json::Value) -> Result<Self, InputError> {
@@ -427,6 +446,21 @@ mod tests {
         assert_eq!(out.prefetch_depth, 1);
         assert_eq!(out.util_curve.len(), 16);
         assert_eq!(out.util_curve[0], out.gpu_util_pct);
+    }
+
+    #[test]
+    fn the_grid_holds_every_valid_input_once() {
+        let grid: Vec<IoInputs> = IoInputs::grid().collect();
+        assert_eq!(grid.len(), 2 * 16 * 16 * 3 * 12);
+        let distinct: std::collections::HashSet<_> = grid.iter().collect();
+        assert_eq!(distinct.len(), grid.len());
+        assert!(grid
+            .iter()
+            .all(|i| IoInputs::from_json(&serde_json::to_value(i).unwrap()).as_ref() == Ok(i)));
+        let designs: std::collections::HashSet<_> = crate::labs::data_storage::MdsInputs::grid()
+            .filter(|m| m.mds == 1)
+            .collect();
+        assert_eq!(designs.len(), 2 * 32 * 16 * 3);
     }
 
     #[test]

@@ -154,6 +154,25 @@ impl MdsInputs {
         })
     }
 
+    /// Every configuration the sliders allow (24,576), context first, MDS count last.
+    pub fn grid() -> impl Iterator<Item = MdsInputs> {
+        Context::ALL.into_iter().flat_map(|context| {
+            GPUS.values().flat_map(move |gpus| {
+                WORKERS_PER_GPU.values().flat_map(move |workers_per_gpu| {
+                    DatasetLayout::ALL.into_iter().flat_map(move |layout| {
+                        MDS_NODES.values().map(move |mds| MdsInputs {
+                            context,
+                            gpus,
+                            workers_per_gpu,
+                            layout,
+                            mds,
+                        })
+                    })
+                })
+            })
+        })
+    }
+
     /// Concurrent data-loader connections (GPUs × workers).
     pub fn total_workers(&self) -> u32 {
         self.gpus * self.workers_per_gpu

@@ -33,6 +33,11 @@ pub const MAX_OVERLAPPED_BATCHES: u32 = 4;
 pub const HEALTHY_UTIL_PCT: f64 = 80.0;
 /// GPU utilization at or above which a run is Degraded (below: Starved), %.
 pub const DEGRADED_UTIL_PCT: f64 = 50.0;
+/// Storage utilization below which the analyzer shows it red (the seed's `_lustre_color`), %.
+pub const STORAGE_UTIL_LOW_PCT: f64 = 20.0;
+/// Storage utilization below which the analyzer shows it orange, green from here (the seed's
+/// `_lustre_color`), %.
+pub const STORAGE_UTIL_FAIR_PCT: f64 = 60.0;
 /// Guard the seed adds to the storage-utilization denominator, GB/s.
 pub const STORAGE_UTIL_EPSILON: f64 = 0.001;
 /// Act I's I/O time when the per-GPU bandwidth is zero, ms.

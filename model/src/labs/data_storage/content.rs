@@ -5,20 +5,24 @@
 //! Texts are plain text or Markdown (no HTML). Every number in them is computed
 //! from the lab's constants or model through [`super::figures`].
 
+use super::act1::{self, IoInputs, ReadPattern};
+use super::act2::{self, DatasetLayout};
+use super::briefing::Section;
 use super::constants::*;
 use super::context::Context;
 use super::design::ANSWER;
 use super::figures::{act1_figures, act2_figures};
 use crate::choice::{Act, Choice};
 pub use crate::content::{Callout, CalloutKind, Question};
-use crate::format::fmt_thousands;
+use crate::format::{fmt_thousands, plural};
 
 /// Whether `choice` is the key of every question of this lab (B).
 pub fn is_correct(choice: Choice) -> bool {
     choice == ANSWER
 }
 
-/// What the deployment context means for the lab, in the seed's words.
+/// What the deployment context means for the lab, in the seed's words where
+/// they are true of the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextInfo {
     /// The context's label.
@@ -28,30 +32,61 @@ pub struct ContextInfo {
     /// Its storage bandwidth, with the arithmetic.
     pub bandwidth: String,
     /// Its architecture note.
-    pub architecture: &'static str,
+    pub architecture: String,
+    /// What each act does with the context.
+    pub acts: String,
 }
 
 /// The description of `context`.
 pub fn context_info(context: Context) -> ContextInfo {
+    let f = act1_figures();
     match context {
         Context::Nvme => ContextInfo {
             label: context.label(),
             option: format!(
-                "NVMe: one node, {NVME_DRIVES_PER_NODE} drives at {NVME_SEQ_BW_GBS:.0} GB/s each"
+                "NVMe (single node, {NVME_DRIVES_PER_NODE} drives at {NVME_SEQ_BW_GBS:.0} GB/s each)"
             ),
             bandwidth: format!(
                 "{NVME_DRIVES_PER_NODE} × NVMe = {NVME_NODE_BW_GBS:.0} GB/s local storage bandwidth per node"
             ),
-            architecture: "No metadata server overhead — direct kernel I/O",
+            architecture: "Local drives: no network fabric between storage and GPUs".to_string(),
+            acts: format!(
+                "In Act I the analyzer still feeds {gpus} GPUs, all from this node's \
+                 {nvme:.0} GB/s and with no fabric factor: no setting gets past \
+                 {best:.1}% utilization, and the OST slider plays no part. In Act II the designer \
+                 supplies {nvme:.0} GB/s for any GPU count, and still counts every file access \
+                 against the metadata-server capacity of the MDS slider, as on Lustre.",
+                gpus = f.gpus,
+                nvme = NVME_NODE_BW_GBS,
+                best = f.nvme_best_util_pct,
+            ),
         },
         Context::DistributedFs => ContextInfo {
             label: context.label(),
-            option: "Distributed FS: a Lustre/GPFS cluster of OST nodes".to_string(),
+            option: "Distributed FS (Lustre/GPFS cluster, OST nodes)".to_string(),
             bandwidth: format!(
-                "{DEFAULT_OSTS} OST nodes × {LUSTRE_OST_BW_GBS:.0} GB/s = {:.0} GB/s aggregate Lustre bandwidth",
-                f64::from(DEFAULT_OSTS) * LUSTRE_OST_BW_GBS
+                "{osts} OST nodes × {LUSTRE_OST_BW_GBS:.0} GB/s = {lustre:.0} GB/s aggregate Lustre bandwidth",
+                osts = f.osts,
+                lustre = f.lustre_bw_gbs,
             ),
-            architecture: "A metadata server (MDS) coordinates all namespace operations",
+            architecture: format!(
+                "Metadata server (MDS) coordinates all namespace operations, and the GPUs \
+                 reach the OSTs through an IB fabric of {ports:.0} × {port:.0} GB/s = \
+                 {fabric:.0} GB/s",
+                ports = IB_FABRIC_PORTS,
+                port = IB_HDR200_BW_GBS,
+                fabric = f.modelled_fabric_gbs,
+            ),
+            acts: format!(
+                "Act I's analyzer starts from these {osts} OSTs (`--osts` changes them); from \
+                 {from} OSTs up the {fabric:.0} GB/s fabric, not the OSTs, caps what reaches the \
+                 GPUs. Act II's design has {act2_osts} OSTs, {supply} GB/s.",
+                osts = f.osts,
+                from = f.fabric_binds_from_osts,
+                fabric = f.modelled_fabric_gbs,
+                act2_osts = ACT2_OST_COUNT,
+                supply = fmt_thousands(act2::bw_supply_gbs(Context::DistributedFs) as u64),
+            ),
         },
     }
 }
@@ -63,10 +98,72 @@ pub fn context_callout(context: Context) -> Callout {
         CalloutKind::Info,
         format!("Context: {}", info.label),
         format!(
-            "Storage bandwidth: {}. Architecture note: {}. Both acts use these parameters.",
-            info.bandwidth, info.architecture
+            "Storage bandwidth: {}. Architecture note: {}. {}",
+            info.bandwidth, info.architecture, info.acts
         ),
     )
+}
+
+/// A choice of a selector (read pattern, dataset layout) as students read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionText {
+    /// The short label ("Sequential").
+    pub label: &'static str,
+    /// What the option means in the model, with its figures.
+    pub description: String,
+}
+
+/// The read pattern as the seed's dropdown describes it, with the model's figures.
+pub fn pattern_text(pattern: ReadPattern) -> OptionText {
+    let pct = pattern.pattern_factor() * 100.0;
+    match pattern {
+        ReadPattern::Sequential => OptionText {
+            label: "Sequential",
+            description: format!(
+                "large chunks, Lustre-optimal: {pct:.0}% of peak bandwidth, the highest of the three"
+            ),
+        },
+        ReadPattern::Random => OptionText {
+            label: "Random",
+            description: format!("small 4K reads, worst case: {pct:.0}% of peak bandwidth"),
+        },
+        ReadPattern::Prefetch => OptionText {
+            label: "Prefetch pipeline",
+            description: format!(
+                "async, overlapped with compute: {pct:.0}% of peak bandwidth, and reading hidden \
+                 behind up to {MAX_OVERLAPPED_BATCHES} batches of compute"
+            ),
+        },
+    }
+}
+
+/// The dataset layout as the seed's dropdown describes it, with the model's figures.
+pub fn layout_text(layout: DatasetLayout) -> OptionText {
+    let opens = layout.files_open_per_sec_per_worker();
+    let pressure = layout.metadata_pressure_factor() * 100.0;
+    match layout {
+        DatasetLayout::Shards => OptionText {
+            label: "Sequential shards",
+            description: format!(
+                "large files read sequentially: each worker opens {opens:.1} files per second, and \
+                 {pressure:.0}% of those accesses reach the metadata server"
+            ),
+        },
+        DatasetLayout::Individual => OptionText {
+            label: "Individual files",
+            description: format!(
+                "one file per sample: each worker opens {opens:.0} files per second, every one \
+                 through the metadata server"
+            ),
+        },
+        DatasetLayout::ObjectStore => OptionText {
+            label: "Object store",
+            description: format!(
+                "no POSIX namespace, objects addressed by key: {opens:.0} requests per second per \
+                 worker, none through a metadata server"
+            ),
+        },
+    }
 }
 
 /// An act's opening: its title, time budget, the situation and the stakeholder's message.
@@ -93,9 +190,9 @@ pub fn act_intro(act: Act) -> ActIntro {
                 title: "The I/O Bottleneck",
                 minutes: "12–15 minutes",
                 situation: format!(
-                    "Your platform has {gpus} H100 GPUs and a {osts}-node Lustre cluster with \
-                     {lustre:.0} GB/s of aggregate bandwidth, yet GPU utilization is about {util:.0}%. \
-                     Commit to a diagnosis before you touch the analyzer.",
+                    "Your training platform has {gpus} H100 GPUs and a {osts}-node Lustre cluster \
+                     providing {lustre:.0} GB/s of aggregate storage bandwidth. GPU utilization is \
+                     at about {util:.0}%. Before touching the simulator, commit to a diagnosis.",
                     gpus = f.gpus,
                     osts = f.osts,
                     lustre = f.lustre_bw_gbs,
@@ -103,14 +200,15 @@ pub fn act_intro(act: Act) -> ActIntro {
                 ),
                 sender: "Training Platform Lead",
                 message: format!(
-                    "We have {gpus} H100s, each able to consume {hbm} GB/s from HBM. Our training \
-                     data sits on a {osts}-node Lustre cluster: each OST node has {drives} NVMe SSDs \
-                     at {nvme:.0} GB/s, so {ost:.0} GB/s per node and {lustre:.0} GB/s in aggregate. \
-                     During data loading our GPUs sit at about {util:.0}% utilization. The \
-                     infrastructure team says Lustre is healthy and nowhere near saturated. We are \
-                     about to ask for budget for another 256 GPUs. Should we?",
+                    "We have {gpus} H100s, each capable of consuming training data at {hbm_tb} TB/s \
+                     from HBM. We store our training data on a {osts}-node Lustre cluster — each OST \
+                     node has {drives} NVMe SSDs at {nvme:.0} GB/s each, giving {ost:.0} GB/s per node \
+                     and {lustre:.0} GB/s in aggregate. Our GPUs are sitting at about {util:.0}% \
+                     utilization during the data loading phase. The infrastructure team says the \
+                     Lustre cluster is healthy and nowhere near saturated. We're about to request \
+                     budget for another 256 GPUs. Should we?",
                     gpus = f.gpus,
-                    hbm = fmt_thousands(f.hbm_bw_gbs as u64),
+                    hbm_tb = f.hbm_bw_gbs / 1000.0,
                     osts = f.osts,
                     drives = NVME_DRIVES_PER_NODE,
                     nvme = NVME_SEQ_BW_GBS,
@@ -126,19 +224,20 @@ pub fn act_intro(act: Act) -> ActIntro {
                 title: "Distributed Storage Architecture",
                 minutes: "20–25 minutes",
                 situation: format!(
-                    "The pipeline is fixed. Now design the storage layer of a {gpus}-GPU cluster. \
-                     The bandwidth arithmetic looks fine; at this scale a different limit appears, \
-                     one that buying hardware does not move.",
+                    "You have fixed the training pipeline. Now a harder problem: design the storage \
+                     architecture for a {gpus}-GPU cluster. The bandwidth math looks fine. But at \
+                     this scale, a different bottleneck emerges — one that hardware purchases \
+                     cannot solve.",
                     gpus = fmt_thousands(u64::from(f.gpus)),
                 ),
                 sender: "Infrastructure CTO",
                 message: format!(
-                    "We are building a new {gpus}-GPU training cluster: {osts} Lustre OST nodes, an \
-                     InfiniBand fabric, compute and storage separated. Aggregate bandwidth is \
-                     {osts} × {ost:.0} GB/s = {supply} GB/s. At {per_gpu:.0} MB/s per GPU we need \
-                     only {demand:.0} GB/s, a {margin:.0}× safety margin. The storage team says the \
-                     design is sound, and it must carry the next three years of growth. What are we \
-                     missing?",
+                    "We're building a new {gpus}-GPU training cluster. Current design: {osts} Lustre \
+                     OST nodes with 24 TB NVMe each, an InfiniBand fabric, compute-storage \
+                     separated. Aggregate bandwidth: {osts} × {ost:.0} GB/s = {supply} GB/s. At \
+                     {per_gpu:.0} MB/s per GPU, we need only {demand:.0} GB/s — a {margin:.0}× safety \
+                     margin. The storage team says the design is sound. We need to provision enough \
+                     I/O for the next 3 years of growth. What are we missing?",
                     gpus = fmt_thousands(u64::from(f.gpus)),
                     osts = ACT2_OST_COUNT,
                     ost = LUSTRE_OST_BW_GBS,
@@ -185,25 +284,24 @@ pub fn prediction(act: Act) -> Question {
         }
         Act::Act2 => {
             let f = act2_figures();
+            let gpus = fmt_thousands(u64::from(f.gpus));
             Question {
                 prompt: format!(
-                    "A {}-GPU cluster with {} GB/s of aggregate Lustre bandwidth. What fails first?",
-                    fmt_thousands(u64::from(f.gpus)),
+                    "A {gpus}-GPU cluster with {} GB/s aggregate Lustre bandwidth. What fails first?",
                     fmt_thousands(f.outputs.bw_supply_gbs as u64)
                 ),
                 options: [
                     format!(
-                        "The Lustre cluster hits bandwidth saturation immediately at {} GPUs",
-                        fmt_thousands(u64::from(f.gpus))
+                        "The Lustre cluster will hit bandwidth saturation immediately at {gpus} GPUs"
                     ),
                     format!(
-                        "At {} GPUs with {} workers each, the metadata server (MDS) becomes the \
+                        "At {gpus} GPUs with {} workers each, the metadata server (MDS) becomes the \
                          bottleneck",
-                        fmt_thousands(u64::from(f.gpus)),
                         f.workers_per_gpu
                     ),
-                    "Storage is always sufficient — just add OST nodes as demand grows".to_string(),
-                    "Separating compute from storage adds unacceptable latency (> 1 ms per read)"
+                    "Storage will always be sufficient — just add OST nodes as needed to meet demand"
+                        .to_string(),
+                    "Compute-storage network separation causes unacceptable latency (>1 ms per read)"
                         .to_string(),
                 ],
             }
@@ -216,25 +314,26 @@ pub fn reflection(act: Act) -> Question {
     let options = |o: [&str; 4]| o.map(str::to_string);
     match act {
         Act::Act1 => Question {
-            prompt: "What is the primary fix for small random reads on a distributed file system?"
+            prompt: "What is the primary fix for small random read performance on a distributed \
+                     filesystem?"
                 .to_string(),
             options: options([
-                "Buy faster NVMe SSDs for each Lustre OST node",
-                "Pre-shuffle and pack the data into large sequential shards (WebDataset / TFDS format)",
-                "Add more DataLoader processes to use more RAM cache",
-                "Replace the file system with a database for faster indexed lookups",
+                "Purchase faster NVMe SSDs for each Lustre OST node",
+                "Pre-shuffle and pack data into large sequential shards (WebDataset / TFDS format)",
+                "Add more DataLoader processes to increase RAM cache utilization",
+                "Replace the filesystem with a database to enable faster indexed lookups",
             ]),
         },
         Act::Act2 => Question {
-            prompt: "Why is object storage (S3/GCS) often preferred over POSIX file systems for \
+            prompt: "Why is object storage (S3/GCS) often preferred over POSIX filesystems for \
                      training data at scale?"
                 .to_string(),
             options: options([
-                "Object stores are faster for sequential reads than POSIX file systems",
-                "Object stores remove the metadata bottleneck — objects are addressed by key, \
-                 with no directory traversal",
-                "POSIX file systems cannot store files larger than 4 GB",
-                "Object stores accept more concurrent connections per storage node than POSIX",
+                "Object stores are faster for sequential reads than POSIX filesystems",
+                "Object stores eliminate the metadata bottleneck — objects are addressed by key, \
+                 removing directory traversal",
+                "POSIX filesystems cannot store files larger than 4 GB",
+                "Object stores support more concurrent connections per storage node than POSIX",
             ]),
         },
     }
@@ -259,68 +358,125 @@ pub fn reflection_feedback(act: Act, choice: Choice) -> Callout {
 
 fn act1_reflection_body(choice: Choice) -> String {
     let f = act1_figures();
+    let l = &f.default_limits;
     match choice {
         Choice::A => format!(
-            "The SSDs are not the bottleneck. Each OST node already delivers {ost:.0} GB/s \
-             ({drives} × {nvme:.0} GB/s NVMe), far more than the ~{per_gpu:.0} MB/s per GPU the \
-             workload needs. Faster SSDs raise a ceiling nobody is touching. The limit is in \
-             software: the access pattern issues random I/O that cannot use sequential bandwidth. \
-             The fix is B, sequential shards.",
+            "The NVMe SSDs are not the bottleneck. Each OST node already provides {ost:.0} GB/s \
+             ({drives} × {nvme:.0} GB/s NVMe), and from {from} OSTs up the analyzer's {fabric:.0} GB/s \
+             fabric, not the drives, caps what reaches the GPUs: faster drives raise the storage \
+             peak as more OSTs do, and at {osts} OSTs that changes nothing. Faster SSDs would give \
+             you faster hardware with the same utilization ceiling. The constraint is software: the \
+             access pattern generates random I/O that cannot benefit from higher sequential \
+             bandwidth (random reads pass only {random:.0}% of peak). The correct fix is B: \
+             sequential shards.",
             ost = LUSTRE_OST_BW_GBS,
             drives = NVME_DRIVES_PER_NODE,
             nvme = NVME_SEQ_BW_GBS,
-            per_gpu = f.demand_per_gpu_mbs,
+            from = f.fabric_binds_from_osts,
+            fabric = f.modelled_fabric_gbs,
+            osts = f.osts,
+            random = f.random_efficiency_pct,
         ),
         Choice::B => format!(
-            "Packing data into large sequential shards (WebDataset `.tar` archives, TFRecord, \
-             Parquet) turns random access into sequential streaming, and the cluster's \
-             {lustre:.0} GB/s is genuinely available to sequential reads. The hardware was never \
-             the problem; the access pattern was. One worker per GPU can stream one large file \
-             instead of opening thousands of small ones. This is the standard production fix for \
-             I/O-bound distributed training.",
-            lustre = f.lustre_bw_gbs,
+            "Packing data into large sequential shards (WebDataset `.tar` archives, TensorFlow \
+             Record files, Parquet) converts random access into sequential streaming: in the \
+             analyzer the read pattern's efficiency rises from {random:.0}% to {seq:.0}% of peak, \
+             {gain:.1}× more bandwidth from the same hardware. The hardware was never the problem; \
+             the access pattern was. Shards are where the fix starts: sequential reads still need \
+             workers ({s1:.0}% utilization with one worker per GPU, {s8:.0}% with eight), and at \
+             batch {batch}, where the GPUs would read {demand:.0} GB/s through a {fabric:.0} GB/s \
+             fabric, reading must also overlap with compute, as the prefetch pipeline does ({pf}). \
+             This is the standard production fix for I/O-bound distributed training pipelines, \
+             documented in {section}.",
+            random = f.random_efficiency_pct,
+            seq = f.sequential_efficiency_pct,
+            gain = f.sequential_efficiency_pct / f.random_efficiency_pct,
+            s1 = f.sequential_util_pct[0],
+            s8 = f.sequential_util_pct[2],
+            batch = f.batch,
+            demand = l.demand_total_gbs,
+            fabric = f.modelled_fabric_gbs,
+            pf = prefetch_fix_phrase(),
+            section = Section::PipelineArchitecture.reference(),
         ),
-        Choice::C => "More DataLoader processes issue more concurrent requests, but each is \
-             still a small random read from a different file. They multiply the IOPS and the \
-             metadata load on Lustre without raising useful throughput. The fragmented access \
-             pattern stays. The fix is B: pack the data into sequential shards so every worker \
-             reads large contiguous chunks."
+        Choice::C => format!(
+            "Adding more DataLoader processes increases the *number* of concurrent I/O requests, \
+             but each request is still a small random read from a different file. More processes \
+             multiply the IOPS demand, which can worsen metadata server load on Lustre (Act II \
+             counts it). In the analyzer they do raise throughput: from 1 to {max} workers the \
+             worker factor grows from {w1:.2} to {wmax:.3}, {gain:.1}× more effective bandwidth. \
+             But with random reads utilization stays at {r16:.1}% ({max} workers, {osts} OSTs, \
+             batch {batch}), starved, and the analyzer has no RAM cache for them to fill. The root \
+             cause — fragmented random access pattern — is not addressed by adding more workers: \
+             the access pattern's {pattern_gain:.1}× is the bigger lever. The correct fix is B: \
+             pack data into sequential shards so each worker reads large contiguous chunks.",
+            max = WORKERS.max,
+            w1 = act1::worker_factor(WORKERS.min),
+            wmax = act1::worker_factor(WORKERS.max),
+            gain = act1::worker_factor(WORKERS.max) / act1::worker_factor(WORKERS.min),
+            r16 = f.random_16_workers_util_pct,
+            osts = f.osts,
+            batch = f.batch,
+            pattern_gain = f.sequential_efficiency_pct / f.random_efficiency_pct,
+        ),
+        Choice::D => "A database adds indexing overhead, transactions, and write-ahead logging — \
+             all of which increase latency and reduce throughput for the purely sequential read \
+             pattern that training requires. Databases are optimized for transactional workloads \
+             with random read/write patterns. ML training requires high-throughput sequential \
+             streaming, which a well-configured filesystem (with sequential shards) handles better \
+             than any database engine. The correct fix is B."
             .to_string(),
-        Choice::D => "A database adds indexing, transactions and write-ahead logging, all of \
-             which cost latency and throughput for the purely sequential reads training needs. \
-             Databases are built for transactional random read/write workloads; training needs \
-             high-throughput streaming, which a file system holding sequential shards serves \
-             better than any database engine. The fix is B."
-            .to_string(),
+    }
+}
+
+/// "100% from 3 workers per GPU": the prefetch pipeline's result at the default batch and OSTs.
+pub fn prefetch_fix_phrase() -> String {
+    let f = act1_figures();
+    match f.prefetch_healthy_from_workers {
+        Some(w) => {
+            let inputs = IoInputs {
+                workers: w,
+                pattern: ReadPattern::Prefetch,
+                ..IoInputs::default()
+            };
+            format!(
+                "{:.0}% from {} per GPU",
+                act1::evaluate(&inputs).gpu_util_pct,
+                plural(w, "worker")
+            )
+        }
+        None => format!("{:.0}% with 4 workers per GPU", f.prefetch_fix_util_pct),
     }
 }
 
 fn act2_reflection_body(choice: Choice) -> String {
     match choice {
-        Choice::A => "For large files, sequential bandwidth from S3 and from a well-configured \
-             Lustre cluster is similar: both sustain hundreds of GB/s in aggregate. The advantage \
-             of an object store is not raw throughput but the absence of a namespace coordinator. \
-             A POSIX file system routes every namespace operation through one or a few MDS nodes; \
-             an object store has no metadata server at all."
+        Choice::A => "Sequential read bandwidth for S3 and a well-configured Lustre cluster are \
+             similar for large files — both can sustain hundreds of GB/s in aggregate. The \
+             advantage of object stores is not in raw sequential throughput; it is in the absence \
+             of a namespace coordination bottleneck. A POSIX filesystem routes all namespace \
+             operations through one or a few MDS nodes. An object store does not have a metadata \
+             server at all."
             .to_string(),
-        Choice::B => "Object stores (S3, GCS, Azure Blob) address objects by globally unique \
-             keys: no POSIX namespace, no inode table, no directory hierarchy, so no metadata \
-             server to saturate. A GET is resolved through a distributed key-value index that \
-             scales out without a coordination bottleneck. That is why large training pipelines \
-             keep their data in object storage: not for higher sequential bandwidth (it is \
-             similar), but because the namespace ceiling is gone. The data-gravity consequence: \
-             if the data lives in one cloud region, the compute should run there too (see \
-             `%mathpeek act2`)."
+        Choice::B => "Object stores (S3, GCS, Azure Blob Storage) address objects by globally \
+             unique keys — no POSIX namespace, no inode table, no directory hierarchy. There is no \
+             metadata server to saturate. A GET request goes directly to the object's physical \
+             location, resolved through a distributed key-value index that scales horizontally \
+             without a coordination bottleneck. This explains why production training pipelines \
+             use object storage as their primary data tier — not because sequential bandwidth is \
+             higher (it is similar), but because the namespace scaling barrier does not exist. The \
+             data gravity consequence: once training data lives in S3, moving it costs hours and \
+             egress fees (see `%mathpeek act2`), so compute tends to move to the data instead."
             .to_string(),
-        Choice::C => "Modern POSIX file systems (Lustre, GPFS, ext4, XFS) hold files measured \
-             in petabytes; file size is no limit for training. What limits POSIX at ML scale is \
-             metadata coordination."
+        Choice::C => "Modern POSIX filesystems (Lustre, GPFS, XFS) support files measured in \
+             petabytes — there is no practical size limit for training workloads. The limitation \
+             of POSIX at ML scale is metadata coordination overhead, not file size."
             .to_string(),
-        Choice::D => "Tuned POSIX file systems (Lustre with many OSTs, GPFS with distributed \
-             metadata) handle tens of thousands of concurrent connections. The issue is not how \
-             many connections a node accepts but that every namespace operation serializes \
-             through the MDS, while an object store sends each request straight to the storage \
-             backend."
+        Choice::D => "POSIX filesystems with appropriate tuning (Lustre with many OST nodes, GPFS \
+             with distributed metadata) can handle tens of thousands of concurrent connections. \
+             The issue is not raw concurrency capacity — it is that every connection must serialize \
+             through the MDS for namespace operations. Object stores route each request directly \
+             to the storage backend without a centralized coordinator."
             .to_string(),
     }
 }
@@ -359,7 +515,14 @@ mod tests {
         assert!(q.options[3].contains("99%"), "{}", q.options[3]);
         let intro = act_intro(Act::Act2);
         assert!(intro.message.contains("1,344 GB/s"), "{}", intro.message);
-        assert!(intro.message.contains("328 GB/s, a 4× safety margin"));
+        assert!(intro.message.contains("328 GB/s — a 4× safety margin"));
+        let intro = act_intro(Act::Act1);
+        assert!(
+            intro.message.contains("at 3.35 TB/s from HBM"),
+            "{}",
+            intro.message
+        );
+        assert!(intro.message.contains("sitting at about 1% utilization"));
         assert_eq!(act_intro(Act::Act1).minutes, "12–15 minutes");
         let ctx = context_info(Context::DistributedFs);
         assert!(ctx
@@ -367,6 +530,27 @@ mod tests {
             .starts_with("24 OST nodes × 28 GB/s = 672 GB/s"));
         assert!(reflection_feedback(Act::Act1, Choice::A)
             .body
-            .contains("~80 MB/s per GPU"));
+            .contains("from 16 OSTs up the analyzer's 400 GB/s fabric"));
+        assert!(context_info(Context::Nvme)
+            .acts
+            .contains("no setting gets past 8.4% utilization"));
+    }
+
+    #[test]
+    fn selector_options_describe_the_model() {
+        assert_eq!(
+            pattern_text(ReadPattern::Random).description,
+            "small 4K reads, worst case: 7% of peak bandwidth"
+        );
+        assert_eq!(
+            pattern_text(ReadPattern::Prefetch).label,
+            "Prefetch pipeline"
+        );
+        assert!(layout_text(DatasetLayout::Shards)
+            .description
+            .contains("opens 0.2 files per second, and 2% of those"));
+        assert!(layout_text(DatasetLayout::ObjectStore)
+            .description
+            .contains("none through a metadata server"));
     }
 }

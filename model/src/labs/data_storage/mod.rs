@@ -7,6 +7,8 @@
 
 pub mod act1;
 pub mod act2;
+pub mod briefing;
+pub mod charts;
 pub mod constants;
 pub mod content;
 pub mod context;
@@ -14,9 +16,12 @@ pub mod design;
 pub mod figures;
 pub mod handin;
 pub mod lab;
+pub mod limits;
+pub mod mathpeek;
 pub mod narrative;
 pub mod report;
 pub mod session;
+pub mod status;
 
 pub use act1::{IoInputs, IoOutputs, ReadPattern, UtilStatus};
 pub use act2::{DatasetLayout, MdsInputs, MdsOutputs};
@@ -24,6 +29,7 @@ pub use context::Context;
 pub use design::LedgerDesign;
 pub use handin::{missing, replay_submission, Missing, SubmissionError};
 pub use lab::LAB;
+pub use limits::{IoLimits, Limits, MdsLimits};
 pub use report::{Report, RunInputs};
 pub use session::{ReplayError, Session, SessionError};
 

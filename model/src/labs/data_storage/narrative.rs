@@ -1,23 +1,27 @@
-//! The lab's narrative numbers and the texts built from them: the scenario
-//! figures each act's story quotes, the reveals, the Act II failure-state
-//! callouts, the formula panel of a run and the MathPeek equations.
+//! The lab's narrative texts built from the model: the reveals, what limits a
+//! run ([`what_binds`]), the Act II failure-state callouts and the formula
+//! panel of a run. The MathPeeks live in [`super::mathpeek`].
 //!
-//! Every number is computed here from the constants and the act models, never
-//! typed in. Texts are plain text or Markdown; renderers add the looks.
+//! Every number is computed here from the constants, the act models and
+//! [`super::limits`], never typed in; every claim is one the model makes true
+//! for the run it describes (the tests check them over the whole input grid).
+//! Texts are plain text or Markdown; renderers add the looks.
 
 use super::act1::{self, IoInputs, IoOutputs, ReadPattern};
-use super::act2::{self, DatasetLayout, MdsInputs, MdsOutputs};
+use super::act2::{self, DatasetLayout, MdsInputs, MdsOutputs, RecommendationKind};
 use super::constants::*;
-use super::content::{prediction, Callout, CalloutKind};
-use super::context::Context;
+use super::content::{prediction, prefetch_fix_phrase, Callout, CalloutKind};
 use super::design::ANSWER;
 use super::figures::{act1_figures, act2_figures};
-use super::report::Report;
+use super::limits::{io_limits, mds_limits, IoFactor, IoLimits, MdsBinding, MdsLimits};
+use super::report::{Report, RunInputs};
 use crate::choice::{Act, Choice};
 use crate::format::{fmt_kilo, fmt_thousands, plural, thousands};
 
+pub use super::mathpeek::{ideal_read, mathpeek, IdealRead, MathPeek};
+
 /// The reveal of `act` for a student who predicted `predicted`, quoting `latest`,
-/// the student's latest run of that act.
+/// the student's latest run of that act, and what binds it.
 pub fn reveal(act: Act, predicted: Choice, latest: &Report) -> Callout {
     let said = prediction(act).option(predicted).to_string();
     let (kind, title) = if predicted == ANSWER {
@@ -46,21 +50,125 @@ pub fn reveal(act: Act, predicted: Choice, latest: &Report) -> Callout {
 
 fn short_key(act: Act) -> &'static str {
     match act {
-        Act::Act1 => "the access pattern does not match Lustre",
-        Act::Act2 => "the metadata server becomes the bottleneck",
+        Act::Act1 => "access pattern mismatch",
+        Act::Act2 => "metadata server becomes the bottleneck",
     }
+}
+
+/// `0.07` → `7%`, `0.595` → `60%`.
+fn pct(share: f64) -> String {
+    format!("{:.0}%", share * 100.0)
+}
+
+/// A bandwidth in MB/s with thousands separators: `5,120 MB/s`.
+fn mbs(gbs: f64) -> String {
+    format!("{} MB/s", thousands(gbs * 1024.0))
+}
+
+/// What a factor stands for in this run: `random reads`, `1 worker per GPU`, …
+fn factor_detail(factor: IoFactor, i: &IoInputs, l: &IoLimits) -> String {
+    match (factor, l.fabric_gbs) {
+        (IoFactor::Storage, Some(fabric)) => format!(
+            "{} OSTs, {:.0} of the fabric's {fabric:.0} GB/s",
+            i.osts, l.storage_gbs
+        ),
+        (IoFactor::Storage, None) => format!("one node's {:.0} GB/s of NVMe", l.storage_gbs),
+        (IoFactor::Pattern, _) => format!("{} reads", i.pattern),
+        (IoFactor::Workers, _) => format!("{} per GPU", plural(i.workers, "worker")),
+        (IoFactor::Fabric, fabric) => {
+            format!("{:.0} of {:.0} GB/s", fabric.unwrap_or(0.0), l.storage_gbs)
+        }
+    }
+}
+
+/// What caps the hardware, with its bandwidth: `the fabric's 400 GB/s`.
+fn hardware_phrase(i: &IoInputs, l: &IoLimits) -> String {
+    match l.fabric_gbs {
+        Some(fabric) if l.more_osts_help => format!(
+            "the {} OSTs' {:.0} GB/s, below the {fabric:.0} GB/s fabric",
+            i.osts, l.storage_gbs
+        ),
+        Some(fabric) => format!(
+            "the fabric's {fabric:.0} GB/s, below the {} OSTs' {:.0} GB/s",
+            i.osts, l.storage_gbs
+        ),
+        None => format!(
+            "one node's {:.0} GB/s of NVMe for all {ACT1_GPU_COUNT} GPUs",
+            l.storage_gbs
+        ),
+    }
+}
+
+/// How reading and compute overlap in this run, one sentence.
+fn overlap_sentence(i: &IoInputs, o: &IoOutputs, l: &IoLimits) -> String {
+    let wait = if l.gpu_waits {
+        format!("the GPU still waits {:.1} ms per step", o.t_wait_ms)
+    } else {
+        "the GPU never waits".to_string()
+    };
+    let mut text = match i.pattern {
+        ReadPattern::Prefetch => format!(
+            "Reading a batch takes {:.1} ms; the prefetch queue hides {:.0} ms of it behind {} of \
+             compute, so {wait}.",
+            l.t_io_ms,
+            l.hidden_ms,
+            plural(l.overlapped_batches, "step")
+        ),
+        ReadPattern::Sequential | ReadPattern::Random => format!(
+            "Reading a batch takes {:.1} ms against a {:.0} ms compute step, so {wait}.",
+            l.t_io_ms, COMPUTE_TIME_MS
+        ),
+    };
+    if l.exceeds_sustainable {
+        text.push_str(&format!(
+            " In steady state storage sustains only {:.1}% of what the GPUs read; the model's \
+             {:.1}% rests on that queue (see \"Where this model simplifies\" in `%mathpeek act1`).",
+            l.sustainable_util_pct, o.gpu_util_pct
+        ));
+    }
+    text
+}
+
+/// What binds an Act I run, in two or three sentences with its figures.
+pub fn act1_binding_sentence(i: &IoInputs, o: &IoOutputs, l: &IoLimits) -> String {
+    let share = format!(
+        "each GPU gets {} of the {} it reads at batch {} ({:.1}%)",
+        mbs(l.supply_per_gpu_gbs),
+        mbs(l.demand_per_gpu_gbs),
+        i.batch,
+        l.supply_pct_of_demand
+    );
+    let what = if l.compute_bound {
+        format!("Nothing on the I/O side binds it: {share}.")
+    } else {
+        match l.binding {
+            IoFactor::Pattern | IoFactor::Workers => {
+                let b = l.factor(l.binding);
+                format!(
+                    "What binds it: {} ({}) lets {} of the bandwidth through, costing {:.1} GB/s; \
+                     {share}.",
+                    l.binding.label(),
+                    factor_detail(l.binding, i, l),
+                    pct(b.multiplier),
+                    b.cost_gbs,
+                )
+            }
+            IoFactor::Storage | IoFactor::Fabric => format!(
+                "What binds it: the hardware, {}, carries {:.1}% of the {:.0} GB/s the GPUs read; \
+                 {share}.",
+                hardware_phrase(i, l),
+                l.hardware_pct_of_demand,
+                l.demand_total_gbs,
+            ),
+        }
+    };
+    format!("{what} {}", overlap_sentence(i, o, l))
 }
 
 fn act1_run_line(i: &IoInputs, o: &IoOutputs) -> String {
     format!(
-        "Your latest run ({}, {} reads, batch {}, {}) gives **{:.1}% GPU utilization** ({}).",
-        plural(i.workers, "worker"),
-        i.pattern,
-        i.batch,
-        match i.context {
-            Context::Nvme => "local NVMe".to_string(),
-            Context::DistributedFs => format!("{} OSTs", i.osts),
-        },
+        "Your latest run ({}) gives **{:.1}% GPU utilization** ({}).",
+        RunInputs::Act1(*i).settings().join(", "),
         o.gpu_util_pct,
         o.status.label()
     )
@@ -68,69 +176,105 @@ fn act1_run_line(i: &IoInputs, o: &IoOutputs) -> String {
 
 fn act1_reveal(predicted: Choice, i: &IoInputs, o: &IoOutputs) -> String {
     let f = act1_figures();
-    let run = act1_run_line(i, o);
-    match predicted {
+    let d = &f.default_limits;
+    let loss = |factor| 1.0 / d.factor(factor).multiplier;
+    let run = format!(
+        "{} {}",
+        act1_run_line(i, o),
+        act1_binding_sentence(i, o, &io_limits(i, o))
+    );
+    let body = match predicted {
         Choice::A => format!(
-            "The numbers refute this at once: {gpus} GPUs need only ~{demand:.2} GB/s in total \
-             while Lustre provides {lustre:.0} GB/s, a {margin:.0}× margin; the cluster runs at \
-             ~{load:.1}% of its capacity. {run} The root cause is the *read pattern*: random 4K \
-             reads from individual files deliver only ~{random:.0}% of peak bandwidth. Raise \
+            "The numbers refute this: in the default scenario the cluster delivers {eff:.1} GB/s, \
+             {used:.1}% of its {lustre:.0} GB/s peak. It is nearly idle, not saturated. What \
+             loses the bandwidth is the *read pattern*: random 4K reads pass only {random:.0}% of \
+             peak, a {rx:.1}× loss, more than one worker's {wx:.1}× or the fabric's {fx:.1}×. Raise \
              `--workers` and switch `--pattern` to sequential or prefetch to watch utilization \
              climb.",
-            gpus = f.gpus,
-            demand = f.total_demand_gbs,
+            eff = f.default.effective_bw_gbs,
+            used = f.default.storage_util_pct,
             lustre = f.lustre_bw_gbs,
-            margin = f.margin.floor(),
-            load = f.storage_load_pct,
             random = f.random_efficiency_pct,
+            rx = loss(IoFactor::Pattern),
+            wx = loss(IoFactor::Workers),
+            fx = loss(IoFactor::Fabric),
         ),
         Choice::B => format!(
-            "{run} In the default scenario (1 worker, random reads) the model gives \
-             ~{default:.1}%: starved. The cluster runs at ~{load:.1}% of its capacity, so the \
-             bottleneck is not aggregate bandwidth but the *access pattern*. Every sample needs \
-             its own file open, seek and read; {gpus} GPUs × {workers} = {streams} independent \
-             random I/O streams hit the Lustre namespace, and each random 4K read delivers only \
-             ~{random:.0}% of peak bandwidth. The fix is **not more hardware**: read sequentially \
-             (e.g. WebDataset tar shards) and use 4–8 workers per GPU.",
+            "In the default scenario (1 worker, random reads, {osts} OSTs) the model gives \
+             ~{default:.1}%: starved, while the cluster delivers {eff:.1} GB/s, {used:.1}% of its \
+             peak. The bottleneck is not capacity but the *access pattern*: random 4K reads pass \
+             {random:.0}% of peak bandwidth (a {rx:.1}× loss), one worker per GPU {w} ({wx:.1}×), \
+             and the {fabric:.0} GB/s fabric {n} of the {lustre:.0} GB/s ({fx:.1}×). The fix is \
+             **not more hardware**: from {from} OSTs up the fabric caps what reaches the GPUs, so \
+             more OSTs change nothing. Read sequentially instead (e.g. WebDataset tar shards): \
+             {s1:.0}% with one worker, {s4:.0}–{s8:.0}% with 4–8 workers, never above {smax:.0}% at \
+             batch {batch}, where the GPUs would read {demand:.0} GB/s through the {fabric:.0} GB/s \
+             fabric. Then overlap reading with compute: the prefetch pipeline reaches {pf}.",
+            osts = f.osts,
             default = f.default_util_pct,
-            load = f.storage_load_pct,
-            gpus = f.gpus,
-            workers = plural(i.workers, "worker"),
-            streams = thousands(f64::from(f.gpus * i.workers)),
+            eff = f.default.effective_bw_gbs,
+            used = f.default.storage_util_pct,
             random = f.random_efficiency_pct,
+            rx = loss(IoFactor::Pattern),
+            w = pct(d.factor(IoFactor::Workers).multiplier),
+            wx = loss(IoFactor::Workers),
+            fabric = f.modelled_fabric_gbs,
+            n = pct(d.factor(IoFactor::Fabric).multiplier),
+            lustre = f.lustre_bw_gbs,
+            fx = loss(IoFactor::Fabric),
+            from = f.fabric_binds_from_osts,
+            s1 = f.sequential_util_pct[0],
+            s4 = f.sequential_util_pct[1],
+            s8 = f.sequential_util_pct[2],
+            smax = f.sequential_best_util_pct,
+            batch = f.batch,
+            demand = d.demand_total_gbs,
+            pf = prefetch_fix_phrase(),
         ),
         Choice::C => format!(
-            "InfiniBand HDR-200 carries {port:.0} GB/s per port. One port per OST node gives the \
-             {osts}-node cluster {fabric:.0} GB/s of fabric (the analyzer conservatively models \
-             {ports:.0} ports, {modelled:.0} GB/s), either way far more than the ~{demand:.2} GB/s \
-             the GPUs consume. The network is not saturated. {run} The bottleneck is the access \
-             pattern itself: small random reads through many file handles serialize I/O that \
-             Lustre could serve as fast sequential streams.",
+            "InfiniBand HDR-200 carries {port:.0} GB/s per port. One port per OST node would give \
+             the {osts}-node cluster {per_ost:.0} GB/s of fabric; the analyzer models {ports:.0} \
+             ports, {fabric:.0} GB/s. In the default run the fabric carries {eff:.1} GB/s of that: \
+             it is not saturated, so it is not why utilization is ~{default:.0}%. It is a real \
+             ceiling, though: from {from} OSTs up the fabric, not the OSTs, caps what reaches the \
+             GPUs (×{n:.2} at {osts} OSTs), and at batch {batch} the GPUs would read {demand:.0} \
+             GB/s, more than it carries, which is why sequential reads stop at {smax:.0}%. What \
+             starves the default run is the access pattern: random 4K reads pass {random:.0}% of \
+             peak, a {rx:.1}× loss against the fabric's {fx:.1}×.",
             port = IB_HDR200_BW_GBS,
             osts = f.osts,
-            fabric = f.fabric_per_ost_port_gbs,
+            per_ost = f.fabric_per_ost_port_gbs,
             ports = IB_FABRIC_PORTS,
-            modelled = f.modelled_fabric_gbs,
-            demand = f.total_demand_gbs,
+            fabric = f.modelled_fabric_gbs,
+            eff = f.default.effective_bw_gbs,
+            default = f.default_util_pct,
+            from = f.fabric_binds_from_osts,
+            n = d.factor(IoFactor::Fabric).multiplier,
+            batch = f.batch,
+            demand = d.demand_total_gbs,
+            smax = f.sequential_best_util_pct,
+            random = f.random_efficiency_pct,
+            rx = loss(IoFactor::Pattern),
+            fx = loss(IoFactor::Fabric),
         ),
         Choice::D => format!(
-            "Utilization this low is not normal. A properly configured pipeline keeps GPUs \
-             75–90% busy during training. In the analyzer, 4 workers with the prefetch pipeline \
-             raise utilization to {fix:.0}% on the same storage hardware. {run} This is a \
-             configuration failure, not a hardware limit.",
+            "Utilization this low is not normal. In the analyzer, 4 workers with the prefetch \
+             pipeline raise utilization to {fix:.0}% on the same storage hardware, because the \
+             model hides reading behind up to {maxd} steps of compute (see \"Where this model \
+             simplifies\" in `%mathpeek act1`). This is a configuration failure, not a hardware \
+             limit.",
             fix = f.prefetch_fix_util_pct,
+            maxd = MAX_OVERLAPPED_BATCHES,
         ),
-    }
+    };
+    format!("{body}\n\n{run}")
 }
 
 fn act2_run_line(i: &MdsInputs, o: &MdsOutputs) -> String {
     format!(
-        "Your latest run ({} GPUs × {}, {} layout, {} MDS): {}K metadata ops/s against {}K \
-         capacity; bandwidth {:.1} of {:.0} GB/s.",
-        thousands(f64::from(i.gpus)),
-        plural(i.workers_per_gpu, "worker"),
-        i.layout.ledger_name().replace('_', " "),
-        i.mds,
+        "Your latest run ({}): {}K metadata ops/s against {}K capacity; bandwidth {:.1} of \
+         {:.0} GB/s.",
+        RunInputs::Act2(*i).settings().join(", "),
         fmt_kilo(o.ops_demand_per_s / 1000.0),
         thousands(f64::from(o.mds_capacity_per_s) / 1000.0),
         o.bw_demand_gbs,
@@ -138,21 +282,93 @@ fn act2_run_line(i: &MdsInputs, o: &MdsOutputs) -> String {
     )
 }
 
+/// What binds an Act II design and what fails first as it grows, in two sentences.
+pub fn act2_binding_sentence(i: &MdsInputs, o: &MdsOutputs, l: &MdsLimits) -> String {
+    let metadata = if l.uses_mds {
+        let needs = if l.needed_mds > i.mds && !l.mds_slider_suffices {
+            format!(
+                ", and it needs {} MDS nodes, more than the designer's {}",
+                l.needed_mds, l.max_mds
+            )
+        } else if l.needed_mds > i.mds {
+            format!(", and it needs {} MDS nodes", l.needed_mds)
+        } else {
+            String::new()
+        };
+        format!(
+            "metadata at {} of the MDS capacity{needs}",
+            load(l.metadata_load_pct)
+        )
+    } else {
+        "no metadata server (an object store)".to_string()
+    };
+    let bandwidth = format!(
+        "bandwidth at {} of the {:.0} GB/s supply",
+        load(l.bandwidth_load_pct),
+        o.bw_supply_gbs
+    );
+    let now = match l.binding {
+        MdsBinding::Metadata => format!("What binds it: {metadata}; {bandwidth}."),
+        MdsBinding::Bandwidth => format!("What binds it: {bandwidth}; {metadata}."),
+        MdsBinding::Both => format!("Both bind: {metadata}; {bandwidth}."),
+        MdsBinding::Neither => format!("Nothing binds it yet: {metadata}; {bandwidth}."),
+    };
+    format!("{now} {}", fails_first_sentence(l))
+}
+
+/// Which limit the design meets first as the GPU count grows (its other settings kept).
+fn fails_first_sentence(l: &MdsLimits) -> String {
+    let clause = |what: &str, gpus: Option<u32>| match gpus {
+        Some(g) => format!("{what} saturates from {} GPUs", fmt_thousands(u64::from(g))),
+        None => format!(
+            "{what} never saturates up to {} GPUs",
+            fmt_thousands(u64::from(GPUS.max))
+        ),
+    };
+    let both = format!(
+        "{}, {}",
+        clause("metadata", l.metadata_fails_at_gpus),
+        clause("bandwidth", l.bandwidth_fails_at_gpus)
+    );
+    let verdict = match l.fails_first {
+        Some(MdsBinding::Metadata) => ": metadata fails first",
+        Some(MdsBinding::Bandwidth) => ": bandwidth fails first",
+        Some(_) => ": both at once",
+        None => "",
+    };
+    format!("As the GPU count grows with these settings, {both}{verdict}.")
+}
+
+/// A load in percent, with two decimals below 1%: `614%`, `0.02%`, `under 0.01%`.
+fn load(pct: f64) -> String {
+    if pct > 0.0 && pct < 0.01 {
+        "under 0.01%".to_string()
+    } else if pct < 1.0 {
+        format!("{pct:.2}%")
+    } else {
+        format!("{pct:.0}%")
+    }
+}
+
 fn act2_reveal(predicted: Choice, i: &MdsInputs, o: &MdsOutputs) -> String {
     let f = act2_figures();
     let s = &f.outputs;
-    let run = act2_run_line(i, o);
+    let run = format!(
+        "{} {}",
+        act2_run_line(i, o),
+        act2_binding_sentence(i, o, &mds_limits(i, o))
+    );
     let gpus = thousands(f64::from(f.gpus));
     let connections = thousands(f64::from(f.inputs.total_workers()));
     let demand_k = fmt_kilo(s.ops_demand_per_s / 1000.0);
     let capacity_k = thousands(f64::from(s.mds_capacity_per_s) / 1000.0);
-    match predicted {
+    let body = match predicted {
         Choice::A => format!(
-            "{gpus} GPUs × {per_gpu:.0} MB/s = {bw:.0} GB/s of demand against {supply} GB/s of \
-             supply: a {margin:.0}× safety margin. The CTO's bandwidth arithmetic is right. But the \
-             metadata server, with {capacity_k}K ops/s of capacity against {demand_k}K ops/s of \
-             demand (a {overload:.0}× overload), fails first and catastrophically. More OST nodes \
-             add bandwidth and do nothing for the MDS. {run}",
+            "{gpus} GPUs × {per_gpu:.0} MB/s = {bw:.0} GB/s demand against {supply} GB/s supply — \
+             a {margin:.0}× safety margin. The bandwidth math the CTO computed is correct. But the \
+             metadata server running at {capacity_k}K ops/s capacity against {demand_k}K ops/s \
+             demand (a {overload:.0}× overload) fails first and catastrophically. Adding more OST \
+             nodes improves bandwidth capacity but does nothing for the MDS bottleneck.",
             per_gpu = BW_DEMAND_PER_GPU_GBS * 1000.0,
             bw = s.bw_demand_gbs,
             supply = thousands(s.bw_supply_gbs),
@@ -161,82 +377,159 @@ fn act2_reveal(predicted: Choice, i: &MdsInputs, o: &MdsOutputs) -> String {
         ),
         Choice::B => format!(
             "At {gpus} GPUs × {workers} workers = {connections} concurrent connections, all \
-             opening files in the Lustre namespace: **{demand_k}K ops/s of demand** against \
-             **{capacity_k}K ops/s of MDS capacity**, a {overload:.0}× overload. Bandwidth demand \
-             meanwhile is {gpus} × {per_gpu:.0} MB/s = {bw:.0} GB/s, well within the {supply} GB/s \
-             supply. The bandwidth margin the team computed is real; the metadata capacity nobody \
-             measured is the constraint, and every added OST solves the wrong problem. {run}",
+             generating file-open requests against the Lustre namespace: **{demand_k}K ops/s \
+             demand** against **{capacity_k}K ops/s MDS capacity** — a {overload:.0}× overload. \
+             Meanwhile, bandwidth demand is {gpus} × {per_gpu:.0} MB/s = {bw:.0} GB/s — well \
+             within the {supply} GB/s supply. The bandwidth safety margin the team computed is \
+             real; the metadata capacity they never measured is the actual constraint. Every \
+             add-OST investment solves the wrong problem.",
             workers = f.workers_per_gpu,
             overload = f.overload.floor(),
             per_gpu = BW_DEMAND_PER_GPU_GBS * 1000.0,
             bw = s.bw_demand_gbs,
             supply = thousands(s.bw_supply_gbs),
         ),
-        Choice::C => format!(
-            "For *bandwidth* this holds: more OSTs add aggregate throughput. But the Lustre \
-             metadata server is a separate component that manages the namespace, and it does not \
-             scale with the OST count. One MDS serves every namespace operation of the cluster; \
-             at {gpus} GPUs × {workers} workers it faces {demand_k}K ops/s against {capacity_k}K. \
-             No OST addition moves that ceiling. {run}",
-            workers = f.workers_per_gpu,
-        ),
+        Choice::C => "For *bandwidth*, this is correct — adding OSTs increases aggregate \
+             throughput. But the Lustre Metadata Server (MDS) is a separate component that manages \
+             the filesystem namespace. It does not scale with OST node count. A single MDS serves \
+             all namespace operations for the entire cluster, and its throughput ceiling is a hard \
+             constraint no OST addition can move."
+            .to_string(),
         Choice::D => format!(
-            "InfiniBand HDR-200 adds ~{latency:.0} µs of fabric latency, far below the \
-             {compute:.0} ms compute time of a batch, and each {port:.0} GB/s IB port carries \
-             hundreds of times a GPU's {per_gpu:.0} MB/s. The network is not the constraint. The \
-             Lustre metadata server, serving every open and close of {connections} concurrent \
-             workers, saturates at {capacity_k}K ops/s against {demand_k}K ops/s of demand. \
-             Network latency is measurable but negligible; metadata throughput is the hard \
-             ceiling. {run}",
+            "InfiniBand HDR-200 introduces ~{latency:.0} microseconds of fabric latency — far below \
+             the {compute:.0} ms batch processing window. Each {port:.0} GB/s IB port carries \
+             {ratio:.0}× a GPU's {per_gpu:.0} MB/s: the network fabric is not the constraint (the \
+             designer has no network term at all). The Lustre metadata server, handling every \
+             file-open and close operation for {connections} concurrent workers, saturates at \
+             {capacity_k}K ops/s against a demand of {demand_k}K ops/s. Network latency is \
+             measurable but negligible; metadata throughput is the hard ceiling.",
             latency = IB_LATENCY_US,
             compute = COMPUTE_TIME_MS,
             port = IB_HDR200_BW_GBS,
+            ratio = (IB_HDR200_BW_GBS / BW_DEMAND_PER_GPU_GBS).floor(),
             per_gpu = BW_DEMAND_PER_GPU_GBS * 1000.0,
         ),
+    };
+    format!("{body}\n\n{run}")
+}
+
+/// "What limits this run": the limits of `report` with its figures, as an
+/// information callout (Markdown bullets).
+pub fn what_binds(report: &Report) -> Callout {
+    match report {
+        Report::Act1 { inputs, outputs } => act1_what_binds(inputs, outputs),
+        Report::Act2 { inputs, outputs } => act2_what_binds(inputs, outputs),
     }
 }
 
-/// The failure-state callout the Act II designer shows under a run.
-pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
-    let demand_k = fmt_kilo(o.ops_demand_per_s / 1000.0);
-    let capacity_k = thousands(f64::from(o.mds_capacity_per_s) / 1000.0);
-    if i.layout == DatasetLayout::ObjectStore {
-        return Callout::new(
-            CalloutKind::Success,
-            "An object store bypasses the MDS bottleneck entirely.",
-            "Content-addressed object stores (S3, GCS, Azure Blob) have no POSIX namespace and \
-             no metadata server. Each object is reached by a globally unique key: no directory \
-             traversal, no file locking, no inode table. This is the main architectural reason \
-             object stores dominate production training pipelines at scale. Bandwidth stays the \
-             same, but the scaling ceiling disappears. Try `--layout individual` to see the \
-             bottleneck come back.",
-        );
+fn act1_what_binds(i: &IoInputs, o: &IoOutputs) -> Callout {
+    let l = io_limits(i, o);
+    let mut factors: Vec<_> = l.factors.iter().filter(|f| f.multiplier < 1.0).collect();
+    factors.sort_by(|a, b| a.multiplier.total_cmp(&b.multiplier));
+    let mut body = format!(
+        "- **Effective bandwidth {:.1} GB/s**, {:.1}% of the storage's {:.0} GB/s peak.\n",
+        l.effective_gbs, o.storage_util_pct, l.storage_gbs
+    );
+    for f in factors {
+        let note = match f.factor {
+            IoFactor::Fabric => "; more OSTs change nothing",
+            IoFactor::Storage => "; more OSTs would add it",
+            IoFactor::Pattern | IoFactor::Workers => "",
+        };
+        body.push_str(&format!(
+            "- {} ({}): ×{:.3}, costs {:.1} GB/s{note}.\n",
+            capitalized(f.factor.label()),
+            factor_detail(f.factor, i, &l),
+            f.multiplier,
+            f.cost_gbs
+        ));
     }
-    if o.mds_saturated {
-        let opens_ratio = DatasetLayout::Individual.files_open_per_sec_per_worker()
-            / DatasetLayout::Shards.files_open_per_sec_per_worker();
-        return Callout::new(
-            CalloutKind::Danger,
-            "Metadata server saturation. This cluster cannot run in this configuration.",
+    body.push_str(&format!(
+        "- **Demand**: each GPU reads {demand} at batch {batch} ({batch} × {sample:.0} MB every \
+         {compute:.0} ms) and gets {supply}, {ratio:.1}% of it; all {gpus} GPUs get {eff:.1} of \
+         the {total:.0} GB/s they read.\n",
+        demand = mbs(l.demand_per_gpu_gbs),
+        batch = i.batch,
+        sample = SAMPLE_SIZE_MB,
+        compute = COMPUTE_TIME_MS,
+        supply = mbs(l.supply_per_gpu_gbs),
+        ratio = l.supply_pct_of_demand,
+        gpus = ACT1_GPU_COUNT,
+        eff = l.effective_gbs,
+        total = l.demand_total_gbs,
+    ));
+    body.push_str(&format!(
+        "- **Hardware ceiling**: {}, {:.1}% of what the GPUs read; no read pattern or worker \
+         count passes more.\n",
+        hardware_phrase(i, &l),
+        l.hardware_pct_of_demand
+    ));
+    body.push_str(&format!("- {}", overlap_sentence(i, o, &l)));
+    let title = if l.compute_bound {
+        "Nothing on the I/O side limits this run".to_string()
+    } else {
+        format!(
+            "What limits this run: {} ({} of what the GPUs need gets through it)",
+            l.binding.label(),
+            pct(l.binding_share)
+        )
+    };
+    Callout::new(CalloutKind::Info, title, body)
+}
+
+fn act2_what_binds(i: &MdsInputs, o: &MdsOutputs) -> Callout {
+    let l = mds_limits(i, o);
+    let title = match l.binding {
+        MdsBinding::Metadata => "What limits this design: the metadata server",
+        MdsBinding::Bandwidth => "What limits this design: bandwidth",
+        MdsBinding::Both => "What limits this design: metadata and bandwidth",
+        MdsBinding::Neither => "Nothing limits this design yet",
+    };
+    let metadata = if l.uses_mds {
+        let slider = if l.mds_slider_suffices {
+            format!("{} would serve it", plural(l.needed_mds, "MDS node"))
+        } else {
             format!(
-                "Demand: **{demand_k}K ops/s**; MDS capacity: **{capacity_k}K ops/s** ({mds}).\n\n\
-                 **{connections} concurrent connections** ({gpus} GPUs × {workers}) all send \
-                 file-open requests to the same metadata service. The Lustre MDS coordinates \
-                 every namespace operation: the bandwidth is fine, but every file access needs an \
-                 MDS round trip for the inode lookup. To fix it: add {extra} more MDS nodes ({need} \
-                 in all), switch to sequential shards (`--layout shards`, {ratio:.0}× fewer file \
-                 opens), or move to object storage (`--layout object_store`).",
-                mds = plural(i.mds, "MDS node"),
-                connections = thousands(f64::from(i.total_workers())),
-                gpus = thousands(f64::from(i.gpus)),
-                workers = plural(i.workers_per_gpu, "worker"),
-                extra = o.needed_mds.saturating_sub(i.mds),
-                need = o.needed_mds,
-                ratio = opens_ratio,
-            ),
-        );
+                "it needs {} MDS nodes, more than the designer's {}",
+                l.needed_mds, l.max_mds
+            )
+        };
+        format!(
+            "- **Metadata**: {}K ops/s against {}K ({}), {} of capacity; {slider}.\n",
+            fmt_kilo(o.ops_demand_per_s / 1000.0),
+            thousands(f64::from(o.mds_capacity_per_s) / 1000.0),
+            plural(i.mds, "MDS node"),
+            load(l.metadata_load_pct),
+        )
+    } else {
+        "- **Metadata**: an object store sends no access to a metadata server.\n".to_string()
+    };
+    let body = format!(
+        "{metadata}- **Bandwidth**: {:.1} GB/s against {:.0} GB/s of supply, {}.\n- {}",
+        o.bw_demand_gbs,
+        o.bw_supply_gbs,
+        load(l.bandwidth_load_pct),
+        fails_first_sentence(&l)
+    );
+    let kind = match l.binding {
+        MdsBinding::Neither => CalloutKind::Info,
+        _ => CalloutKind::Warn,
+    };
+    Callout::new(kind, title, body)
+}
+
+fn capitalized(text: &str) -> String {
+    let text = text.strip_prefix("the ").unwrap_or(text);
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
-    let bandwidth = if o.bw_saturated {
+}
+
+/// "Bandwidth demand of 41.0 GB/s is well within the 1344 GB/s supply."
+fn bandwidth_sentence(o: &MdsOutputs) -> String {
+    if o.bw_saturated {
         format!(
             "Bandwidth demand of {:.1} GB/s also exceeds the {:.0} GB/s supply.",
             o.bw_demand_gbs, o.bw_supply_gbs
@@ -246,8 +539,94 @@ pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
             "Bandwidth demand of {:.1} GB/s is well within the {:.0} GB/s supply.",
             o.bw_demand_gbs, o.bw_supply_gbs
         )
-    };
+    }
+}
+
+/// The failure-state callout the Act II designer shows under a run: the seed's
+/// four states, each claim conditioned on what the model says for this design.
+pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
+    let demand_k = fmt_kilo(o.ops_demand_per_s / 1000.0);
+    let capacity_k = thousands(f64::from(o.mds_capacity_per_s) / 1000.0);
+    if i.layout == DatasetLayout::ObjectStore {
+        return object_store_callout(i, o);
+    }
+    if o.mds_saturated {
+        let opens_ratio = DatasetLayout::Individual.files_open_per_sec_per_worker()
+            / DatasetLayout::Shards.files_open_per_sec_per_worker();
+        let shards = act2::evaluate(&MdsInputs {
+            layout: DatasetLayout::Shards,
+            ..*i
+        });
+        let bandwidth = if o.bw_saturated {
+            format!(
+                "and bandwidth fails too ({:.1} GB/s of demand against {:.0} GB/s of supply);",
+                o.bw_demand_gbs, o.bw_supply_gbs
+            )
+        } else {
+            format!(
+                "even though the bandwidth is fine ({:.1} of {:.0} GB/s),",
+                o.bw_demand_gbs, o.bw_supply_gbs
+            )
+        };
+        let extra = o.needed_mds.saturating_sub(i.mds);
+        let add = if o.needed_mds <= MDS_NODES.max {
+            format!("add {extra} more MDS nodes ({} in all)", o.needed_mds)
+        } else {
+            format!(
+                "add {extra} more MDS nodes ({} in all, more than the designer's {max}: \
+                 `--mds {max}` serves {cap}K ops/s)",
+                o.needed_mds,
+                max = MDS_NODES.max,
+                cap = thousands(f64::from(MDS_NODES.max * MDS_OPS_PER_NODE) / 1000.0),
+            )
+        };
+        return Callout::new(
+            CalloutKind::Danger,
+            "Metadata server saturation. This cluster cannot function at this configuration.",
+            format!(
+                "Demand: **{demand_k}K ops/s** | MDS capacity: **{capacity_k}K ops/s** ({mds}).\n\n\
+                 **{connections} concurrent connections** ({gpus} GPUs × {workers}) are all \
+                 generating file-open requests to the same metadata service. The MDS is the \
+                 coordination point for all namespace operations — {bandwidth} every file access \
+                 requires an MDS round-trip for the inode lookup. To fix: {add}, switch to \
+                 sequential shards (`--layout shards`: {ratio:.0}× fewer file opens, the MDS then \
+                 at {shards_util}), or migrate to object storage entirely (`--layout \
+                 object_store`).",
+                mds = plural(i.mds, "MDS node"),
+                connections = thousands(f64::from(i.total_workers())),
+                gpus = thousands(f64::from(i.gpus)),
+                workers = plural(i.workers_per_gpu, "worker"),
+                ratio = opens_ratio,
+                shards_util = load(shards.mds_util_pct),
+            ),
+        );
+    }
     if o.mds_util_pct > MDS_WARN_UTIL_PCT {
+        let doubled_bw = 2.0 * o.bw_demand_gbs;
+        let double = if o.bw_saturated {
+            "Doubling the GPU count will push this into saturation too.".to_string()
+        } else if doubled_bw > o.bw_supply_gbs {
+            format!(
+                "Doubling the GPU count will push this into saturation, and bandwidth with it \
+                 ({doubled_bw:.1} GB/s of demand against {:.0} GB/s).",
+                o.bw_supply_gbs
+            )
+        } else {
+            format!(
+                "Doubling the GPU count will push this into saturation before bandwidth demand \
+                 becomes significant ({doubled_bw:.1} of {:.0} GB/s).",
+                o.bw_supply_gbs
+            )
+        };
+        let watch = if o.bw_saturated {
+            format!(
+                "Bandwidth is a constraint too: {:.1} GB/s of demand already exceeds the {:.0} GB/s \
+                 supply.",
+                o.bw_demand_gbs, o.bw_supply_gbs
+            )
+        } else {
+            "Bandwidth headroom is not the constraint to watch.".to_string()
+        };
         return Callout::new(
             CalloutKind::Warn,
             format!(
@@ -255,10 +634,10 @@ pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
                 o.mds_util_pct
             ),
             format!(
-                "At {gpus} GPUs with {layout}, metadata operations use more than {warn:.0}% of \
-                 MDS capacity. Doubling the GPU count would saturate the MDS long before \
-                 bandwidth matters. The decision: switch to sequential shards now, or provision \
-                 the {need} needed for twice the GPUs ahead of growth. {bandwidth}",
+                "At {gpus} GPUs with {layout}, metadata operations are consuming more than \
+                 {warn:.0}% of MDS capacity. {double} The architectural decision: switch to \
+                 sequential shards now, or provision {need} proactively (enough for twice the \
+                 GPUs). {watch}",
                 gpus = thousands(f64::from(i.gpus)),
                 layout = i.layout.ledger_name().replace('_', " "),
                 warn = MDS_WARN_UTIL_PCT,
@@ -275,21 +654,123 @@ pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
             "The metadata server copes, but bandwidth does not.",
         )
     } else {
-        (
-            CalloutKind::Success,
-            "The architecture is currently feasible.",
+        (CalloutKind::Success, "Architecture is currently feasible.")
+    };
+    let push_inputs = MdsInputs {
+        gpus: GPUS.max,
+        workers_per_gpu: 8,
+        layout: DatasetLayout::Individual,
+        ..*i
+    };
+    let push = act2::evaluate(&push_inputs);
+    let outcome = format!(
+        "{}K ops/s against {}K",
+        fmt_kilo(push.ops_demand_per_s / 1000.0),
+        thousands(f64::from(push.mds_capacity_per_s) / 1000.0)
+    );
+    let tail = if push.bw_saturated {
+        format!(
+            "The MDS will saturate ({outcome}), and on {:.0} GB/s so will bandwidth ({:.1} GB/s).",
+            push.bw_supply_gbs, push.bw_demand_gbs
+        )
+    } else {
+        format!(
+            "The bandwidth will still be fine ({:.1} of {:.0} GB/s); the MDS will not \
+             ({outcome}).",
+            push.bw_demand_gbs, push.bw_supply_gbs
         )
     };
     Callout::new(
         kind,
         title,
         format!(
-            "MDS utilization: {util:.0}% ({demand_k}K of {capacity_k}K ops/s). {bandwidth} Push \
-             to `--gpus 4096 --workers 8 --layout individual` to see the metadata bottleneck \
-             emerge: the bandwidth will still be fine, the MDS will not.",
-            util = o.mds_util_pct,
+            "MDS utilization: {util}. {bandwidth} Push the GPU count to {gpus} with individual \
+             files and 8 workers (`--gpus {max} --workers 8 --layout individual`) to see the \
+             metadata bottleneck emerge. {tail}",
+            util = load(o.mds_util_pct),
+            bandwidth = bandwidth_sentence(o),
+            gpus = fmt_thousands(u64::from(GPUS.max)),
+            max = GPUS.max,
         ),
     )
+}
+
+fn object_store_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
+    let individual = act2::evaluate(&MdsInputs {
+        layout: DatasetLayout::Individual,
+        ..*i
+    });
+    let bandwidth = if o.bw_saturated {
+        format!(
+            "The metadata ceiling disappears, but the bandwidth remains the same: {:.1} GB/s of \
+             demand still exceeds the {:.0} GB/s supply.",
+            o.bw_demand_gbs, o.bw_supply_gbs
+        )
+    } else {
+        format!(
+            "The bandwidth remains the same ({:.1} of {:.0} GB/s), but the scaling ceiling \
+             disappears.",
+            o.bw_demand_gbs, o.bw_supply_gbs
+        )
+    };
+    let back = if individual.mds_saturated {
+        format!(
+            "to see the bottleneck re-emerge ({}K ops/s against {}K).",
+            fmt_kilo(individual.ops_demand_per_s / 1000.0),
+            thousands(f64::from(individual.mds_capacity_per_s) / 1000.0)
+        )
+    } else {
+        format!(
+            "to see the load the MDS would carry here: {} of its capacity, not yet saturated.",
+            load(individual.mds_util_pct)
+        )
+    };
+    Callout::new(
+        if o.bw_saturated {
+            CalloutKind::Warn
+        } else {
+            CalloutKind::Success
+        },
+        "Object store bypasses the MDS bottleneck entirely.",
+        format!(
+            "Object stores (S3, GCS, Azure Blob) have no POSIX namespace and no metadata server. \
+             Each object is accessed by a globally unique key — no directory traversal, no file \
+             locking, no inode table. This is the primary architectural reason object stores \
+             dominate production ML training pipelines at scale. {bandwidth} Switch back to \
+             individual files (`--layout individual`) {back}"
+        ),
+    )
+}
+
+/// What the designer recommends for a design. The seed's decision (the model's
+/// `recommendation` output, kept bit for bit) ignores bandwidth; where that
+/// makes its words false (on one NVMe node bandwidth runs out), the bandwidth
+/// fact replaces or follows them.
+pub fn recommendation(i: &MdsInputs, o: &MdsOutputs) -> String {
+    let l = mds_limits(i, o);
+    let short = format!(
+        "{:.1} GB/s of bandwidth demand exceeds the {:.0} GB/s supply",
+        o.bw_demand_gbs, o.bw_supply_gbs
+    );
+    match RecommendationKind::of(i.layout, o.mds_saturated, o.mds_util_pct) {
+        RecommendationKind::ObjectStore => match l.bandwidth_fails_at_gpus {
+            None => o.recommendation.clone(),
+            Some(_) if o.bw_saturated => {
+                format!("Object store — no MDS. But bandwidth sets the ceiling: {short}.")
+            }
+            Some(gpus) => format!(
+                "Object store — no MDS. Bandwidth sets the ceiling instead: demand exceeds the \
+                 {:.0} GB/s supply from {} GPUs.",
+                o.bw_supply_gbs,
+                fmt_thousands(u64::from(gpus))
+            ),
+        },
+        RecommendationKind::Sound if o.bw_saturated => {
+            format!("The MDS copes at current scale, but {short}.")
+        }
+        _ if o.bw_saturated => format!("{} Bandwidth is short too: {short}.", o.recommendation),
+        _ => o.recommendation.clone(),
+    }
 }
 
 /// The formula panel under a run: the model's equations with the run's numbers (plain text).
@@ -380,319 +861,4 @@ fn act2_formulas(i: &MdsInputs, o: &MdsOutputs) -> String {
         headroom = o.bw_headroom_pct,
         supply = o.bw_supply_gbs,
     )
-}
-
-/// A MathPeek: the governing equations of an act, filled with a run's numbers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MathPeek {
-    /// The heading.
-    pub title: &'static str,
-    /// The body, Markdown with `$$…$$` equations.
-    pub markdown: String,
-}
-
-/// One read pattern under ideal scaling (every worker and the fabric at full speed):
-/// the seed's "random vs. sequential" comparison, with the model's units.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct IdealRead {
-    /// Aggregate bandwidth, GB/s.
-    pub aggregate_gbs: f64,
-    /// Each GPU's share, GB/s.
-    pub per_gpu_gbs: f64,
-    /// Time to read one default batch, ms.
-    pub t_io_ms: f64,
-    /// GPU utilization, %.
-    pub gpu_util_pct: f64,
-}
-
-/// Reads the default batch with `pattern` from the default Lustre cluster, with
-/// the worker and network factors at 1.
-pub fn ideal_read(pattern: ReadPattern) -> IdealRead {
-    let defaults = IoInputs::default();
-    let aggregate_gbs =
-        act1::base_storage_bw_gbs(Context::DistributedFs, defaults.osts) * pattern.pattern_factor();
-    let per_gpu_gbs = aggregate_gbs / f64::from(ACT1_GPU_COUNT);
-    let batch_gb = f64::from(defaults.batch) * SAMPLE_SIZE_MB / 1024.0;
-    let t_io_ms = batch_gb / per_gpu_gbs * 1000.0;
-    let t_wait_ms = (t_io_ms - COMPUTE_TIME_MS).max(0.0);
-    IdealRead {
-        aggregate_gbs,
-        per_gpu_gbs,
-        t_io_ms,
-        gpu_util_pct: COMPUTE_TIME_MS / (COMPUTE_TIME_MS + t_wait_ms) * 100.0,
-    }
-}
-
-/// The MathPeek of `report`'s act, with its numbers.
-pub fn mathpeek(report: &Report) -> MathPeek {
-    match report {
-        Report::Act1 { .. } => MathPeek {
-            title: "The governing equations — I/O throughput and prefetch depth",
-            markdown: act1_mathpeek(report),
-        },
-        Report::Act2 { .. } => MathPeek {
-            title: "The governing equations — metadata rate and data gravity at scale",
-            markdown: act2_mathpeek(report),
-        },
-    }
-}
-
-fn act1_mathpeek(report: &Report) -> String {
-    let f = act1_figures();
-    let seq = ideal_read(ReadPattern::Sequential);
-    let rnd = ideal_read(ReadPattern::Random);
-    let defaults = IoInputs::default();
-    let batch_mb = f64::from(defaults.batch) * SAMPLE_SIZE_MB;
-    format!(
-        "**I/O throughput model**\n\n\
-         $$\\text{{Effective BW}} = BW_{{storage}} \\times f_{{pattern}} \\times f_{{workers}} \\times f_{{network}}$$\n\n\
-         - **BW_storage**: peak sequential storage bandwidth (OSTs × {ost:.0} GB/s on Lustre, {nvme:.0} GB/s on local NVMe)\n\
-         - **f_pattern**: read-pattern efficiency: sequential {fs:.2}, random {fr:.2}, prefetch {fp:.2}\n\
-         - **f_workers**: worker scaling, near-linear for 1–4 workers, diminishing beyond 8\n\
-         - **f_network**: the IB fabric's share of storage bandwidth ({ports:.0} ports × {port:.0} GB/s), at most 1\n\n\
-         **GPU utilization**\n\n\
-         $$\\eta_{{GPU}} = \\frac{{t_{{compute}}}}{{t_{{compute}} + t_{{IO\\ wait}}}}$$\n\n\
-         With the prefetch pipeline:\n\n\
-         $$t_{{IO\\ wait}} = \\max\\left(0,\\ t_{{IO}} - t_{{compute}} \\times \\min(d_{{prefetch}}, {maxd})\\right)$$\n\n\
-         where $d_{{prefetch}}$ is the number of batches loaded ahead asynchronously.\n\n\
-         **Your latest run**\n\n```\n{panel}\n```\n\n\
-         **Random vs. sequential, with perfect worker scaling and fabric** ({osts} OSTs, {gpus} GPUs, batch {batch} × {sample:.0} MB = {batch_mb:.0} MB):\n\n```\n\
-         Sequential: {lustre:.0} GB/s × {fs:.2} = {seq_agg:.1} GB/s aggregate → {seq_pg:.2} GB/s per GPU\n\
-         Random:     {lustre:.0} GB/s × {fr:.2} = {rnd_agg:.1} GB/s aggregate → {rnd_pg:.3} GB/s per GPU\n\
-         Batch load, sequential: {batch_mb:.0} MB / {seq_mbs:.0} MB/s ≈ {seq_t:.0} ms → GPU util ≈ {seq_u:.0}%\n\
-         Batch load, random:     {batch_mb:.0} MB / {rnd_mbs:.0} MB/s ≈ {rnd_t:.0} ms → GPU util ≈ {rnd_u:.1}%\n\
-         ```\n\n\
-         Even with ideal workers and fabric, random reads starve the GPUs. The default scenario's single \
-         worker and {modelled:.0} GB/s fabric push utilization further down, to ≈{default:.1}%.\n\n\
-         **WebDataset sequential-read benchmark**: individual JPEG files read at random reach ~70 MB/s \
-         per node; WebDataset `.tar` shards read sequentially reach ~2.8 GB/s per node, 40× more.",
-        ost = LUSTRE_OST_BW_GBS,
-        nvme = NVME_NODE_BW_GBS,
-        fs = ReadPattern::Sequential.pattern_factor(),
-        fr = ReadPattern::Random.pattern_factor(),
-        fp = ReadPattern::Prefetch.pattern_factor(),
-        ports = IB_FABRIC_PORTS,
-        port = IB_HDR200_BW_GBS,
-        maxd = MAX_OVERLAPPED_BATCHES,
-        panel = formula_panel(report),
-        osts = f.osts,
-        gpus = f.gpus,
-        batch = defaults.batch,
-        sample = SAMPLE_SIZE_MB,
-        lustre = f.lustre_bw_gbs,
-        seq_agg = seq.aggregate_gbs,
-        seq_pg = seq.per_gpu_gbs,
-        rnd_agg = rnd.aggregate_gbs,
-        rnd_pg = rnd.per_gpu_gbs,
-        seq_mbs = seq.per_gpu_gbs * 1024.0,
-        rnd_mbs = rnd.per_gpu_gbs * 1024.0,
-        seq_t = seq.t_io_ms,
-        rnd_t = rnd.t_io_ms,
-        seq_u = seq.gpu_util_pct,
-        rnd_u = rnd.gpu_util_pct,
-        modelled = f.modelled_fabric_gbs,
-        default = f.default_util_pct,
-    )
-}
-
-/// Data-gravity example: data set size, GB.
-const GRAVITY_DATASET_GB: f64 = 100_000.0;
-/// Data-gravity example: WAN link, GB/s (100 Gbps).
-const GRAVITY_LINK_GBS: f64 = 12.5;
-/// Data-gravity example: S3 egress price, $/GB.
-const GRAVITY_EGRESS_USD_PER_GB: f64 = 0.09;
-/// Data-gravity example: GPUs of the training job.
-const GRAVITY_GPUS: f64 = 512.0;
-/// Data-gravity example: H100 spot price, $/GPU-hour.
-const GRAVITY_USD_PER_GPU_HOUR: f64 = 3.50;
-/// Data-gravity example: job length, hours.
-const GRAVITY_HOURS: f64 = 24.0;
-
-fn act2_mathpeek(report: &Report) -> String {
-    let f = act2_figures();
-    let s = &f.outputs;
-    let shards = act2::evaluate(&MdsInputs {
-        layout: DatasetLayout::Shards,
-        ..f.inputs
-    });
-    let individual = DatasetLayout::Individual;
-    let sh = DatasetLayout::Shards;
-    let transfer_s = GRAVITY_DATASET_GB / GRAVITY_LINK_GBS;
-    format!(
-        "**Metadata operation rate**\n\n\
-         $$\\text{{MDS demand}} = N_{{GPU}} \\times W_{{GPU}} \\times f_{{open}} \\times m_{{ops}} \\times p_{{layout}}$$\n\n\
-         - **N_GPU**: GPUs; **W_GPU**: data-loader workers per GPU\n\
-         - **f_open**: file opens per second per worker ({fi:.0} for individual files, {fsh:.1} for shards)\n\
-         - **m_ops**: metadata operations per file access (open + stat + close = {mops:.0})\n\
-         - **p_layout**: share of accesses that reach the MDS ({pi:.0} individual, {psh:.2} shards, 0 object store)\n\n\
-         $$\\text{{MDS supply}} = N_{{MDS}} \\times {per_node}\\ \\text{{ops/s}}$$\n\n\
-         **Your latest run**\n\n```\n{panel}\n```\n\n\
-         **Example: {gpus} GPUs, {w} workers, individual files, 1 MDS**\n\n```\n\
-         MDS demand = {gpus} × {w} × {fi:.0} × {mops:.0} × {pi:.0} = {demand} ops/s ≈ {demand_k}K ops/s\n\
-         MDS supply = 1 × {per_node} ops/s = {cap_k}K ops/s\n\
-         Overload   = {demand_k}K / {cap_k}K = {overload:.0}× → training stalls\n\
-         ```\n\n\
-         **The sequential-shards fix (same GPUs and workers)**\n\n```\n\
-         MDS demand = {gpus} × {w} × {fsh:.1} × {mops:.0} × {psh:.2} = {sh_demand:.1} ops/s\n\
-         MDS supply = 1 × {per_node} ops/s = {cap_k}K ops/s\n\
-         Utilization = {sh_util:.1}% ← well within bounds\n\
-         ```\n\n\
-         **Object store vs. POSIX**\n\n\
-         | Property | Lustre (POSIX) | S3 / GCS (object) |\n\
-         |---|:-:|:-:|\n\
-         | Metadata server | Required (MDS) | None |\n\
-         | Namespace scalability | MDS-bound | Distributed hash |\n\
-         | Sequential bandwidth | {supply} GB/s ({osts} OSTs) | similar per region |\n\
-         | Random-access IOPS | NVMe-bound | Tiered by class |\n\
-         | Training suitability | Good (with shards) | Excellent (any pattern) |\n\n\
-         **Data gravity**: once {tb:.0} TB of training data sit in one cloud region, moving it to a local cluster costs\n\n```\n\
-         T_transfer = {gb} GB / {link:.1} GB/s (100 Gbps) = {secs} s ≈ {hours:.1} hours\n\
-         Egress     = {gb} GB × ${egress:.2}/GB = ${egress_cost}\n\
-         Training in that region instead: {ngpu:.0} H100 × ${rate:.2}/GPU-hour × {hrs:.0} h = ${train_cost}\n\
-         ```\n\n\
-         Move compute to the data when the transfer's cost and delay exceed the cost of provisioning compute \
-         next to the data.",
-        fi = individual.files_open_per_sec_per_worker(),
-        fsh = sh.files_open_per_sec_per_worker(),
-        mops = METADATA_OPS_PER_FILE_ACCESS,
-        pi = individual.metadata_pressure_factor(),
-        psh = sh.metadata_pressure_factor(),
-        per_node = fmt_thousands(u64::from(MDS_OPS_PER_NODE)),
-        panel = formula_panel(report),
-        gpus = fmt_thousands(u64::from(f.gpus)),
-        w = f.workers_per_gpu,
-        demand = thousands(s.ops_demand_per_s),
-        demand_k = fmt_kilo(s.ops_demand_per_s / 1000.0),
-        cap_k = thousands(f64::from(s.mds_capacity_per_s) / 1000.0),
-        overload = f.overload.floor(),
-        sh_demand = shards.ops_demand_per_s,
-        sh_util = shards.mds_util_pct,
-        supply = thousands(s.bw_supply_gbs),
-        osts = ACT2_OST_COUNT,
-        tb = GRAVITY_DATASET_GB / 1000.0,
-        gb = thousands(GRAVITY_DATASET_GB),
-        link = GRAVITY_LINK_GBS,
-        secs = thousands(transfer_s),
-        hours = transfer_s / 3600.0,
-        egress = GRAVITY_EGRESS_USD_PER_GB,
-        egress_cost = thousands(GRAVITY_DATASET_GB * GRAVITY_EGRESS_USD_PER_GB),
-        ngpu = GRAVITY_GPUS,
-        rate = GRAVITY_USD_PER_GPU_HOUR,
-        hrs = GRAVITY_HOURS,
-        train_cost = thousands(GRAVITY_GPUS * GRAVITY_USD_PER_GPU_HOUR * GRAVITY_HOURS),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::labs::data_storage::RunInputs;
-
-    #[test]
-    fn act1_figures_fix_the_seed() {
-        let f = act1_figures();
-        assert_eq!(f.lustre_bw_gbs, 672.0);
-        assert!((f.total_demand_gbs - 10.24).abs() < 1e-9);
-        assert_eq!(f.margin.floor(), 65.0);
-        assert!((f.storage_load_pct - 1.5238).abs() < 1e-3);
-        assert_eq!(f.fabric_per_ost_port_gbs, 600.0);
-        assert!((f.default_util_pct - 1.09).abs() < 0.01);
-        let seq = ideal_read(ReadPattern::Sequential);
-        let rnd = ideal_read(ReadPattern::Random);
-        assert!((seq.t_io_ms - 56.0).abs() < 0.1, "{}", seq.t_io_ms);
-        assert!((rnd.t_io_ms - 680.3).abs() < 0.1, "{}", rnd.t_io_ms);
-        assert!(
-            (seq.gpu_util_pct - 89.3).abs() < 0.1,
-            "{}",
-            seq.gpu_util_pct
-        );
-    }
-
-    #[test]
-    fn act2_figures_and_shards_fix() {
-        let f = act2_figures();
-        assert_eq!(f.outputs.ops_demand_per_s, 4_915_200.0);
-        assert_eq!(f.overload.floor(), 98.0);
-        assert_eq!(f.bw_margin.floor(), 4.0);
-        let md = mathpeek(&RunInputs::Act2(f.inputs).evaluate()).markdown;
-        assert!(md.contains("= 4,915,200 ops/s ≈ 4,915K ops/s"), "{md}");
-        assert!(md.contains("= 393.2 ops/s"), "{md}");
-        assert!(md.contains("Utilization = 0.8%"), "{md}");
-        assert!(md.contains("1,344 GB/s (48 OSTs)"), "{md}");
-        assert!(md.contains("≈ 2.2 hours"), "{md}");
-        assert!(md.contains("$43,008"), "{md}");
-        assert!(!md.contains('<') || md.contains("← well"), "no HTML");
-    }
-
-    #[test]
-    fn reveals_quote_the_latest_run_and_the_key() {
-        let report = RunInputs::Act1(IoInputs::default()).evaluate();
-        let r = reveal(Act::Act1, Choice::B, &report);
-        assert_eq!(r.kind, CalloutKind::Success);
-        assert!(
-            r.body.contains("**1.1% GPU utilization** (Starved)"),
-            "{}",
-            r.body
-        );
-        assert!(r.body.contains("4–8 workers per GPU"));
-        let r = reveal(Act::Act1, Choice::A, &report);
-        assert!(r.body.contains("~10.24 GB/s"), "{}", r.body);
-        assert!(r.body.contains("a 65× margin"));
-        assert!(r.body.contains("~1.5% of its capacity"));
-        assert!(r.body.contains("Correct answer: B"));
-        assert!(reveal(Act::Act1, Choice::C, &report)
-            .body
-            .contains("600 GB/s of fabric"));
-        assert!(reveal(Act::Act1, Choice::D, &report)
-            .body
-            .contains("75–90%"));
-        let report = RunInputs::Act2(MdsInputs::default()).evaluate();
-        let r = reveal(Act::Act2, Choice::D, &report);
-        assert!(r.body.contains("25 GB/s IB port"), "{}", r.body);
-        assert!(r.body.contains("50K ops/s against 4,915K"), "{}", r.body);
-        assert!(reveal(Act::Act2, Choice::B, &report)
-            .body
-            .contains("a 98× overload"));
-    }
-
-    #[test]
-    fn act2_callouts_cover_every_state() {
-        let run = |gpus, workers, layout, mds, ctx| {
-            let i = MdsInputs {
-                context: ctx,
-                gpus,
-                workers_per_gpu: workers,
-                layout,
-                mds,
-            };
-            act2_callout(&i, &act2::evaluate(&i))
-        };
-        let ds = Context::DistributedFs;
-        let c = run(4096, 8, DatasetLayout::Individual, 1, ds);
-        assert_eq!(c.kind, CalloutKind::Danger);
-        assert!(
-            c.body.contains("add 98 more MDS nodes (99 in all)"),
-            "{}",
-            c.body
-        );
-        let c = run(128, 1, DatasetLayout::Shards, 1, ds);
-        assert_eq!(c.kind, CalloutKind::Success);
-        assert!(c
-            .body
-            .contains("Bandwidth demand of 10.2 GB/s is well within the 1344 GB/s"));
-        assert!(!c.body.contains("{"), "{}", c.body);
-        let c = run(1024, 16, DatasetLayout::Shards, 1, Context::Nvme);
-        assert_eq!(c.kind, CalloutKind::Warn);
-        assert!(c.body.contains("exceeds the 28 GB/s"), "{}", c.body);
-        let c = run(128, 2, DatasetLayout::Individual, 1, ds);
-        assert!(
-            c.title.starts_with("MDS approaching saturation: 77%"),
-            "{}",
-            c.title
-        );
-        assert_eq!(
-            run(128, 1, DatasetLayout::ObjectStore, 1, ds).kind,
-            CalloutKind::Success
-        );
-    }
 }

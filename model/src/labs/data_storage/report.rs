@@ -1,11 +1,18 @@
 //! One instrument run of the lab, as the JSON every component exchanges:
-//! `{"act": "act1"|"act2", "inputs": {...}, "outputs": {...}}`.
+//! `{"act": "act1"|"act2", "inputs": {...}, "outputs": {...}, "limits": {...}}`.
+//!
+//! `limits` (what binds the run, [`super::limits`]) was added to the v1 report:
+//! it is always written, and ignored when a report is read, because it is
+//! derived from the inputs and outputs: [`Report::limits`] recomputes it, so a
+//! v1 report without the field reads as before and an edited one changes nothing.
 
+use super::limits::{io_limits, mds_limits, IoLimits, Limits, MdsLimits};
 use super::{act1, act2, Context, IoInputs, IoOutputs, MdsInputs, MdsOutputs};
 use crate::choice::Act;
 use crate::format::{fmt_thousands, plural};
 use crate::input_error::InputError;
-use serde::{Deserialize, Serialize};
+use crate::lab::LabReport;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// The inputs of one instrument run, tagged by act: `{"act": …, "inputs": {…}}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -91,10 +98,11 @@ impl RunInputs {
 }
 
 /// A run with its results: the `application/vnd.mlsys.report.v1+json` payload.
+/// Serialized with its [`Limits`] as an added `limits` field (see the module doc).
 // Act II's outputs hold two 32-point curves inline (≈ 0.6 KB); a report is built
 // once per run, so a box would only add an allocation to every evaluation.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "act", rename_all = "snake_case")]
 pub enum Report {
     /// An Act I run.
@@ -129,6 +137,52 @@ impl Report {
     pub fn act(&self) -> Act {
         self.inputs().act()
     }
+
+    /// What limits this run, computed from its inputs and outputs.
+    pub fn limits(&self) -> Limits {
+        match self {
+            Report::Act1 { inputs, outputs } => Limits::Act1(io_limits(inputs, outputs)),
+            Report::Act2 { inputs, outputs } => Limits::Act2(mds_limits(inputs, outputs)),
+        }
+    }
+}
+
+/// The report as written: the run, its results and its limits.
+#[derive(Serialize)]
+#[serde(tag = "act", rename_all = "snake_case")]
+enum WrittenReport<'a> {
+    Act1 {
+        inputs: &'a IoInputs,
+        outputs: &'a IoOutputs,
+        limits: IoLimits,
+    },
+    Act2 {
+        inputs: &'a MdsInputs,
+        outputs: &'a MdsOutputs,
+        limits: MdsLimits,
+    },
+}
+
+impl Serialize for Report {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Report::Act1 { inputs, outputs } => WrittenReport::Act1 {
+                inputs,
+                outputs,
+                limits: io_limits(inputs, outputs),
+            },
+            Report::Act2 { inputs, outputs } => WrittenReport::Act2 {
+                inputs,
+                outputs,
+                limits: mds_limits(inputs, outputs),
+            },
+        }
+        .serialize(serializer)
+    }
+}
+
+impl LabReport for Report {
+    const MIME_TYPE: &'static str = Report::MIME_TYPE;
 }
 
 #[cfg(test)]
@@ -158,6 +212,31 @@ mod tests {
             .cloned()
             .collect();
         assert_eq!(keys.len(), 12, "{keys:?}");
+        assert_eq!(json["limits"]["binding"], "neither");
+    }
+
+    #[test]
+    fn reports_carry_their_limits_and_read_back_with_or_without_them() {
+        let report = RunInputs::Act1(IoInputs::default()).evaluate();
+        let mut json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["limits"]["binding"], "pattern");
+        assert_eq!(json["limits"]["demand_total_gbs"], 640.0);
+        // A v1 report written before the field existed.
+        let v1 = serde_json::json!({
+            "act": "act1",
+            "inputs": json["inputs"].clone(),
+            "outputs": json["outputs"].clone(),
+        });
+        let back: Report = serde_json::from_value(v1).unwrap();
+        assert_eq!(back, report);
+        // An edited `limits` is ignored: the limits are recomputed from the run.
+        json["limits"]["binding"] = "fabric".into();
+        let back: Report = serde_json::from_value(json).unwrap();
+        assert_eq!(back, report);
+        let Limits::Act1(limits) = back.limits() else {
+            panic!("an Act I report has Act I limits")
+        };
+        assert_eq!(limits.binding, super::super::limits::IoFactor::Pattern);
     }
 
     #[test]

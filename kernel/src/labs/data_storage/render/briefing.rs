@@ -1,55 +1,28 @@
 //! An act's briefing, shown above its prediction question: the act's title and
 //! time, the situation, the stakeholder's message and (Act I) the arithmetic.
 
-use super::html::escape;
-use super::palette::{self, Tone};
-use mlsys_model::format::fmt_thousands;
+use crate::render::html::{escape, BORDER, FG1, FG2, FG3, PANEL_BG};
+use crate::render::palette::{self, Tone};
+use mlsys_model::labs::data_storage::briefing::{self, Arithmetic, Side};
 use mlsys_model::labs::data_storage::content::{act_intro, ActIntro};
-use mlsys_model::labs::data_storage::figures::act1_figures;
 use mlsys_model::Act;
 use std::fmt::Write;
 
-const FG1: &str = "var(--jp-content-font-color1, #1e293b)";
-const FG2: &str = "var(--jp-content-font-color2, #475569)";
-const FG3: &str = "var(--jp-content-font-color3, #64748b)";
-const PANEL_BG: &str = "var(--jp-layout-color2, #f8fafc)";
-const BORDER: &str = "var(--jp-border-color2, #e2e8f0)";
-
-/// The figures quoted before Act I's question, as (label, value, tone), and the moral.
-fn act1_arithmetic() -> (Vec<(String, String, Tone)>, String) {
-    let f = act1_figures();
-    let rows = vec![
-        (
-            "H100 HBM bandwidth (NVIDIA spec)".to_string(),
-            format!("{} GB/s per GPU", fmt_thousands(f.hbm_bw_gbs as u64)),
-            Tone::Blue,
-        ),
-        (
-            format!("Lustre aggregate bandwidth ({} OSTs × 28 GB/s)", f.osts),
-            format!("{:.0} GB/s total", f.lustre_bw_gbs),
-            Tone::Blue,
-        ),
-        (
-            "Data each GPU actually consumes".to_string(),
-            format!("~{:.0} MB/s per GPU", f.demand_per_gpu_mbs),
-            Tone::Green,
-        ),
-        (
-            format!(
-                "Total demand of {} GPUs ({} × {:.0} MB/s)",
-                f.gpus, f.gpus, f.demand_per_gpu_mbs
-            ),
-            format!("~{:.2} GB/s needed", f.total_demand_gbs),
-            Tone::Green,
-        ),
-    ];
-    let moral = format!(
-        "The gap is striking: {:.0} GB/s of Lustre capacity against ~{:.2} GB/s of demand, so \
-         the cluster runs at ~{:.1}% of its capacity. The Lustre hardware is not the problem; \
-         something else eats the time between batches.",
-        f.lustre_bw_gbs, f.total_demand_gbs, f.storage_load_pct
-    );
-    (rows, moral)
+/// Act I's arithmetic as the model states it: supply in blue, demand in green.
+fn act1_arithmetic() -> (Arithmetic, Vec<(String, String, Tone)>) {
+    let arithmetic = briefing::act1_arithmetic();
+    let rows = arithmetic
+        .figures
+        .iter()
+        .map(|f| {
+            let tone = match f.side {
+                Side::Supply => Tone::Blue,
+                Side::Demand => Tone::Green,
+            };
+            (f.label.clone(), f.value.clone(), tone)
+        })
+        .collect();
+    (arithmetic, rows)
 }
 
 /// The briefing of `act` as HTML.
@@ -67,7 +40,7 @@ pub fn html(act: Act) -> String {
         message = escape(&intro.message),
     );
     if act == Act::Act1 {
-        let (rows, moral) = act1_arithmetic();
+        let (arithmetic, rows) = act1_arithmetic();
         let mut cells = String::new();
         for (label, value, tone) in rows {
             let _ = write!(
@@ -82,10 +55,11 @@ pub fn html(act: Act) -> String {
         let _ = write!(
             out,
             "<div style=\"background:{PANEL_BG};border:1px solid {BORDER};border-radius:12px;padding:14px 18px;margin:10px 0\">\
-             <div style=\"font-size:0.75rem;font-weight:700;color:{FG2};text-transform:uppercase;letter-spacing:0.08em;margin-bottom:10px\">The arithmetic before you touch the analyzer</div>\
+             <div style=\"font-size:0.75rem;font-weight:700;color:{FG2};text-transform:uppercase;letter-spacing:0.08em;margin-bottom:10px\">{}</div>\
              <div style=\"display:grid;grid-template-columns:1fr 1fr;gap:12px\">{cells}</div>\
              <div style=\"margin-top:10px;padding-top:8px;border-top:1px solid {BORDER};font-size:0.88rem;color:{FG2};line-height:1.6\">{}</div></div>",
-            escape(&moral)
+            escape(arithmetic.title),
+            escape(&arithmetic.moral)
         );
     }
     out
@@ -118,12 +92,12 @@ pub fn plain(act: Act) -> String {
         intro.message
     );
     if act == Act::Act1 {
-        let (rows, moral) = act1_arithmetic();
-        out.push('\n');
+        let (arithmetic, rows) = act1_arithmetic();
+        let _ = writeln!(out, "\n{}", arithmetic.title);
         for (label, value, _) in rows {
             let _ = writeln!(out, "  {label}: {value}");
         }
-        let _ = writeln!(out, "{moral}");
+        let _ = writeln!(out, "{}", arithmetic.moral);
     }
     out.push('\n');
     out
@@ -140,9 +114,10 @@ mod tests {
             "12–15 minutes",
             "3,350 GB/s per GPU",
             "672 GB/s total",
-            "~80 MB/s per GPU",
-            "~10.24 GB/s needed",
-            "~1.5% of its capacity",
+            "5,120 MB/s per GPU",
+            "640 GB/s needed",
+            "400 GB/s",
+            "Lustre aggregate bandwidth (24 OSTs × 28 GB/s)",
             "about 1% utilization",
         ] {
             assert!(text.contains(needle), "{needle}: {text}");

@@ -1,22 +1,24 @@
-//! Turns the model's results into Jupyter mime bundles: the four-mimetype
-//! bundle of an instrument run, the chart, callouts, questions and MathPeeks.
+//! Turns the lab's model results into Jupyter mime bundles: the four-mimetype
+//! bundle of an instrument run, the chart, the briefing before a prediction and
+//! MathPeeks (callouts, questions and tables are lab-neutral: `crate::render`).
 
 pub mod briefing;
-pub mod html;
-pub mod palette;
 pub mod text;
 pub mod vega;
 
+use crate::render::html;
+use crate::render::palette::Tone;
 use jupyter_protocol::{Media, MediaType};
+use mlsys_model::content::Question;
 use mlsys_model::format::{fmt_kilo, fmt_thousands};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs, UtilStatus};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs, RecommendationKind};
-use mlsys_model::labs::data_storage::constants::MDS_UTIL_CAP_PCT;
-use mlsys_model::labs::data_storage::content::{Callout, Question};
+use mlsys_model::labs::data_storage::constants::{
+    MDS_UTIL_CAP_PCT, MDS_WARN_UTIL_PCT, STORAGE_UTIL_FAIR_PCT, STORAGE_UTIL_LOW_PCT,
+};
 use mlsys_model::labs::data_storage::narrative::{self, MathPeek};
-use mlsys_model::labs::data_storage::{Context, Report};
+use mlsys_model::labs::data_storage::{Report, RunInputs};
 use mlsys_model::{Act, Choice};
-use palette::Tone;
 
 /// What an instrument run shows: the chart (a display of its own, since
 /// JupyterLab renders one mimetype per bundle) and the four-mimetype bundle.
@@ -27,33 +29,9 @@ pub struct InstrumentOutput {
     pub bundle: Media,
 }
 
-/// The settings of an Act I run, in one line.
-pub fn act1_settings(i: &IoInputs) -> String {
-    let storage = match i.context {
-        Context::Nvme => "local NVMe".to_string(),
-        Context::DistributedFs => format!("{} OSTs", i.osts),
-    };
-    format!(
-        "{} worker{}/GPU · batch {} · {} reads · {}",
-        i.workers,
-        if i.workers == 1 { "" } else { "s" },
-        i.batch,
-        i.pattern,
-        storage
-    )
-}
-
-/// The settings of an Act II run, in one line.
-pub fn act2_settings(i: &MdsInputs) -> String {
-    format!(
-        "{} GPUs × {} worker{} · {} · {} MDS · {}",
-        fmt_thousands(u64::from(i.gpus)),
-        i.workers_per_gpu,
-        if i.workers_per_gpu == 1 { "" } else { "s" },
-        i.layout.ledger_name().replace('_', " "),
-        i.mds,
-        i.context.label()
-    )
+/// A run's settings in one line: `1 worker/GPU · batch 64 · random reads · 24 OSTs`.
+pub fn settings(run: RunInputs) -> String {
+    run.settings().join(" · ")
 }
 
 /// The report as its own mimetype: exactly the model's run JSON.
@@ -80,9 +58,9 @@ pub fn instrument(report: &Report) -> InstrumentOutput {
 
 fn act1(report: &Report, i: &IoInputs, o: &IoOutputs) -> InstrumentOutput {
     let tone = util_tone(o.status);
-    let storage_tone = if o.storage_util_pct < 20.0 {
+    let storage_tone = if o.storage_util_pct < STORAGE_UTIL_LOW_PCT {
         Tone::Red
-    } else if o.storage_util_pct < 60.0 {
+    } else if o.storage_util_pct < STORAGE_UTIL_FAIR_PCT {
         Tone::Orange
     } else {
         Tone::Green
@@ -129,7 +107,7 @@ fn act1(report: &Report, i: &IoInputs, o: &IoOutputs) -> InstrumentOutput {
         html::heading(
             "Act I · I/O bottleneck analyzer",
             "Your run",
-            &act1_settings(i)
+            &settings(RunInputs::Act1(*i))
         ),
         html::cards(&cards),
         html::formula_panel(&narrative::formula_panel(report)),
@@ -142,7 +120,7 @@ fn act1(report: &Report, i: &IoInputs, o: &IoOutputs) -> InstrumentOutput {
 fn act2(report: &Report, i: &MdsInputs, o: &MdsOutputs) -> InstrumentOutput {
     let mds_tone = if o.mds_saturated {
         Tone::Red
-    } else if o.mds_util_pct > 60.0 {
+    } else if o.mds_util_pct > MDS_WARN_UTIL_PCT {
         Tone::Orange
     } else {
         Tone::Green
@@ -221,7 +199,7 @@ fn act2(report: &Report, i: &MdsInputs, o: &MdsOutputs) -> InstrumentOutput {
         html::heading(
             "Act II · distributed storage designer",
             "Your design",
-            &act2_settings(i)
+            &settings(RunInputs::Act2(*i))
         ),
         html::cards(&cards),
         html::formula_panel(&narrative::formula_panel(report)),
@@ -271,24 +249,8 @@ pub fn prediction(act: Act, q: &Question, marked: Option<Choice>, hint: &str) ->
         MediaType::Plain(format!(
             "{}{}",
             briefing::plain(act),
-            text::question(&kicker, q, marked, hint)
+            crate::render::text::question(&kicker, q, marked, hint)
         )),
-    ])
-}
-
-/// A callout as HTML and plain text.
-pub fn callout(c: &Callout) -> Media {
-    Media::new(vec![
-        MediaType::Html(html::callout(c)),
-        MediaType::Plain(text::callout(c)),
-    ])
-}
-
-/// A question as HTML and plain text.
-pub fn question(kicker: &str, q: &Question, marked: Option<Choice>, hint: &str) -> Media {
-    Media::new(vec![
-        MediaType::Html(html::question(kicker, q, marked, hint)),
-        MediaType::Plain(text::question(kicker, q, marked, hint)),
     ])
 }
 
@@ -297,20 +259,6 @@ pub fn mathpeek(peek: &MathPeek) -> Media {
     Media::new(vec![
         MediaType::Markdown(format!("#### {}\n\n{}", peek.title, peek.markdown)),
         MediaType::Plain(format!("{}\n\n{}", peek.title, peek.markdown)),
-    ])
-}
-
-/// A titled summary table as HTML and plain text.
-pub fn table(title: &str, rows: &[(String, String, Tone)]) -> Media {
-    let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
-    let plain = rows
-        .iter()
-        .map(|(label, value, _)| format!("{label:width$}  {value}"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    Media::new(vec![
-        MediaType::Html(html::table(title, rows)),
-        MediaType::Plain(format!("{title}\n{plain}")),
     ])
 }
 

@@ -1,11 +1,10 @@
-//! Compact `text/plain` versions of the lab's outputs, for terminals and logs.
+//! Compact `text/plain` versions of the lab's instrument cards, for terminals and logs.
 
+use mlsys_model::content::Callout;
 use mlsys_model::format::{fmt_kilo, fmt_thousands};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs};
-use mlsys_model::labs::data_storage::content::{Callout, Question};
-use mlsys_model::Choice;
-use std::fmt::Write;
+use mlsys_model::labs::data_storage::RunInputs;
 
 /// Act I's cards as aligned lines.
 pub fn act1(i: &IoInputs, o: &IoOutputs) -> String {
@@ -16,7 +15,7 @@ pub fn act1(i: &IoInputs, o: &IoOutputs) -> String {
          I/O wait           {:.1} ms per batch\n\
          Prefetch queue     {} batch{} ahead\n\
          Storage util       {:.0}% of capacity",
-        super::act1_settings(i),
+        super::settings(RunInputs::Act1(*i)),
         o.gpu_util_pct,
         o.status.label(),
         o.effective_bw_gbs,
@@ -38,7 +37,7 @@ pub fn act2(i: &MdsInputs, o: &MdsOutputs, callout: &Callout) -> String {
          Connections        {}\n\
          {}\n\
          Recommendation: {}",
-        super::act2_settings(i),
+        super::settings(RunInputs::Act2(*i)),
         fmt_kilo(o.ops_demand_per_s / 1000.0),
         fmt_thousands(u64::from(o.mds_capacity_per_s / 1000)),
         o.mds_util_pct,
@@ -52,24 +51,4 @@ pub fn act2(i: &MdsInputs, o: &MdsOutputs, callout: &Callout) -> String {
         callout.title,
         o.recommendation,
     )
-}
-
-/// A question with lettered options; `marked` is flagged as the locked answer.
-pub fn question(kicker: &str, q: &Question, marked: Option<Choice>, hint: &str) -> String {
-    let mut out = format!("{kicker}\n{}\n", q.prompt);
-    for choice in Choice::ALL {
-        let mark = if marked == Some(choice) {
-            "  ← your answer (locked)"
-        } else {
-            ""
-        };
-        let _ = writeln!(out, "  {choice}) {}{mark}", q.option(choice));
-    }
-    out.push_str(&hint.replace('`', ""));
-    out
-}
-
-/// A callout as plain text (Markdown markers removed).
-pub fn callout(c: &Callout) -> String {
-    c.to_text().replace("**", "").replace('`', "")
 }

@@ -1,6 +1,6 @@
 //! Vega-Lite v5 specs of the seed's charts, data inline.
 
-use super::palette::{self, Tone};
+use crate::render::palette::{self, Tone};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs};
 use mlsys_model::labs::data_storage::constants::{GPUS, HEALTHY_UTIL_PCT, WORKERS};
@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 const SCHEMA: &str = "https://vega.github.io/schema/vega-lite/v5.json";
 
-/// Act I: GPU utilization vs. workers, the current point and the 80% target line.
+/// Act I: GPU utilization vs. workers, the current point and the target line
+/// (the healthy utilization).
 pub fn act1(i: &IoInputs, o: &IoOutputs, tone: Tone) -> Value {
     let curve: Vec<Value> = WORKERS
         .values()
@@ -25,6 +26,7 @@ pub fn act1(i: &IoInputs, o: &IoOutputs, tone: Tone) -> Value {
         if i.workers == 1 { "" } else { "s" },
         o.gpu_util_pct
     );
+    let target = format!("Target: {HEALTHY_UTIL_PCT:.0}% GPU utilization");
     let mut spec = json!({
         "$schema": SCHEMA,
         "title": {"text": format!("GPU Utilization vs. Workers ({}, {} OSTs)", i.pattern, i.osts), "fontSize": 13},
@@ -40,7 +42,7 @@ pub fn act1(i: &IoInputs, o: &IoOutputs, tone: Tone) -> Value {
                     {"field": "util", "title": "GPU util (%)", "format": ".1f"}]}
             },
             {
-                "data": {"values": [{"util": HEALTHY_UTIL_PCT, "label": "Target: 80% GPU utilization"}]},
+                "data": {"values": [{"util": HEALTHY_UTIL_PCT, "label": target}]},
                 "layer": [
                     {"mark": {"type": "rule", "strokeDash": [6, 4], "color": palette::color(Tone::Green), "strokeWidth": 1.5},
                      "encoding": {"y": {"field": "util", "type": "quantitative"}}},

@@ -4,10 +4,10 @@
 //! kernel ([`Replies`]) while it waits for the result.
 
 use crate::failure;
-use crate::protocol::{Failure, Shown};
 use crate::replies::Replies;
 use crossbeam_channel::{never, select, Receiver, Sender};
 use evcxr::{CommandContext, EvalContextOutputs};
+use mlsys_kernel::rust_cells::protocol::{Failure, Shown};
 use std::process::Child;
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;

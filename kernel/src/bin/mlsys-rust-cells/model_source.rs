@@ -60,7 +60,7 @@ fn files() -> Vec<(String, String)> {
         ),
         (
             "mlsys-cells/src/display.rs".to_owned(),
-            crate::prelude::display_crate_source(),
+            crate::prelude::DISPLAY_CRATE_SOURCE.to_owned(),
         ),
     ];
     files.extend(

@@ -1,7 +1,7 @@
 //! Whether a Rust toolchain is at hand, checked before starting evcxr so a
 //! missing one gives one clear message instead of evcxr's internals.
 
-use crate::protocol::Failure;
+use mlsys_kernel::rust_cells::protocol::Failure;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 

@@ -1,22 +1,8 @@
 //! evcxr's errors as the `error` replies students see: compile errors with the
 //! offending span underlined in the cell, a killed process explained.
 
-use crate::protocol::Failure;
 use evcxr::{CompilationError, Error};
-
-impl Failure {
-    /// A failure whose traceback is its own one-line message.
-    pub fn new(ename: impl Into<String>, evalue: impl Into<String>) -> Self {
-        let ename = ename.into();
-        let evalue = evalue.into();
-        let traceback = vec![format!("{ename}: {evalue}")];
-        Failure {
-            ename,
-            evalue,
-            traceback,
-        }
-    }
-}
+use mlsys_kernel::rust_cells::protocol::Failure;
 
 /// What a user sees after an interrupt stopped a Rust cell.
 pub const INTERRUPTED: &str = "the Rust cell was stopped by restarting its process: \

@@ -6,34 +6,29 @@
 //! `evcxr_display` method, but only when the compile error points outside the
 //! student's code — a trait defined in a cell would count as theirs.
 
-use mlsys_model::labs::data_storage::Report;
 use std::path::Path;
 
-/// The source of `mlsys-cells` (`src/display.rs`).
-pub fn display_crate_source() -> String {
-    format!(
-        r#"//! Shows `mlsys-model` values in Rust cells of the mlsys kernel (written by the kernel).
+/// The source of `mlsys-cells` (`src/display.rs`): every lab's typed report
+/// ([`LabReport`](mlsys_model::lab::LabReport)) is shown under its lab's mime type.
+pub const DISPLAY_CRATE_SOURCE: &str = r#"//! Shows `mlsys-model` values in Rust cells of the mlsys kernel (written by the kernel).
 
-use mlsys_model::labs::data_storage::Report;
+use mlsys_model::lab::LabReport;
 
 /// Shows a value in the notebook the way the lab's magics do.
-pub trait MlsysDisplay {{
+pub trait MlsysDisplay {
     /// Called by evcxr on a cell's final expression.
     fn evcxr_display(&self);
-}}
-
-impl MlsysDisplay for Report {{
-    fn evcxr_display(&self) {{
-        match serde_json::to_string(self) {{
-            Ok(json) => println!("EVCXR_BEGIN_CONTENT {mime}\n{{json}}\nEVCXR_END_CONTENT"),
-            Err(error) => eprintln!("cannot show the report: {{error}}"),
-        }}
-    }}
-}}
-"#,
-        mime = Report::MIME_TYPE
-    )
 }
+
+impl<T: LabReport> MlsysDisplay for T {
+    fn evcxr_display(&self) {
+        match serde_json::to_string(self) {
+            Ok(json) => println!("EVCXR_BEGIN_CONTENT {}\n{json}\nEVCXR_END_CONTENT", T::MIME_TYPE),
+            Err(error) => eprintln!("cannot show the report: {error}"),
+        }
+    }
+}
+"#;
 
 /// The prelude cell: both crates from `crates_dir` as dependencies, the hook in scope.
 pub fn prelude(crates_dir: &Path) -> String {
@@ -64,11 +59,12 @@ mod tests {
     }
 
     #[test]
-    fn display_hook_prints_under_the_report_mime_type() {
-        let source = display_crate_source();
-        assert!(
-            source.contains("EVCXR_BEGIN_CONTENT application/vnd.mlsys.report.v1+json\\n{json}")
-        );
+    fn display_hook_prints_any_lab_report_under_its_mime_type() {
+        let source = DISPLAY_CRATE_SOURCE;
+        assert!(source.contains("impl<T: LabReport> MlsysDisplay for T"));
+        assert!(source.contains(
+            r#"println!("EVCXR_BEGIN_CONTENT {}\n{json}\nEVCXR_END_CONTENT", T::MIME_TYPE)"#
+        ));
         assert!(source.contains("fn evcxr_display(&self)"));
     }
 }

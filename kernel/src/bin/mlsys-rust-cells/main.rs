@@ -1,5 +1,8 @@
 //! `mlsys-rust-cells`: the worker process that runs the kernel's Rust cells
-//! through evcxr, so the kernel itself never links evcxr.
+//! through evcxr, so the kernel itself never links evcxr. Its evcxr modules
+//! live here, in the binary, not in the kernel's library: linked into the
+//! library, they pulled rust-analyzer into the kernel's binary (95 MB instead
+//! of 33 MB), though the kernel never calls them.
 //!
 //! The kernel starts it on the first Rust cell and talks to it over stdin and
 //! stdout ([`protocol`]). A thread reads stdin: `Interrupt` acts at once on the
@@ -8,19 +11,16 @@
 
 mod engine;
 mod failure;
-#[path = "../logging.rs"]
-mod logging;
 mod model_source;
 mod prelude;
-#[path = "../rust_cells/protocol.rs"]
-mod protocol;
 mod replies;
 mod session;
 mod toolchain;
 
 use clap::Parser;
 use engine::RunControl;
-use protocol::Request;
+use mlsys_kernel::logging;
+use mlsys_kernel::rust_cells::protocol::{self, Request};
 use replies::Replies;
 use session::{Session, SessionConfig};
 use std::sync::{mpsc, Arc};

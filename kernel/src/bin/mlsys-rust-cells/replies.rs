@@ -1,6 +1,6 @@
 //! The worker's side of the channel to the kernel: replies as lines on stdout.
 
-use crate::protocol::{self, Reply, StreamName};
+use mlsys_kernel::rust_cells::protocol::{self, Reply, StreamName};
 
 /// Where a cell's output and its outcome go: the kernel, or nowhere (setup cells).
 #[derive(Debug, Clone, Copy)]

@@ -1,4 +1,4 @@
-//! The lab's semantic colours, chosen to read on light and dark backgrounds.
+//! The labs' semantic colours, chosen to read on light and dark backgrounds.
 
 /// A semantic colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,9 +2,9 @@
 //! hand, then every cell run in that one context.
 
 use crate::engine::{Engine, RunControl};
-use crate::protocol::{Failure, Reply, Shown};
 use crate::replies::Replies;
 use crate::{model_source, prelude, toolchain};
+use mlsys_kernel::rust_cells::protocol::{Failure, Reply, Shown};
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -1,22 +1,28 @@
-//! Self-contained HTML (inline styles, no scripts) for the lab's outputs:
-//! metric cards, the formula panel, callouts and questions. Colours come from
-//! JupyterLab's theme variables with light fallbacks, so they read in both themes.
+//! Self-contained HTML (inline styles, no scripts) for every lab's outputs:
+//! metric cards, formula panels, callouts, questions and tables. Colours come
+//! from JupyterLab's theme variables with light fallbacks, so they read in both
+//! themes. The one HTML [`escape`] of the kernel.
 
 use super::palette::{self, Tone};
-use mlsys_model::labs::data_storage::content::{Callout, CalloutKind, Question};
+use mlsys_model::content::{Callout, CalloutKind, Question};
 use mlsys_model::Choice;
 use std::fmt::Write;
 
-const FG1: &str = "var(--jp-content-font-color1, #1e293b)";
-const FG2: &str = "var(--jp-content-font-color2, #475569)";
-const FG3: &str = "var(--jp-content-font-color3, #64748b)";
+/// Main text colour.
+pub const FG1: &str = "var(--jp-content-font-color1, #1e293b)";
+/// Secondary text colour.
+pub const FG2: &str = "var(--jp-content-font-color2, #475569)";
+/// Muted text colour.
+pub const FG3: &str = "var(--jp-content-font-color3, #64748b)";
 const CARD_BG: &str = "var(--jp-layout-color1, #ffffff)";
-const PANEL_BG: &str = "var(--jp-layout-color2, #f8fafc)";
-const BORDER: &str = "var(--jp-border-color2, #e2e8f0)";
+/// Background of panels.
+pub const PANEL_BG: &str = "var(--jp-layout-color2, #f8fafc)";
+/// Colour of light borders.
+pub const BORDER: &str = "var(--jp-border-color2, #e2e8f0)";
 const FONT: &str = "var(--jp-ui-font-family, system-ui, -apple-system, 'Segoe UI', sans-serif)";
 const MONO: &str = "var(--jp-code-font-family, 'SF Mono', Menlo, Consolas, monospace)";
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values (`& < > " '`).
 pub fn escape(text: &str) -> String {
     if !text.contains(['&', '<', '>', '"', '\'']) {
         return text.to_string();
@@ -152,7 +158,7 @@ pub fn recommendation(title: &str, text: &str, tone: Tone) -> String {
 }
 
 /// The tone of a callout kind.
-pub fn callout_tone(kind: CalloutKind) -> Tone {
+fn callout_tone(kind: CalloutKind) -> Tone {
     match kind {
         CalloutKind::Info => Tone::Blue,
         CalloutKind::Success => Tone::Green,

@@ -1,0 +1,45 @@
+//! The hand-in magics every lab gets, generic over its session: `%ledger`
+//! ([`ledger`]) and `%submit` ([`submit`], with its [`receipt`]). They reach a
+//! lab through its recorder: every `Recorder` is a [`LabRecord`].
+
+pub mod ledger;
+pub mod receipt;
+pub mod submit;
+
+use crate::interpreter::{ExecutionError, Outputs};
+use crate::lab::LabRecord;
+use crate::magic::MagicSpec;
+use crate::recorder::Recorder;
+use jupyter_protocol::Media;
+use mlsys_model::content::Callout;
+use mlsys_model::lab::LabSession;
+
+/// The style of a table cell in the ledger and the receipt.
+const TD: &str = "padding: 3px 10px; border-bottom: 1px solid rgba(148,163,184,0.3);";
+
+fn usage_error(message: impl Into<String>) -> ExecutionError {
+    ExecutionError::new("UsageError", message)
+}
+
+impl<S: LabSession> LabRecord for Recorder<S> {
+    fn take_notice(&mut self) -> Option<Callout> {
+        Recorder::take_notice(self)
+    }
+
+    fn hand_in_specs(&self) -> Vec<MagicSpec> {
+        vec![ledger::spec::<S>(), submit::spec::<S>()]
+    }
+
+    fn hand_in(
+        &mut self,
+        name: &str,
+        args: &str,
+        outputs: &Outputs,
+    ) -> Result<Option<Media>, ExecutionError> {
+        match name {
+            "ledger" => ledger::run(self, args, outputs),
+            "submit" => submit::run(self, args, outputs),
+            _ => Err(usage_error(format!("%{name} is not a hand-in magic"))),
+        }
+    }
+}
