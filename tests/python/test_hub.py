@@ -21,6 +21,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -362,27 +363,76 @@ def test_a_killed_service_is_restarted_and_loses_no_acknowledged_submission(hub)
           f"({time.monotonic() - killed_at:.1f} s after SIGKILL to the last submission)")
 
 
-def test_a_kernel_falls_back_to_the_exchange_when_the_service_refuses(hub) -> None:
-    """A student whose token the service cannot verify still hands in, to the exchange,
-    and the receipt says why."""
-    env = dict(os.environ, MLSYS_GRADER_URL=hub.grader, JUPYTERHUB_API_TOKEN="forged",
-               JUPYTERHUB_USER="ada", MLSYS_EXCHANGE=str(hub.course / "exchange"),
-               MLSYS_HOME=str(hub.course / "fallback-home"))
+def local_hand_in(hub: Hub, user: str, token: str, home: str) -> dict:
+    """Works a little of the lab in an `mlsys` kernel of this process, handing in to the Hub's
+    grader service with `token` (exchange: the course's), under umask 077; returns the receipt."""
+    env = dict(MLSYS_GRADER_URL=hub.grader, JUPYTERHUB_API_TOKEN=token, JUPYTERHUB_USER=user,
+               MLSYS_EXCHANGE=str(hub.course / "exchange"), MLSYS_HOME=str(hub.course / home))
     import nbformat
     from nbclient import NotebookClient
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in ("%predict act1 A", "%submit")]
-    old = os.environ.copy()
+    old, umask = os.environ.copy(), os.umask(0o077)
     os.environ.update(env)
     try:
         NotebookClient(nb, kernel_name="mlsys", timeout=120).execute()
     finally:
+        os.umask(umask)
         os.environ.clear()
         os.environ.update(old)
-    receipt = receipt_of(nb.cells[-1].outputs)
+    return receipt_of(nb.cells[-1].outputs)
+
+
+def test_a_kernel_falls_back_to_the_exchange_when_the_service_refuses(hub) -> None:
+    """A student whose token the service cannot verify still hands in, to the exchange,
+    and the receipt says why; the file is readable by the grader whatever the umask."""
+    receipt = local_hand_in(hub, "ada", "forged", "fallback-home")
     assert receipt["via"] == "exchange"
     assert "HTTP 403" in receipt["via_detail"] and "does not accept" in receipt["via_detail"]
-    assert Path(receipt["file"]).parent == hub.course / "exchange" and Path(receipt["file"]).exists()
+    file = Path(receipt["file"])
+    assert file.parent == hub.course / "exchange" and file.exists()
+    assert stat.S_IMODE(file.stat().st_mode) == 0o644
+
+
+def test_a_kernel_retries_503s_then_hands_in_to_the_exchange_while_the_hub_is_down(hub) -> None:
+    token = hub.token_for("grace")  # not yet seen by the service
+    os.kill(hub.proc.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        receipt = local_hand_in(hub, "grace", token, "hub-down-home")
+        elapsed = time.monotonic() - started
+    finally:
+        os.kill(hub.proc.pid, signal.SIGCONT)
+    assert receipt["via"] == "exchange", receipt
+    detail = receipt["via_detail"]
+    assert "HTTP 503" in detail and "cannot verify the token with JupyterHub" in detail, detail
+    # Three attempts, each waiting for the Hub, with the service's Retry-After between them.
+    assert elapsed > 3 * GRADER_FLAGS["hub-timeout"] + 2 * 2, elapsed
+    assert Path(receipt["file"]).exists()
+
+
+def test_a_kernel_retries_a_busy_service_and_hands_in_to_it(hub) -> None:
+    token = hub.token_for("ada")
+    busy_line = b"the database is busy"
+    seen = hub.log_path.read_bytes().count(busy_line)
+    holder = sqlite3.connect(hub.grader_db, timeout=10, isolation_level=None,
+                             check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+
+    def release_after_the_first_refusal():
+        wait_until(lambda: hub.log_path.read_bytes().count(busy_line) > seen, 60,
+                   "a hand-in refused as busy")
+        holder.execute("ROLLBACK")
+
+    releaser = threading.Thread(target=release_after_the_first_refusal)
+    releaser.start()
+    try:
+        receipt = local_hand_in(hub, "ada", token, "busy-home")
+    finally:
+        releaser.join()
+        holder.close()
+    assert receipt["via"] == "service", receipt
+    assert hub.log_path.read_bytes().count(busy_line) > seen
 
 
 def lower_keys(headers: dict) -> dict:
