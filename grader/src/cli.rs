@@ -123,7 +123,7 @@ pub enum Command {
 /// Runs a parsed command line with the labs of `scorers`; returns the process
 /// exit code.
 pub fn run(cli: Cli, scorers: &Scorers) -> Result<i32, GraderError> {
-    if let Some(warning) = crate::db::exposure_warning(&cli.db) {
+    for warning in crate::db::access_warnings(&cli.db) {
         eprintln!("mlsys-grader: {}", printable(&warning));
     }
     let stdout = std::io::stdout();

@@ -293,4 +293,15 @@ fn the_database_is_private_and_an_exposed_one_is_warned_about() {
         )),
         "{err}"
     );
+    // A database of another user (the service's), opened as root: said.
+    if rustix::process::geteuid().is_root() {
+        std::os::unix::fs::chown(ws.db_path(), Some(65534), None).unwrap();
+        let (_, _, err) = run_within(&ws.db_path(), &["stats"], Duration::from_secs(60));
+        assert!(
+            err.contains(
+                "belongs to user id 65534, not to you (user id 0): run the grader as its owner"
+            ),
+            "{err}"
+        );
+    }
 }

@@ -13,7 +13,7 @@ pub mod scores;
 
 use crate::error::GraderError;
 use rusqlite::{Connection, Params, Row, Transaction, TransactionBehavior};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -139,10 +139,13 @@ fn create_private(path: &Path) -> Result<(), GraderError> {
     }
 }
 
-/// A warning when the database at `path` (or its `-wal` or `-shm` file) can
-/// be read or written by users other than its owner: the grades, and every
-/// student's submissions, would be theirs to read.
-pub fn exposure_warning(path: &Path) -> Option<String> {
+/// Warnings about who may use the database at `path`: when users other than
+/// its owner can read or write it (or its `-wal` or `-shm` file), the grades
+/// and every student's submissions are theirs; when it belongs to another user
+/// than the one running the grader, files SQLite creates next to it would be
+/// this user's and private, so its owner (the service) could not open it.
+pub fn access_warnings(path: &Path) -> Vec<String> {
+    let mut warnings = Vec::new();
     let exposed: Vec<String> = ["", "-wal", "-shm"]
         .iter()
         .filter_map(|suffix| {
@@ -152,11 +155,22 @@ pub fn exposure_warning(path: &Path) -> Option<String> {
             (mode & 0o077 != 0).then(|| format!("{} (mode {mode:03o})", Path::new(&name).display()))
         })
         .collect();
-    (!exposed.is_empty()).then(|| {
-        format!(
+    if !exposed.is_empty() {
+        warnings.push(format!(
             "warning: other users can read the grader database: {}; run `chmod 600` on it \
              and `chmod 700` on its directory",
             exposed.join(", ")
-        )
-    })
+        ));
+    }
+    let owner = std::fs::metadata(path).ok().map(|m| m.uid());
+    let me = rustix::process::geteuid().as_raw();
+    if let Some(owner) = owner.filter(|&owner| owner != me) {
+        warnings.push(format!(
+            "warning: {} belongs to user id {owner}, not to you (user id {me}): run the grader \
+             as its owner (e.g. `sudo -u mlsys-grader mlsys-grader ...`), or the service may \
+             not open the files SQLite creates next to it",
+            path.display()
+        ));
+    }
+    warnings
 }
