@@ -5,9 +5,10 @@ available to every user, and tells each user's server (and so each kernel) where
 grader service is, so `%submit` hands in with the student's own Hub token.
 
 Every setting can be changed with an environment variable (see the table in
-deploy/README.md); the defaults suit a trial on one machine:
+deploy/README.md); for a trial on one machine:
 
-    MLSYS_AUTH=dummy MLSYS_DUMMY_PASSWORD=try-me jupyterhub -f deploy/jupyterhub_config.py
+    MLSYS_AUTH=dummy MLSYS_DUMMY_PASSWORD=try-me MLSYS_SPAWNER=simple \
+        MLSYS_GRADER_USER=$(whoami) jupyterhub -f deploy/jupyterhub_config.py
 
 Read with `jupyterhub -f`, this file sees `c` (the config) and `get_config()`.
 """
