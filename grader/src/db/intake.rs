@@ -107,42 +107,40 @@ impl Db {
 
     /// The exact bytes submission `id` was ingested from, if it is stored.
     pub fn raw_bytes(&self, id: &str) -> Result<Option<Vec<u8>>, GraderError> {
-        let stored: Option<Vec<u8>> = self
-            .conn
-            .query_row("SELECT raw_lz4 FROM submissions WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(self.err())?;
-        stored
-            .map(|lz4| {
-                lz4_flex::decompress_size_prepended(&lz4).map_err(|e| {
-                    GraderError::Precondition(format!(
-                        "submission {id}: stored bytes are damaged ({e})"
-                    ))
-                })
-            })
-            .transpose()
+        self.decompressed(
+            "SELECT raw_lz4 FROM submissions WHERE id = ?1",
+            id,
+            &format!("submission {id}"),
+        )
     }
 
     /// The bytes quarantined with SHA-256 `sha256` (of a `too_large` file,
     /// its first part), if any.
     pub fn quarantined_bytes(&self, sha256: &str) -> Result<Option<Vec<u8>>, GraderError> {
+        self.decompressed(
+            "SELECT raw_lz4 FROM quarantine WHERE sha256 = ?1",
+            sha256,
+            &format!("quarantined {sha256}"),
+        )
+    }
+
+    /// The LZ4 blob `sql` selects for `key`, decompressed; `what` names it in
+    /// the error when it is damaged.
+    fn decompressed(
+        &self,
+        sql: &str,
+        key: &str,
+        what: &str,
+    ) -> Result<Option<Vec<u8>>, GraderError> {
         let stored: Option<Vec<u8>> = self
             .conn
-            .query_row(
-                "SELECT raw_lz4 FROM quarantine WHERE sha256 = ?1",
-                [sha256],
-                |r| r.get(0),
-            )
+            .query_row(sql, [key], |r| r.get(0))
             .optional()
             .map_err(self.err())?;
         stored
             .map(|lz4| {
                 lz4_flex::decompress_size_prepended(&lz4).map_err(|e| {
-                    GraderError::Precondition(format!(
-                        "quarantined {sha256}: stored bytes are damaged ({e})"
-                    ))
+                    GraderError::Precondition(format!("{what}: stored bytes are damaged ({e})"))
                 })
             })
             .transpose()
