@@ -34,8 +34,9 @@ pub fn spec<S: LabSession>() -> MagicSpec {
              submission is a new file, none is ever overwritten; the grader decides which one \
              counts. The student id is JUPYTERHUB_USER, else your OS user. On JupyterHub \
              ($MLSYS_GRADER_URL set) it is sent to the course's grader service with your Hub \
-             token instead; if that fails it goes to the exchange directory, and the receipt \
-             says which way it went and why.",
+             token instead; if the service cannot take it (unreachable, busy) it goes to the \
+             exchange directory, and the receipt says which way it went and why. A submission \
+             the service refuses as invalid is not handed in: you are told why.",
             id = S::LAB_ID
         )),
         hints: &["--help"],
