@@ -134,6 +134,14 @@ impl Interpreter for CellInterpreter {
                     tracing::warn!(comm_id, owner, "update of a widget whose lab is gone");
                 }
             }
+            Received::Event { owner, id, content } => {
+                if !self
+                    .magics
+                    .widget_event(owner, &id, &content, &mut self.widgets, outputs)
+                {
+                    tracing::warn!(comm_id, owner, "event of a widget whose lab is gone");
+                }
+            }
         }
     }
 
