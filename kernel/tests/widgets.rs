@@ -8,7 +8,8 @@ use common::{TempDir, TestKernel, KERNEL};
 use jupyter_protocol::{
     CommId, CommInfoRequest, CommMsg, CommOpen, JupyterMessage, JupyterMessageContent, MediaType,
 };
-use mlsys_model::labs::data_storage::{IoInputs, MdsInputs, Report, RunInputs};
+use mlsys_model::labs::data_storage::content::pattern_text;
+use mlsys_model::labs::data_storage::{IoInputs, MdsInputs, ReadPattern, Report, RunInputs};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -160,8 +161,21 @@ async fn slider_updates_rerun_the_model_and_forged_values_snap_back() {
     let pattern = widgets.find("ToggleButtonsModel", |_| true);
     assert_eq!(
         widgets.states[&pattern]["_options_labels"],
-        json!(["sequential", "random", "prefetch"])
+        json!(ReadPattern::ALL.map(|p| pattern_text(p).label))
     );
+    for (tip, p) in widgets.states[&pattern]["tooltips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(ReadPattern::ALL)
+    {
+        assert!(
+            tip.as_str()
+                .unwrap()
+                .ends_with(&pattern_text(p).description),
+            "{tip}"
+        );
+    }
     assert!(references(&widgets.states[&widgets.root]).len() >= 2);
 
     // A move as JupyterLab sends it: echo first, then the new cards and chart.
@@ -230,7 +244,7 @@ async fn slider_updates_rerun_the_model_and_forged_values_snap_back() {
     let replies = send(&mut kernel, update(&pattern, json!({"index": 2}))).await;
     let expected = RunInputs::Act1(IoInputs {
         workers: 4,
-        pattern: mlsys_model::labs::data_storage::ReadPattern::Prefetch,
+        pattern: ReadPattern::Prefetch,
         ..IoInputs::default()
     })
     .evaluate();
