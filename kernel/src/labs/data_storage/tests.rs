@@ -388,3 +388,56 @@ fn submit_hands_in_a_log_that_replays_and_lists_what_is_missing() {
             .kind;
     assert!(matches!(last, EventKind::Submitted { .. }));
 }
+
+#[test]
+fn reveals_mathpeeks_and_status_show_the_models_texts() {
+    use crate::render::text::callout;
+    use mlsys_model::labs::data_storage::limits::io_limits;
+    use mlsys_model::labs::data_storage::narrative::{self, act1_binding_sentence};
+    use mlsys_model::labs::data_storage::status::{closing_summary, status_footer};
+    use mlsys_model::labs::data_storage::ReadPattern;
+
+    let mut lab = Lab::new();
+    lab.run("%predict act1 A").unwrap();
+    lab.run("%io --pattern prefetch --workers 8").unwrap();
+    let i = IoInputs {
+        workers: 8,
+        pattern: ReadPattern::Prefetch,
+        ..IoInputs::default()
+    };
+    let Report::Act1 { outputs: o, .. } = RunInputs::Act1(i).evaluate() else {
+        panic!()
+    };
+    let reveal = lab.run("%reveal act1").unwrap();
+    let binds = act1_binding_sentence(&i, &o, &io_limits(&i, &o)).replace('`', "");
+    assert!(plain(&reveal).contains(&binds), "{}", plain(&reveal));
+
+    let peek = lab.run("%mathpeek act1").unwrap();
+    let md = peek["text/markdown"].as_str().unwrap();
+    let expected = narrative::mathpeek(&RunInputs::Act1(i).evaluate());
+    assert!(!expected.simplifications.is_empty());
+    assert!(md.contains("**Where this model simplifies**"), "{md}");
+    for s in &expected.simplifications {
+        assert!(md.contains(&s.text), "{}", s.text);
+    }
+
+    let status = lab.run("%status").unwrap();
+    for item in status_footer(&lab.session()).items() {
+        assert!(
+            plain(&status).contains(&item.value),
+            "{}: {}",
+            item.label,
+            plain(&status)
+        );
+    }
+    assert!(plain(&status).contains("Effective I/O BW"));
+
+    lab.run("%predict act2 B").unwrap();
+    let submitted = lab.run("%submit").unwrap();
+    let closing = closing_summary(&lab.session());
+    assert!(
+        plain(&submitted).contains(&callout(&closing)),
+        "{}",
+        plain(&submitted)
+    );
+}
