@@ -247,9 +247,12 @@ pub fn prompt(kicker: &str, prompt: &str) -> String {
     )
 }
 
-/// A bordered block wrapping an instrument's whole output.
+/// A block wrapping an instrument's whole output (with its own line height:
+/// an HTML widget would otherwise lay text out on the widgets' 28px lines).
 pub fn frame(inner: &str) -> String {
-    format!("<div style=\"font-family:{FONT};color:{FG1};max-width:1000px\">{inner}</div>")
+    format!(
+        "<div style=\"font-family:{FONT};color:{FG1};max-width:1000px;line-height:1.5\">{inner}</div>"
+    )
 }
 
 /// A two-column table of labels and values (the status summary).
