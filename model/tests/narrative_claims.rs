@@ -593,3 +593,63 @@ fn the_mathpeeks_quote_the_model_and_end_with_the_runs_simplifications() {
         }
     }
 }
+
+/// The bandwidths in `text` written without thousands separators from 1,000
+/// GB/s up (`1344 GB/s`): a number's digits before its decimal point, when
+/// they run to four or more without a comma.
+fn unseparated_bandwidths(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices(" GB/s") {
+        let number: String = text[..at]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let whole = number.split('.').next().unwrap_or_default();
+        if whole.len() >= 4 && !whole.contains(',') {
+            found.push(number);
+        }
+    }
+    found
+}
+
+#[test]
+fn every_bandwidth_from_a_thousand_gbs_up_is_written_with_a_separator() {
+    assert_eq!(
+        unseparated_bandwidths("of 1344 GB/s, 1,344 GB/s, 672 GB/s"),
+        ["1344"]
+    );
+    let act1 = IoInputs::grid().map(RunInputs::Act1);
+    let act2 = MdsInputs::grid().map(RunInputs::Act2);
+    for run in act1.chain(act2) {
+        let report = run.evaluate();
+        let mut texts = vec![narrative::what_binds(&report).to_text()];
+        texts.extend(
+            mathpeek::simplifications(&report)
+                .into_iter()
+                .map(|s| s.text),
+        );
+        match run {
+            RunInputs::Act1(i) => {
+                let o = io(i);
+                texts.push(narrative::act1_binding_sentence(&i, &o, &io_limits(&i, &o)));
+            }
+            RunInputs::Act2(i) => {
+                let o = act2::evaluate(&i);
+                texts.push(narrative::act2_binding_sentence(
+                    &i,
+                    &o,
+                    &mds_limits(&i, &o),
+                ));
+                texts.push(narrative::act2_callout(&i, &o).to_text());
+                texts.push(narrative::recommendation(&i, &o));
+            }
+        }
+        for text in texts {
+            assert!(unseparated_bandwidths(&text).is_empty(), "{run:?}: {text}");
+        }
+    }
+}
