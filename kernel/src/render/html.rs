@@ -134,6 +134,16 @@ pub fn heading(kicker: &str, title: &str, detail: &str) -> String {
     )
 }
 
+/// A line of secondary text under a heading: a bold lead, then the text.
+pub fn note(lead: &str, text: &str) -> String {
+    format!(
+        "<div style=\"font-size:0.85rem;color:{FG2};margin:-4px 0 8px 0\">\
+         <b>{lead}</b> · {text}</div>",
+        lead = escape(lead),
+        text = escape(text),
+    )
+}
+
 /// A row of metric cards.
 pub fn cards(cards: &[Card]) -> String {
     let mut out =
