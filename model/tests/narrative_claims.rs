@@ -15,7 +15,7 @@ use mlsys_model::labs::data_storage::limits::{
     fabric_gbs, io_limits, mds_limits, IoFactor, MdsBinding,
 };
 use mlsys_model::labs::data_storage::{
-    act1, act2, briefing, content, mathpeek, narrative, Context, DatasetLayout, IoInputs,
+    act1, act2, briefing, charts, content, mathpeek, narrative, Context, DatasetLayout, IoInputs,
     MdsInputs, ReadPattern, RunInputs, UtilStatus,
 };
 use mlsys_model::{Act, Choice};
@@ -594,33 +594,35 @@ fn the_mathpeeks_quote_the_model_and_end_with_the_runs_simplifications() {
     }
 }
 
-/// The bandwidths in `text` written without thousands separators from 1,000
-/// GB/s up (`1344 GB/s`): a number's digits before its decimal point, when
-/// they run to four or more without a comma.
-fn unseparated_bandwidths(text: &str) -> Vec<String> {
+/// The bandwidths and percentages in `text` written without thousands
+/// separators from 1,000 up (`1344 GB/s`, `9830%`): a number's digits before
+/// its decimal point, when they run to four or more without a comma.
+fn unseparated(text: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for (at, _) in text.match_indices(" GB/s") {
-        let number: String = text[..at]
-            .chars()
-            .rev()
-            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        let whole = number.split('.').next().unwrap_or_default();
-        if whole.len() >= 4 && !whole.contains(',') {
-            found.push(number);
+    for unit in [" GB/s", "%"] {
+        for (at, _) in text.match_indices(unit) {
+            let number: String = text[..at]
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let whole = number.split('.').next().unwrap_or_default();
+            if whole.len() >= 4 && !whole.contains(',') {
+                found.push(format!("{number}{unit}"));
+            }
         }
     }
     found
 }
 
 #[test]
-fn every_bandwidth_from_a_thousand_gbs_up_is_written_with_a_separator() {
+fn every_figure_from_a_thousand_up_is_written_with_a_separator() {
     assert_eq!(
-        unseparated_bandwidths("of 1344 GB/s, 1,344 GB/s, 672 GB/s"),
-        ["1344"]
+        unseparated("of 1344 GB/s, 1,344 GB/s, 672 GB/s, 9830%, 9,830%, 24%"),
+        ["1344 GB/s", "9830%"]
     );
     let act1 = IoInputs::grid().map(RunInputs::Act1);
     let act2 = MdsInputs::grid().map(RunInputs::Act2);
@@ -646,10 +648,12 @@ fn every_bandwidth_from_a_thousand_gbs_up_is_written_with_a_separator() {
                 ));
                 texts.push(narrative::act2_callout(&i, &o).to_text());
                 texts.push(narrative::recommendation(&i, &o));
+                texts.push(narrative::formula_panel(&report));
+                texts.push(charts::act2_chart(&i, &o).bandwidth_supply);
             }
         }
         for text in texts {
-            assert!(unseparated_bandwidths(&text).is_empty(), "{run:?}: {text}");
+            assert!(unseparated(&text).is_empty(), "{run:?}: {text}");
         }
     }
 }

@@ -16,7 +16,7 @@ use super::figures::{act1_figures, act2_figures};
 use super::limits::{io_limits, mds_limits, IoFactor, IoLimits, MdsBinding, MdsLimits};
 use super::report::{Report, RunInputs};
 use crate::choice::{Act, Choice};
-use crate::format::{fmt_kilo, fmt_thousands, plural, thousands};
+use crate::format::{fmt_kilo, fmt_thousands, plural, separated, thousands};
 
 pub use super::mathpeek::{ideal_read, mathpeek, IdealRead, MathPeek};
 
@@ -355,7 +355,7 @@ fn load(pct: f64) -> String {
     } else if pct < 1.0 {
         format!("{pct:.2}%")
     } else {
-        format!("{pct:.0}%")
+        format!("{}%", separated(pct, 0))
     }
 }
 
@@ -859,7 +859,7 @@ fn act2_formulas(i: &MdsInputs, o: &MdsOutputs) -> String {
          \x20              = {capacity} ops/s = {capacity_k:.0}K ops/s\n\
          MDS util       = demand / capacity = {demand_k}K / {capacity_k:.0}K = {util:.0}%{capped}\n\
          Bandwidth      = GPU_count × {per_gpu:.0} MB/s = {gpus} × {per_gpu_gb:.2} GB/s = {bw:.1} GB/s\n\
-         Headroom       = (supply − demand) / supply = {headroom:.0}% of {supply:.0} GB/s",
+         Headroom       = (supply − demand) / supply = {headroom}% of {supply} GB/s",
         gpus = i.gpus,
         workers = i.workers_per_gpu,
         files = i.layout.files_open_per_sec_per_worker(),
@@ -879,7 +879,7 @@ fn act2_formulas(i: &MdsInputs, o: &MdsOutputs) -> String {
         per_gpu = BW_DEMAND_PER_GPU_GBS * 1000.0,
         per_gpu_gb = BW_DEMAND_PER_GPU_GBS,
         bw = o.bw_demand_gbs,
-        headroom = o.bw_headroom_pct,
-        supply = o.bw_supply_gbs,
+        headroom = separated(o.bw_headroom_pct, 0),
+        supply = thousands(o.bw_supply_gbs),
     )
 }

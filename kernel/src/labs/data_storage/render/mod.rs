@@ -12,7 +12,7 @@ use crate::render::html;
 use crate::render::palette::Tone;
 use jupyter_protocol::{Media, MediaType};
 use mlsys_model::content::Question;
-use mlsys_model::format::{fmt_kilo, fmt_thousands};
+use mlsys_model::format::{fmt_kilo, fmt_thousands, separated, thousands};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs, UtilStatus};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs, RecommendationKind};
 use mlsys_model::labs::data_storage::briefing::Section;
@@ -199,10 +199,11 @@ fn act2(report: &Report, i: &MdsInputs, o: &MdsOutputs) -> InstrumentOutput {
         },
         html::Card {
             label: "Bandwidth Headroom",
-            value: format!("{:.0}%", o.bw_headroom_pct),
+            value: format!("{}%", separated(o.bw_headroom_pct, 0)),
             caption: format!(
-                "{:.1} of {:.0} GB/s supply",
-                o.bw_demand_gbs, o.bw_supply_gbs
+                "{:.1} of {} GB/s supply",
+                o.bw_demand_gbs,
+                thousands(o.bw_supply_gbs)
             ),
             tone: bw_tone,
             caption_toned: false,

@@ -2,7 +2,7 @@
 
 use crate::render::text::callout;
 use mlsys_model::content::Callout;
-use mlsys_model::format::{fmt_kilo, fmt_thousands};
+use mlsys_model::format::{fmt_kilo, fmt_thousands, separated, thousands};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs};
 use mlsys_model::labs::data_storage::RunInputs;
@@ -50,7 +50,7 @@ pub fn act2(
          Metadata demand    {}K ops/s of {}K capacity\n\
          MDS utilization    {:.0}%{}\n\
          MDS nodes needed   {} (have {})\n\
-         Bandwidth          {:.1} of {:.0} GB/s, headroom {:.0}%\n\
+         Bandwidth          {:.1} of {} GB/s, headroom {}%\n\
          Connections        {}\n\
          {}\n\
          {}\n\
@@ -65,8 +65,8 @@ pub fn act2(
         o.needed_mds,
         i.mds,
         o.bw_demand_gbs,
-        o.bw_supply_gbs,
-        o.bw_headroom_pct,
+        thousands(o.bw_supply_gbs),
+        separated(o.bw_headroom_pct, 0),
         fmt_thousands(u64::from(i.total_workers())),
         callout(binds),
         state.title,
