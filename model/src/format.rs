@@ -27,6 +27,24 @@ pub fn thousands(x: f64) -> String {
     fmt_thousands(x.max(0.0).round() as u64)
 }
 
+/// A figure rounded to `decimals` places, with thousands separators and its
+/// sign: `-1034.4` → `-1,034`, `9830.0` → `9,830`, `1224.04` (1) → `1,224.0`.
+pub fn separated(x: f64, decimals: usize) -> String {
+    let text = format!("{x:.decimals$}");
+    let (sign, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.as_str()),
+    };
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, format!(".{fraction}")),
+        None => (unsigned, String::new()),
+    };
+    match whole.parse() {
+        Ok(n) => format!("{sign}{}{fraction}", fmt_thousands(n)),
+        Err(_) => text,
+    }
+}
+
 /// "1 worker", "4 workers".
 pub fn plural(n: u32, word: &str) -> String {
     if n == 1 {
@@ -48,5 +66,14 @@ mod tests {
         assert_eq!(fmt_kilo(0.44), "0.4");
         assert_eq!(plural(1, "worker"), "1 worker");
         assert_eq!(plural(4, "worker"), "4 workers");
+    }
+
+    #[test]
+    fn separated_keeps_the_sign_and_the_decimals() {
+        assert_eq!(separated(-1034.4, 0), "-1,034");
+        assert_eq!(separated(9830.0, 0), "9,830");
+        assert_eq!(separated(1224.04, 1), "1,224.0");
+        assert_eq!(separated(75.6, 0), "76");
+        assert_eq!(separated(f64::NAN, 0), "NaN");
     }
 }

@@ -15,7 +15,7 @@ use mlsys_model::labs::data_storage::limits::{
     fabric_gbs, io_limits, mds_limits, IoFactor, MdsBinding,
 };
 use mlsys_model::labs::data_storage::{
-    act1, act2, briefing, content, mathpeek, narrative, Context, DatasetLayout, IoInputs,
+    act1, act2, briefing, charts, content, mathpeek, narrative, Context, DatasetLayout, IoInputs,
     MdsInputs, ReadPattern, RunInputs, UtilStatus,
 };
 use mlsys_model::{Act, Choice};
@@ -590,6 +590,70 @@ fn the_mathpeeks_quote_the_model_and_end_with_the_runs_simplifications() {
         assert!(!peek.simplifications.is_empty());
         for s in &peek.simplifications {
             assert!(panel.contains(&format!("- **{}** {}", s.title, s.text)));
+        }
+    }
+}
+
+/// The bandwidths and percentages in `text` written without thousands
+/// separators from 1,000 up (`1344 GB/s`, `9830%`): a number's digits before
+/// its decimal point, when they run to four or more without a comma.
+fn unseparated(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for unit in [" GB/s", "%"] {
+        for (at, _) in text.match_indices(unit) {
+            let number: String = text[..at]
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let whole = number.split('.').next().unwrap_or_default();
+            if whole.len() >= 4 && !whole.contains(',') {
+                found.push(format!("{number}{unit}"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_figure_from_a_thousand_up_is_written_with_a_separator() {
+    assert_eq!(
+        unseparated("of 1344 GB/s, 1,344 GB/s, 672 GB/s, 9830%, 9,830%, 24%"),
+        ["1344 GB/s", "9830%"]
+    );
+    let act1 = IoInputs::grid().map(RunInputs::Act1);
+    let act2 = MdsInputs::grid().map(RunInputs::Act2);
+    for run in act1.chain(act2) {
+        let report = run.evaluate();
+        let mut texts = vec![narrative::what_binds(&report).to_text()];
+        texts.extend(
+            mathpeek::simplifications(&report)
+                .into_iter()
+                .map(|s| s.text),
+        );
+        match run {
+            RunInputs::Act1(i) => {
+                let o = io(i);
+                texts.push(narrative::act1_binding_sentence(&i, &o, &io_limits(&i, &o)));
+            }
+            RunInputs::Act2(i) => {
+                let o = act2::evaluate(&i);
+                texts.push(narrative::act2_binding_sentence(
+                    &i,
+                    &o,
+                    &mds_limits(&i, &o),
+                ));
+                texts.push(narrative::act2_callout(&i, &o).to_text());
+                texts.push(narrative::recommendation(&i, &o));
+                texts.push(narrative::formula_panel(&report));
+                texts.push(charts::act2_chart(&i, &o).bandwidth_supply);
+            }
+        }
+        for text in texts {
+            assert!(unseparated(&text).is_empty(), "{run:?}: {text}");
         }
     }
 }

@@ -1,12 +1,18 @@
-"""Live instruments in a real browser: JupyterLab 4 (from the venv) renders the kernel's
-ipywidgets with its standard widget manager in headless Chromium; moving a slider reruns
-the model in the kernel, the kernel sends the run's report and cards (read off the page's
-websocket), and the card shows the figure the seed's formulas give (`seed_oracle`). The
-settings are chosen so that every move changes the card's figure.
+"""The lab's widgets in a real browser: JupyterLab 4 (from the venv) renders the kernel's
+ipywidgets with its standard widget manager in headless Chromium.
 
-Saves live-io-before.png and live-io-after.png under target/screenshots (under
-docs/screenshots when MLSYS_UPDATE_SCREENSHOTS=1, to refresh the committed ones), and prints the
-keypress-to-repaint times it measured (also written to target/widgets-browser-timing.json).
+* A student plays a fresh notebook with the mouse: reads the Act I question, clicks an option
+  and **Lock**, moves a slider of the live analyzer, answers the reflection by widget, and
+  hands in with the **Hand in** button; the receipt appears, and the lab's journal holds
+  exactly the events those clicks make.
+* Moving a slider reruns the model in the kernel, the kernel sends the run's report and cards
+  (read off the page's websocket), and the card shows the figure the seed's formulas give
+  (`seed_oracle`). The settings are chosen so that every move changes the card's figure.
+
+Saves answer-*.png, handin-receipt.png, live-io-before.png and live-io-after.png under
+target/screenshots (under docs/screenshots when MLSYS_UPDATE_SCREENSHOTS=1, to refresh the
+committed ones), and prints the keypress-to-repaint times it measured (also written to
+target/widgets-browser-timing.json).
 """
 
 import html.parser
@@ -145,31 +151,50 @@ def wait_for_kernel(page, sent: KernelSent, inputs: dict) -> str:
         page.wait_for_timeout(25)  # lets Playwright deliver the next frames
 
 
+class Lab:
+    """A running JupyterLab: the notebook's URL and the kernel's MLSYS_HOME."""
+
+    def __init__(self, url: str, home: Path) -> None:
+        self.url, self.home = url, home
+
+    def events(self) -> list:
+        """The lab's journal, event types in order."""
+        path = self.home / "labs" / "v2_04" / "events.jsonl"
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [json.loads(line)["type"] for line in lines]
+
+
 @pytest.fixture
-def lab_server(mlsys_kernelspec):
-    """A JupyterLab server on a free port with a one-cell live notebook; yields its URL."""
+def lab_server(request, mlsys_kernelspec):
+    """A JupyterLab server on a free port with a notebook of the cells the test names
+    (`request.param`; default: the one live cell); yields a `Lab`."""
+    cells = getattr(request, "param", [LIVE_CELL])
     work = Path(tempfile.mkdtemp(prefix="mlsys-lab-"))
     notebooks = work / "notebooks"
     notebooks.mkdir()
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "mlsys", "display_name": "MLSys Lab", "language": "rust"}
-    nb.cells.append(nbformat.v4.new_code_cell(LIVE_CELL))
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     nbformat.write(nb, notebooks / "live.ipynb")
     port, token = free_port(), uuid.uuid4().hex
     env = dict(os.environ)
     env.update(
         MLSYS_HOME=str(work / "home"),
+        JUPYTERHUB_USER="ada",
         JUPYTER_CONFIG_DIR=str(work / "config"),
         JUPYTER_RUNTIME_DIR=str(work / "runtime"),
         JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
     )
-    # No news or update pop-ups over the notebook.
+    # No news or update pop-ups over the notebook; every cell rendered (no windowing).
     settings = work / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
+    tracker = work / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     log = open(work / "server.log", "w")
     server = subprocess.Popen(
         [
@@ -198,7 +223,7 @@ def lab_server(mlsys_kernelspec):
                 if server.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"JupyterLab did not start:\n{(work / 'server.log').read_text()}")
                 time.sleep(0.25)
-        yield f"{base}/lab/tree/live.ipynb?token={token}"
+        yield Lab(f"{base}/lab/tree/live.ipynb?token={token}", work / "home")
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -210,15 +235,15 @@ def lab_server(mlsys_kernelspec):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_live_cell(page) -> None:
-    """Runs the notebook's cell in place once the kernel takes it.
+def run_cell(page, index: int = 0):
+    """Runs the notebook's cell `index` in place once the kernel takes it; returns the cell.
 
     JupyterLab silently skips a run requested before its kernel connection is up, so
     the run is retried until the cell's prompt shows it queued or done.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    cell = page.locator(".jp-Notebook .jp-Cell").first
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
     cell.locator(".cm-content").wait_for()
     page.get_by_text(re.compile(r"MLSys Lab \| Idle")).first.wait_for()
     started = cell.locator(".jp-InputPrompt", has_text=re.compile(r"\[(\*|\d+)\]"))
@@ -227,36 +252,48 @@ def run_live_cell(page) -> None:
         page.keyboard.press("Control+Enter")
         try:
             started.wait_for(timeout=5_000)
-            return
+            return cell
         except PlaywrightTimeout:
             continue
-    pytest.fail("JupyterLab never ran the live cell")
+    pytest.fail(f"JupyterLab never ran cell {index}")
+
+
+def launch(p):
+    """Debian's headless Chromium."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is needed: apt-get install -y chromium")
+    return p.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    )
+
+
+def shot(locator, name: str) -> None:
+    """A screenshot of one cell's outputs, whole (nothing cut off at the viewport)."""
+    area = locator.locator(".jp-Cell-outputWrapper")
+    area.scroll_into_view_if_needed()
+    area.screenshot(path=str(SCREENSHOTS / name))
 
 
 def test_slider_move_shows_the_models_number(lab_server):
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is needed: apt-get install -y chromium")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1800})
             page.set_default_timeout(TIMEOUT_MS)
             sent = KernelSent(page)
-            page.goto(lab_server)
-            run_live_cell(page)
+            page.goto(lab_server.url)
+            run_cell(page)
 
             card = page.locator(GPU_CARD)
             try:
@@ -330,3 +367,81 @@ def test_slider_move_shows_the_models_number(lab_server):
     TIMING_FILE.parent.mkdir(parents=True, exist_ok=True)
     TIMING_FILE.write_text(json.dumps(timing, indent=2))
     print(f"\nwidget repaint timing: {timing}", file=sys.stderr)
+
+
+STUDENT_CELLS = ["%predict act1", "%io --live --pattern sequential", "%reflect act1", "%submit --button"]
+
+
+@pytest.mark.parametrize("lab_server", [STUDENT_CELLS], indirect=True)
+def test_a_student_answers_by_widget_moves_a_slider_and_hands_in_with_the_button(lab_server):
+    from playwright.sync_api import expect, sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            page.goto(lab_server.url)
+
+            # The question, read: the briefing, the prompt, four options, nothing picked.
+            question = run_cell(page, 0)
+            radios = question.locator(".widget-radio-box input[type=radio]")
+            radios.nth(3).wait_for()
+            assert radios.count() == 4
+            question.get_by_text("GPU utilization is about 1% despite a 672 GB/s Lustre cluster").wait_for()
+            question.get_by_text("Recommended reading").first.wait_for()
+            assert not any(radios.nth(i).is_checked() for i in range(4))
+            lock = question.locator("button.jupyter-button", has_text="Lock")
+            assert lab_server.events() == []
+            shot(question, "answer-question.png")
+
+            # An option and Lock: locked, the widget disabled on it, one event.
+            question.locator(".widget-radio-box label", has_text="B) Small random reads").click()
+            lock.click()
+            question.get_by_text("Prediction locked: B.").wait_for()
+            expect(lock).to_be_disabled()
+            assert radios.nth(1).is_checked() and radios.nth(1).is_disabled()
+            assert lab_server.events() == ["prediction_locked"]
+            shot(question, "answer-locked.png")
+
+            # The live analyzer opens now; a slider move is one recorded run.
+            live = run_cell(page, 1)
+            card = live.locator(GPU_CARD)
+            card.wait_for()
+            expect(card).to_have_text(gpu_figure(expected_report("act1", live_run(1))))
+            live.locator(WORKERS_HANDLE).focus()
+            page.keyboard.press("ArrowRight")
+            expect(card).to_have_text(gpu_figure(expected_report("act1", live_run(2))))
+            live.locator(".jp-OutputArea-output .vega-embed").first.wait_for()
+            labels = live.locator(".widget-toggle-button")
+            for i in range(labels.count()):
+                button = labels.nth(i)
+                assert button.evaluate("(b) => b.scrollWidth <= b.clientWidth"), button.inner_text()
+            shot(live, "answer-live-io.png")
+
+            # The reflection, answered by widget: the feedback shows, the first answer counts.
+            reflect = run_cell(page, 2)
+            reflect.locator(".widget-radio-box label", has_text="B) Pre-shuffle").click()
+            reflect.locator("button.jupyter-button", has_text="Answer").click()
+            reflect.get_by_text("Correct.").first.wait_for()
+            shot(reflect, "answer-reflection.png")
+
+            # The hand-in by button: the receipt appears under it.
+            hand_in = run_cell(page, 3)
+            hand_in.locator("button.jupyter-button", has_text="Hand in").click()
+            hand_in.get_by_text("Submission receipt").wait_for()
+            hand_in.get_by_text("Lab handed in. What the instruments showed").wait_for()
+            shot(hand_in, "handin-receipt.png")
+        except Exception:
+            FAILURE_SHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(FAILURE_SHOT), full_page=True)
+            raise
+        finally:
+            browser.close()
+    events = lab_server.events()
+    assert events[0] == "prediction_locked" and events.count("prediction_locked") == 1
+    assert events.count("instrument_run") == 2, events  # the live cell's run and the move
+    assert events.count("reflection_answered") == 1 and events[-1] == "submitted", events
+    [file] = list((lab_server.home / "outbox").iterdir())
+    assert file.name.startswith("v2_04-ada-")

@@ -19,7 +19,8 @@ use mlsys_model::content::Callout;
 use mlsys_model::lab::LabSession;
 
 /// The style of a table cell in the ledger and the receipt.
-const TD: &str = "padding: 3px 10px; border-bottom: 1px solid rgba(148,163,184,0.3);";
+const TD: &str =
+    "padding: 3px 10px; border-bottom: 1px solid rgba(148,163,184,0.3); text-align: left;";
 
 fn usage_error(message: impl Into<String>) -> ExecutionError {
     ExecutionError::new("UsageError", message)

@@ -134,6 +134,16 @@ pub fn heading(kicker: &str, title: &str, detail: &str) -> String {
     )
 }
 
+/// A line of secondary text under a heading: a bold lead, then the text.
+pub fn note(lead: &str, text: &str) -> String {
+    format!(
+        "<div style=\"font-size:0.85rem;color:{FG2};margin:-4px 0 8px 0\">\
+         <b>{lead}</b> · {text}</div>",
+        lead = escape(lead),
+        text = escape(text),
+    )
+}
+
 /// A row of metric cards.
 pub fn cards(cards: &[Card]) -> String {
     let mut out =
@@ -247,9 +257,12 @@ pub fn prompt(kicker: &str, prompt: &str) -> String {
     )
 }
 
-/// A bordered block wrapping an instrument's whole output.
+/// A block wrapping an instrument's whole output (with its own line height:
+/// an HTML widget would otherwise lay text out on the widgets' 28px lines).
 pub fn frame(inner: &str) -> String {
-    format!("<div style=\"font-family:{FONT};color:{FG1};max-width:1000px\">{inner}</div>")
+    format!(
+        "<div style=\"font-family:{FONT};color:{FG1};max-width:1000px;line-height:1.5\">{inner}</div>"
+    )
 }
 
 /// A two-column table of labels and values (the status summary).

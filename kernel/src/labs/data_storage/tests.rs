@@ -441,3 +441,47 @@ fn reveals_mathpeeks_and_status_show_the_models_texts() {
         plain(&submitted)
     );
 }
+
+#[test]
+fn an_instruments_cards_describe_its_read_pattern_or_layout_as_the_help_does() {
+    let mut lab = Lab::new();
+    lab.run("%predict act1 B").unwrap();
+    lab.run("%predict act2 B").unwrap();
+    for (line, help, description) in [
+        (
+            "%io --pattern sequential",
+            "%io --help",
+            "Sequential — large chunks, Lustre-optimal: 85% of peak bandwidth",
+        ),
+        (
+            "%io --pattern random",
+            "%io --help",
+            "Random — small 4K reads, worst case: 7% of peak bandwidth",
+        ),
+        (
+            "%mds --layout shards",
+            "%mds --help",
+            "Sequential shards — large files read sequentially: each worker opens 0.2 files per \
+             second, and 2% of those accesses reach the metadata server",
+        ),
+    ] {
+        lab.run(line).unwrap();
+        let [cards] = lab.displays().try_into().expect("one cards output");
+        let page = cards["text/html"].as_str().unwrap();
+        assert!(page.contains(description), "{line}: {page}");
+        // Under the heading, before the first card.
+        assert!(
+            page.find(description) < page.find("border-top:4px"),
+            "{line}"
+        );
+        assert!(plain(&cards).contains(description), "{line}");
+        let (label, text) = description.split_once(" — ").unwrap();
+        let mut registry = MagicRegistry::default();
+        registry.register(LAB_ID, LAB_TITLE, Box::new(DataStorageLab::open(&lab.home)));
+        let help = registry
+            .run_cell(help, &mut lab.widgets, &lab.outputs)
+            .unwrap();
+        let help = json(&help.unwrap());
+        assert!(plain(&help).contains(&format!("{label}: {text}")), "{help}");
+    }
+}

@@ -88,7 +88,7 @@ pub fn act2_chart(i: &MdsInputs, o: &MdsOutputs) -> Act2ChartText {
         bandwidth_axis: "Bandwidth (GB/s)",
         metadata_axis: "Metadata ops (K ops/s)",
         bandwidth_demand: "Bandwidth demand (GB/s)",
-        bandwidth_supply: format!("{supply}: {:.0} GB/s", o.bw_supply_gbs),
+        bandwidth_supply: format!("{supply}: {} GB/s", thousands(o.bw_supply_gbs)),
         metadata_demand: "Metadata demand (K ops/s)",
         mds_capacity: format!(
             "MDS capacity: {}K ops/s ({} MDS{unused})",
@@ -126,7 +126,7 @@ mod tests {
             t.title,
             "Bandwidth and Metadata Demand vs. Cluster Scale (object store layout)"
         );
-        assert_eq!(t.bandwidth_supply, "Storage BW supply: 1344 GB/s");
+        assert_eq!(t.bandwidth_supply, "Storage BW supply: 1,344 GB/s");
         assert_eq!(
             t.mds_capacity,
             "MDS capacity: 50K ops/s (1 MDS, unused by an object store)"

@@ -168,11 +168,11 @@ fn act1_simplifications(i: &IoInputs, o: &act1::IoOutputs) -> Vec<Simplification
         Some(fabric) if o.network_overhead < 1.0 => out.push(simple(
             "The fabric is a ratio cap.",
             format!(
-                "The model multiplies every read by {n:.3} ({fabric:.0} of {storage:.0} GB/s), \
+                "The model multiplies every read by {n:.3} ({fabric:.0} of {storage} GB/s), \
                  though this run moves only {eff:.1} GB/s through the {fabric:.0} GB/s fabric: it \
                  caps the peak, not the traffic, and has no latency or congestion term.",
                 n = o.network_overhead,
-                storage = l.storage_gbs,
+                storage = thousands(l.storage_gbs),
                 eff = l.effective_gbs,
             ),
         )),

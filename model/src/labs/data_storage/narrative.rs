@@ -16,7 +16,7 @@ use super::figures::{act1_figures, act2_figures};
 use super::limits::{io_limits, mds_limits, IoFactor, IoLimits, MdsBinding, MdsLimits};
 use super::report::{Report, RunInputs};
 use crate::choice::{Act, Choice};
-use crate::format::{fmt_kilo, fmt_thousands, plural, thousands};
+use crate::format::{fmt_kilo, fmt_thousands, plural, separated, thousands};
 
 pub use super::mathpeek::{ideal_read, mathpeek, IdealRead, MathPeek};
 
@@ -69,14 +69,21 @@ fn mbs(gbs: f64) -> String {
 fn factor_detail(factor: IoFactor, i: &IoInputs, l: &IoLimits) -> String {
     match (factor, l.fabric_gbs) {
         (IoFactor::Storage, Some(fabric)) => format!(
-            "{} OSTs, {:.0} of the fabric's {fabric:.0} GB/s",
-            i.osts, l.storage_gbs
+            "{} OSTs, {} of the fabric's {fabric:.0} GB/s",
+            i.osts,
+            thousands(l.storage_gbs)
         ),
-        (IoFactor::Storage, None) => format!("one node's {:.0} GB/s of NVMe", l.storage_gbs),
+        (IoFactor::Storage, None) => {
+            format!("one node's {} GB/s of NVMe", thousands(l.storage_gbs))
+        }
         (IoFactor::Pattern, _) => format!("{} reads", i.pattern),
         (IoFactor::Workers, _) => format!("{} per GPU", plural(i.workers, "worker")),
         (IoFactor::Fabric, fabric) => {
-            format!("{:.0} of {:.0} GB/s", fabric.unwrap_or(0.0), l.storage_gbs)
+            format!(
+                "{:.0} of {} GB/s",
+                fabric.unwrap_or(0.0),
+                thousands(l.storage_gbs)
+            )
         }
     }
 }
@@ -85,16 +92,18 @@ fn factor_detail(factor: IoFactor, i: &IoInputs, l: &IoLimits) -> String {
 fn hardware_phrase(i: &IoInputs, l: &IoLimits) -> String {
     match l.fabric_gbs {
         Some(fabric) if l.more_osts_help => format!(
-            "the {} OSTs' {:.0} GB/s, below the {fabric:.0} GB/s fabric",
-            i.osts, l.storage_gbs
+            "the {} OSTs' {} GB/s, below the {fabric:.0} GB/s fabric",
+            i.osts,
+            thousands(l.storage_gbs)
         ),
         Some(fabric) => format!(
-            "the fabric's {fabric:.0} GB/s, below the {} OSTs' {:.0} GB/s",
-            i.osts, l.storage_gbs
+            "the fabric's {fabric:.0} GB/s, below the {} OSTs' {} GB/s",
+            i.osts,
+            thousands(l.storage_gbs)
         ),
         None => format!(
-            "one node's {:.0} GB/s of NVMe for all {ACT1_GPU_COUNT} GPUs",
-            l.storage_gbs
+            "one node's {} GB/s of NVMe for all {ACT1_GPU_COUNT} GPUs",
+            thousands(l.storage_gbs)
         ),
     }
 }
@@ -154,11 +163,11 @@ pub fn act1_binding_sentence(i: &IoInputs, o: &IoOutputs, l: &IoLimits) -> Strin
                 )
             }
             IoFactor::Storage | IoFactor::Fabric => format!(
-                "What binds it: the hardware, {}, carries {:.1}% of the {:.0} GB/s the GPUs read; \
+                "What binds it: the hardware, {}, carries {:.1}% of the {} GB/s the GPUs read; \
                  {share}.",
                 hardware_phrase(i, l),
                 l.hardware_pct_of_demand,
-                l.demand_total_gbs,
+                thousands(l.demand_total_gbs),
             ),
         }
     };
@@ -273,12 +282,12 @@ fn act1_reveal(predicted: Choice, i: &IoInputs, o: &IoOutputs) -> String {
 fn act2_run_line(i: &MdsInputs, o: &MdsOutputs) -> String {
     format!(
         "Your latest run ({}): {}K metadata ops/s against {}K capacity; bandwidth {:.1} of \
-         {:.0} GB/s.",
+         {} GB/s.",
         RunInputs::Act2(*i).settings().join(", "),
         fmt_kilo(o.ops_demand_per_s / 1000.0),
         thousands(f64::from(o.mds_capacity_per_s) / 1000.0),
         o.bw_demand_gbs,
-        o.bw_supply_gbs
+        thousands(o.bw_supply_gbs)
     )
 }
 
@@ -303,9 +312,9 @@ pub fn act2_binding_sentence(i: &MdsInputs, o: &MdsOutputs, l: &MdsLimits) -> St
         "no metadata server (an object store)".to_string()
     };
     let bandwidth = format!(
-        "bandwidth at {} of the {:.0} GB/s supply",
+        "bandwidth at {} of the {} GB/s supply",
         load(l.bandwidth_load_pct),
-        o.bw_supply_gbs
+        thousands(o.bw_supply_gbs)
     );
     let now = match l.binding {
         MdsBinding::Metadata => format!("What binds it: {metadata}; {bandwidth}."),
@@ -346,7 +355,7 @@ fn load(pct: f64) -> String {
     } else if pct < 1.0 {
         format!("{pct:.2}%")
     } else {
-        format!("{pct:.0}%")
+        format!("{}%", separated(pct, 0))
     }
 }
 
@@ -427,8 +436,10 @@ fn act1_what_binds(i: &IoInputs, o: &IoOutputs) -> Callout {
     let mut factors: Vec<_> = l.factors.iter().filter(|f| f.multiplier < 1.0).collect();
     factors.sort_by(|a, b| a.multiplier.total_cmp(&b.multiplier));
     let mut body = format!(
-        "- **Effective bandwidth {:.1} GB/s**, {:.1}% of the storage's {:.0} GB/s peak.\n",
-        l.effective_gbs, o.storage_util_pct, l.storage_gbs
+        "- **Effective bandwidth {:.1} GB/s**, {:.1}% of the storage's {} GB/s peak.\n",
+        l.effective_gbs,
+        o.storage_util_pct,
+        thousands(l.storage_gbs)
     );
     for f in factors {
         let note = match f.factor {
@@ -447,7 +458,7 @@ fn act1_what_binds(i: &IoInputs, o: &IoOutputs) -> Callout {
     body.push_str(&format!(
         "- **Demand**: each GPU reads {demand} at batch {batch} ({batch} × {sample:.0} MB every \
          {compute:.0} ms) and gets {supply}, {ratio:.1}% of it; all {gpus} GPUs get {eff:.1} of \
-         the {total:.0} GB/s they read.\n",
+         the {total} GB/s they read.\n",
         demand = mbs(l.demand_per_gpu_gbs),
         batch = i.batch,
         sample = SAMPLE_SIZE_MB,
@@ -456,7 +467,7 @@ fn act1_what_binds(i: &IoInputs, o: &IoOutputs) -> Callout {
         ratio = l.supply_pct_of_demand,
         gpus = ACT1_GPU_COUNT,
         eff = l.effective_gbs,
-        total = l.demand_total_gbs,
+        total = thousands(l.demand_total_gbs),
     ));
     body.push_str(&format!(
         "- **Hardware ceiling**: {}, {:.1}% of what the GPUs read; no read pattern or worker \
@@ -505,9 +516,9 @@ fn act2_what_binds(i: &MdsInputs, o: &MdsOutputs) -> Callout {
         "- **Metadata**: an object store sends no access to a metadata server.\n".to_string()
     };
     let body = format!(
-        "{metadata}- **Bandwidth**: {:.1} GB/s against {:.0} GB/s of supply, {}.\n- {}",
+        "{metadata}- **Bandwidth**: {:.1} GB/s against {} GB/s of supply, {}.\n- {}",
         o.bw_demand_gbs,
-        o.bw_supply_gbs,
+        thousands(o.bw_supply_gbs),
         load(l.bandwidth_load_pct),
         fails_first_sentence(&l)
     );
@@ -527,17 +538,19 @@ fn capitalized(text: &str) -> String {
     }
 }
 
-/// "Bandwidth demand of 41.0 GB/s is well within the 1344 GB/s supply."
+/// "Bandwidth demand of 41.0 GB/s is well within the 1,344 GB/s supply."
 fn bandwidth_sentence(o: &MdsOutputs) -> String {
     if o.bw_saturated {
         format!(
-            "Bandwidth demand of {:.1} GB/s also exceeds the {:.0} GB/s supply.",
-            o.bw_demand_gbs, o.bw_supply_gbs
+            "Bandwidth demand of {:.1} GB/s also exceeds the {} GB/s supply.",
+            o.bw_demand_gbs,
+            thousands(o.bw_supply_gbs)
         )
     } else {
         format!(
-            "Bandwidth demand of {:.1} GB/s is well within the {:.0} GB/s supply.",
-            o.bw_demand_gbs, o.bw_supply_gbs
+            "Bandwidth demand of {:.1} GB/s is well within the {} GB/s supply.",
+            o.bw_demand_gbs,
+            thousands(o.bw_supply_gbs)
         )
     }
 }
@@ -559,13 +572,15 @@ pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
         });
         let bandwidth = if o.bw_saturated {
             format!(
-                "and bandwidth fails too ({:.1} GB/s of demand against {:.0} GB/s of supply);",
-                o.bw_demand_gbs, o.bw_supply_gbs
+                "and bandwidth fails too ({:.1} GB/s of demand against {} GB/s of supply);",
+                o.bw_demand_gbs,
+                thousands(o.bw_supply_gbs)
             )
         } else {
             format!(
-                "even though the bandwidth is fine ({:.1} of {:.0} GB/s),",
-                o.bw_demand_gbs, o.bw_supply_gbs
+                "even though the bandwidth is fine ({:.1} of {} GB/s),",
+                o.bw_demand_gbs,
+                thousands(o.bw_supply_gbs)
             )
         };
         let extra = o.needed_mds.saturating_sub(i.mds);
@@ -608,21 +623,22 @@ pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
         } else if doubled_bw > o.bw_supply_gbs {
             format!(
                 "Doubling the GPU count will push this into saturation, and bandwidth with it \
-                 ({doubled_bw:.1} GB/s of demand against {:.0} GB/s).",
-                o.bw_supply_gbs
+                 ({doubled_bw:.1} GB/s of demand against {} GB/s).",
+                thousands(o.bw_supply_gbs)
             )
         } else {
             format!(
                 "Doubling the GPU count will push this into saturation before bandwidth demand \
-                 becomes significant ({doubled_bw:.1} of {:.0} GB/s).",
-                o.bw_supply_gbs
+                 becomes significant ({doubled_bw:.1} of {} GB/s).",
+                thousands(o.bw_supply_gbs)
             )
         };
         let watch = if o.bw_saturated {
             format!(
-                "Bandwidth is a constraint too: {:.1} GB/s of demand already exceeds the {:.0} GB/s \
+                "Bandwidth is a constraint too: {:.1} GB/s of demand already exceeds the {} GB/s \
                  supply.",
-                o.bw_demand_gbs, o.bw_supply_gbs
+                o.bw_demand_gbs,
+                thousands(o.bw_supply_gbs)
             )
         } else {
             "Bandwidth headroom is not the constraint to watch.".to_string()
@@ -670,14 +686,16 @@ pub fn act2_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
     );
     let tail = if push.bw_saturated {
         format!(
-            "The MDS will saturate ({outcome}), and on {:.0} GB/s so will bandwidth ({:.1} GB/s).",
-            push.bw_supply_gbs, push.bw_demand_gbs
+            "The MDS will saturate ({outcome}), and on {} GB/s so will bandwidth ({:.1} GB/s).",
+            thousands(push.bw_supply_gbs),
+            push.bw_demand_gbs
         )
     } else {
         format!(
-            "The bandwidth will still be fine ({:.1} of {:.0} GB/s); the MDS will not \
+            "The bandwidth will still be fine ({:.1} of {} GB/s); the MDS will not \
              ({outcome}).",
-            push.bw_demand_gbs, push.bw_supply_gbs
+            push.bw_demand_gbs,
+            thousands(push.bw_supply_gbs)
         )
     };
     Callout::new(
@@ -703,14 +721,16 @@ fn object_store_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
     let bandwidth = if o.bw_saturated {
         format!(
             "The metadata ceiling disappears, but the bandwidth remains the same: {:.1} GB/s of \
-             demand still exceeds the {:.0} GB/s supply.",
-            o.bw_demand_gbs, o.bw_supply_gbs
+             demand still exceeds the {} GB/s supply.",
+            o.bw_demand_gbs,
+            thousands(o.bw_supply_gbs)
         )
     } else {
         format!(
-            "The bandwidth remains the same ({:.1} of {:.0} GB/s), but the scaling ceiling \
+            "The bandwidth remains the same ({:.1} of {} GB/s), but the scaling ceiling \
              disappears.",
-            o.bw_demand_gbs, o.bw_supply_gbs
+            o.bw_demand_gbs,
+            thousands(o.bw_supply_gbs)
         )
     };
     let back = if individual.mds_saturated {
@@ -749,8 +769,9 @@ fn object_store_callout(i: &MdsInputs, o: &MdsOutputs) -> Callout {
 pub fn recommendation(i: &MdsInputs, o: &MdsOutputs) -> String {
     let l = mds_limits(i, o);
     let short = format!(
-        "{:.1} GB/s of bandwidth demand exceeds the {:.0} GB/s supply",
-        o.bw_demand_gbs, o.bw_supply_gbs
+        "{:.1} GB/s of bandwidth demand exceeds the {} GB/s supply",
+        o.bw_demand_gbs,
+        thousands(o.bw_supply_gbs)
     );
     match RecommendationKind::of(i.layout, o.mds_saturated, o.mds_util_pct) {
         RecommendationKind::ObjectStore => match l.bandwidth_fails_at_gpus {
@@ -760,8 +781,8 @@ pub fn recommendation(i: &MdsInputs, o: &MdsOutputs) -> String {
             }
             Some(gpus) => format!(
                 "Object store — no MDS. Bandwidth sets the ceiling instead: demand exceeds the \
-                 {:.0} GB/s supply from {} GPUs.",
-                o.bw_supply_gbs,
+                 {} GB/s supply from {} GPUs.",
+                thousands(o.bw_supply_gbs),
                 fmt_thousands(u64::from(gpus))
             ),
         },
@@ -838,7 +859,7 @@ fn act2_formulas(i: &MdsInputs, o: &MdsOutputs) -> String {
          \x20              = {capacity} ops/s = {capacity_k:.0}K ops/s\n\
          MDS util       = demand / capacity = {demand_k}K / {capacity_k:.0}K = {util:.0}%{capped}\n\
          Bandwidth      = GPU_count × {per_gpu:.0} MB/s = {gpus} × {per_gpu_gb:.2} GB/s = {bw:.1} GB/s\n\
-         Headroom       = (supply − demand) / supply = {headroom:.0}% of {supply:.0} GB/s",
+         Headroom       = (supply − demand) / supply = {headroom}% of {supply} GB/s",
         gpus = i.gpus,
         workers = i.workers_per_gpu,
         files = i.layout.files_open_per_sec_per_worker(),
@@ -858,7 +879,7 @@ fn act2_formulas(i: &MdsInputs, o: &MdsOutputs) -> String {
         per_gpu = BW_DEMAND_PER_GPU_GBS * 1000.0,
         per_gpu_gb = BW_DEMAND_PER_GPU_GBS,
         bw = o.bw_demand_gbs,
-        headroom = o.bw_headroom_pct,
-        supply = o.bw_supply_gbs,
+        headroom = separated(o.bw_headroom_pct, 0),
+        supply = thousands(o.bw_supply_gbs),
     )
 }

@@ -12,13 +12,14 @@ use crate::render::html;
 use crate::render::palette::Tone;
 use jupyter_protocol::{Media, MediaType};
 use mlsys_model::content::Question;
-use mlsys_model::format::{fmt_kilo, fmt_thousands};
+use mlsys_model::format::{fmt_kilo, fmt_thousands, separated, thousands};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs, UtilStatus};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs, RecommendationKind};
 use mlsys_model::labs::data_storage::briefing::Section;
 use mlsys_model::labs::data_storage::constants::{
     MDS_UTIL_CAP_PCT, MDS_WARN_UTIL_PCT, STORAGE_UTIL_FAIR_PCT, STORAGE_UTIL_LOW_PCT,
 };
+use mlsys_model::labs::data_storage::content::{layout_text, pattern_text};
 use mlsys_model::labs::data_storage::narrative::{self, MathPeek};
 use mlsys_model::labs::data_storage::{Report, RunInputs};
 use mlsys_model::{Act, Choice};
@@ -35,6 +36,16 @@ pub struct InstrumentOutput {
 /// A run's settings in one line: `1 worker/GPU · batch 64 · random reads · 24 OSTs`.
 pub fn settings(run: RunInputs) -> String {
     run.settings().join(" · ")
+}
+
+/// The run's read pattern or dataset layout as the seed's selector describes
+/// it, with the model's figures: `("Read pattern", "Random — small 4K reads, …")`.
+pub fn choice_note(run: RunInputs) -> (&'static str, String) {
+    let (lead, option) = match run {
+        RunInputs::Act1(i) => ("Read pattern", pattern_text(i.pattern)),
+        RunInputs::Act2(m) => ("Dataset layout", layout_text(m.layout)),
+    };
+    (lead, format!("{} — {}", option.label, option.description))
 }
 
 /// The report as its own mimetype: exactly the model's run JSON.
@@ -106,13 +117,15 @@ fn act1(report: &Report, i: &IoInputs, o: &IoOutputs) -> InstrumentOutput {
         },
     ];
     let binds = narrative::what_binds(report);
+    let (lead, choice) = choice_note(RunInputs::Act1(*i));
     let page = html::frame(&format!(
-        "{}{}{}{}",
+        "{}{}{}{}{}",
         html::heading(
             "Act I · I/O bottleneck analyzer",
             "Your run",
             &settings(RunInputs::Act1(*i))
         ),
+        html::note(lead, &choice),
         html::cards(&cards),
         html::callout(&binds),
         html::formula_panel(&physics_title(), &narrative::formula_panel(report)),
@@ -186,10 +199,11 @@ fn act2(report: &Report, i: &MdsInputs, o: &MdsOutputs) -> InstrumentOutput {
         },
         html::Card {
             label: "Bandwidth Headroom",
-            value: format!("{:.0}%", o.bw_headroom_pct),
+            value: format!("{}%", separated(o.bw_headroom_pct, 0)),
             caption: format!(
-                "{:.1} of {:.0} GB/s supply",
-                o.bw_demand_gbs, o.bw_supply_gbs
+                "{:.1} of {} GB/s supply",
+                o.bw_demand_gbs,
+                thousands(o.bw_supply_gbs)
             ),
             tone: bw_tone,
             caption_toned: false,
@@ -209,13 +223,15 @@ fn act2(report: &Report, i: &MdsInputs, o: &MdsOutputs) -> InstrumentOutput {
     let binds = narrative::what_binds(report);
     let callout = narrative::act2_callout(i, o);
     let recommendation = narrative::recommendation(i, o);
+    let (lead, choice) = choice_note(RunInputs::Act2(*i));
     let page = html::frame(&format!(
-        "{}{}{}{}{}{}",
+        "{}{}{}{}{}{}{}",
         html::heading(
             "Act II · distributed storage designer",
             "Your design",
             &settings(RunInputs::Act2(*i))
         ),
+        html::note(lead, &choice),
         html::cards(&cards),
         html::callout(&binds),
         html::formula_panel(&physics_title(), &narrative::formula_panel(report)),

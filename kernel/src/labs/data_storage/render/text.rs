@@ -2,15 +2,18 @@
 
 use crate::render::text::callout;
 use mlsys_model::content::Callout;
-use mlsys_model::format::{fmt_kilo, fmt_thousands};
+use mlsys_model::format::{fmt_kilo, fmt_thousands, separated, thousands};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs};
 use mlsys_model::labs::data_storage::RunInputs;
 
-/// Act I's cards as aligned lines, then what limits the run.
+/// Act I's cards as aligned lines (after the read pattern's description),
+/// then what limits the run.
 pub fn act1(i: &IoInputs, o: &IoOutputs, binds: &Callout) -> String {
+    let note = super::choice_note(RunInputs::Act1(*i));
     format!(
         "Act I · I/O analyzer: {}\n\
+         {}: {}\n\
          GPU utilization    {:.1}%  {}\n\
          Effective I/O BW   {:.1} GB/s total\n\
          I/O wait           {:.1} ms per batch\n\
@@ -18,6 +21,8 @@ pub fn act1(i: &IoInputs, o: &IoOutputs, binds: &Callout) -> String {
          Storage util       {:.0}% of capacity\n\
          {}",
         super::settings(RunInputs::Act1(*i)),
+        note.0,
+        note.1,
         o.gpu_util_pct,
         o.status.label(),
         o.effective_bw_gbs,
@@ -29,8 +34,8 @@ pub fn act1(i: &IoInputs, o: &IoOutputs, binds: &Callout) -> String {
     )
 }
 
-/// Act II's cards as aligned lines, what limits the design, the failure
-/// state's title and the recommendation.
+/// Act II's cards as aligned lines (after the layout's description), what
+/// limits the design, the failure state's title and the recommendation.
 pub fn act2(
     i: &MdsInputs,
     o: &MdsOutputs,
@@ -38,17 +43,21 @@ pub fn act2(
     state: &Callout,
     recommendation: &str,
 ) -> String {
+    let note = super::choice_note(RunInputs::Act2(*i));
     format!(
         "Act II · storage designer: {}\n\
+         {}: {}\n\
          Metadata demand    {}K ops/s of {}K capacity\n\
          MDS utilization    {:.0}%{}\n\
          MDS nodes needed   {} (have {})\n\
-         Bandwidth          {:.1} of {:.0} GB/s, headroom {:.0}%\n\
+         Bandwidth          {:.1} of {} GB/s, headroom {}%\n\
          Connections        {}\n\
          {}\n\
          {}\n\
          Recommendation: {}",
         super::settings(RunInputs::Act2(*i)),
+        note.0,
+        note.1,
         fmt_kilo(o.ops_demand_per_s / 1000.0),
         fmt_thousands(u64::from(o.mds_capacity_per_s / 1000)),
         o.mds_util_pct,
@@ -56,8 +65,8 @@ pub fn act2(
         o.needed_mds,
         i.mds,
         o.bw_demand_gbs,
-        o.bw_supply_gbs,
-        o.bw_headroom_pct,
+        thousands(o.bw_supply_gbs),
+        separated(o.bw_headroom_pct, 0),
         fmt_thousands(u64::from(i.total_workers())),
         callout(binds),
         state.title,
