@@ -31,11 +31,13 @@ pub enum Reason {
     TamperedNumbers,
     /// The submission id was already ingested with different content.
     IdConflict,
+    /// Over the size limit: only its first bytes were read (and kept).
+    TooLarge,
 }
 
 impl Reason {
     /// Every reason, in the order `stats` and the docs list them.
-    pub const ALL: [Reason; 11] = [
+    pub const ALL: [Reason; 12] = [
         Reason::MalformedJson,
         Reason::UnknownSchemaVersion,
         Reason::InvalidSubmission,
@@ -47,6 +49,7 @@ impl Reason {
         Reason::InvalidInputs,
         Reason::TamperedNumbers,
         Reason::IdConflict,
+        Reason::TooLarge,
     ];
 
     /// The code stored in the quarantine table.
@@ -63,6 +66,7 @@ impl Reason {
             Reason::InvalidInputs => "invalid_inputs",
             Reason::TamperedNumbers => "tampered_numbers",
             Reason::IdConflict => "id_conflict",
+            Reason::TooLarge => "too_large",
         }
     }
 }

@@ -7,7 +7,8 @@ use crate::score::Item;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::Path;
 
-/// What ingest stores (unchanged since version 1).
+/// What ingest stores (since version 3 quarantined bytes are compressed and
+/// found by source).
 const INTAKE_TABLES: &str = r#"
     CREATE TABLE submissions (
         id             TEXT PRIMARY KEY,     -- the submission's UUID
@@ -40,11 +41,13 @@ const INTAKE_TABLES: &str = r#"
         detail         TEXT NOT NULL,        -- the precise cause
         student        TEXT,                 -- when it could be read
         submission_id  TEXT,                 -- when it could be read
-        source         TEXT NOT NULL,
+        source         TEXT NOT NULL,        -- a path, or `service:USER` for the service
         quarantined_at TEXT NOT NULL,
-        raw            BLOB NOT NULL
+        raw_lz4        BLOB NOT NULL         -- the bytes as received (of a `too_large` file,
+                                             -- its first 4 KiB), LZ4 (size-prepended)
     ) STRICT;
     CREATE INDEX quarantine_by_student ON quarantine (student);
+    CREATE INDEX quarantine_by_source ON quarantine (source);
 "#;
 
 /// What `score` stores, per lab (version 2).
@@ -96,7 +99,7 @@ const SCORE_TABLES: &str = r#"
 type Upgrade = fn(&Transaction, &Path) -> Result<(), GraderError>;
 
 /// `UPGRADES[i]` brings version `i + 1` to `i + 2`.
-const UPGRADES: &[Upgrade] = &[scores_as_items];
+const UPGRADES: &[Upgrade] = &[scores_as_items, quarantine_compressed];
 
 /// The schema version this grader writes.
 pub const SCHEMA_VERSION: i64 = UPGRADES.len() as i64 + 1;
@@ -205,4 +208,33 @@ fn scores_as_items(tx: &Transaction, path: &Path) -> Result<(), GraderError> {
         "DROP TABLE old_grades; DROP TABLE old_submission_scores; DROP TABLE old_scoring;",
     )
     .map_err(err())
+}
+
+/// 2 → 3: quarantined bytes LZ4-compressed (`raw` becomes `raw_lz4`), and an
+/// index by source (the service's per-student quota counts by it).
+fn quarantine_compressed(tx: &Transaction, path: &Path) -> Result<(), GraderError> {
+    let err = || GraderError::db(path);
+    tx.execute_batch(
+        "ALTER TABLE quarantine RENAME COLUMN raw TO raw_lz4;
+         CREATE INDEX quarantine_by_source ON quarantine (source);",
+    )
+    .map_err(err())?;
+    let rows: Vec<(i64, Vec<u8>)> = {
+        let mut read = tx
+            .prepare("SELECT id, raw_lz4 FROM quarantine")
+            .map_err(err())?;
+        let rows = read
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(err())?;
+        rows.collect::<Result<_, _>>().map_err(err())?
+    };
+    let mut write = tx
+        .prepare("UPDATE quarantine SET raw_lz4 = ?2 WHERE id = ?1")
+        .map_err(err())?;
+    for (id, raw) in rows {
+        write
+            .execute(rusqlite::params![id, lz4_flex::compress_prepend_size(&raw)])
+            .map_err(err())?;
+    }
+    Ok(())
 }

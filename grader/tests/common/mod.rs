@@ -7,7 +7,7 @@ use mlsys_grader::ingest::{ingest, Summary};
 use mlsys_grader::labs::data_storage::synth::Recorder;
 use mlsys_grader::labs::Scorers;
 use mlsys_grader::progress::Progress;
-use mlsys_grader::source::Source;
+use mlsys_grader::source::{Source, DEFAULT_MAX_BYTES};
 use mlsys_grader::synth::write;
 use mlsys_model::labs::data_storage::{Context, DatasetLayout, IoInputs, MdsInputs, ReadPattern};
 use mlsys_model::record::Submission;
@@ -139,6 +139,7 @@ impl Workspace {
             &mut db,
             &Scorers::builtin(),
             sources,
+            DEFAULT_MAX_BYTES,
             &Progress::new(0, "test"),
         )
         .unwrap()

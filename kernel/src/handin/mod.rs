@@ -1,7 +1,9 @@
 //! The hand-in magics every lab gets, generic over its session: `%ledger`
-//! ([`ledger`]) and `%submit` ([`submit`], with its [`receipt`]). They reach a
-//! lab through its recorder: every `Recorder` is a [`LabRecord`].
+//! ([`ledger`]) and `%submit` ([`submit`], with its [`receipt`], or as a
+//! [`button`]). They reach a lab through its recorder: every `Recorder` is a
+//! [`LabRecord`].
 
+pub mod button;
 pub mod ledger;
 pub mod receipt;
 pub mod submit;
@@ -10,6 +12,8 @@ use crate::interpreter::{ExecutionError, Outputs};
 use crate::lab::LabRecord;
 use crate::magic::MagicSpec;
 use crate::recorder::Recorder;
+use crate::widgets::OwnedWidgets;
+use button::HandInButtons;
 use jupyter_protocol::Media;
 use mlsys_model::content::Callout;
 use mlsys_model::lab::LabSession;
@@ -24,6 +28,10 @@ fn usage_error(message: impl Into<String>) -> ExecutionError {
 impl<S: LabSession> LabRecord for Recorder<S> {
     fn take_notice(&mut self) -> Option<Callout> {
         Recorder::take_notice(self)
+    }
+
+    fn missing(&self) -> Vec<String> {
+        self.session().missing()
     }
 
     fn hand_in_specs(&self) -> Vec<MagicSpec> {
@@ -42,4 +50,20 @@ impl<S: LabSession> LabRecord for Recorder<S> {
             _ => Err(usage_error(format!("%{name} is not a hand-in magic"))),
         }
     }
+}
+
+/// Runs hand-in magic `name` of a lab: `%submit --button` opens the lab's
+/// hand-in button on `widgets`, every other call goes to the lab's record.
+pub fn run(
+    name: &str,
+    args: &str,
+    record: &mut dyn LabRecord,
+    buttons: &mut HandInButtons,
+    widgets: &mut OwnedWidgets,
+    outputs: &Outputs,
+) -> Result<Option<Media>, ExecutionError> {
+    if name == "submit" && args.trim() == button::FLAG {
+        return Ok(Some(buttons.open(record, widgets, outputs)));
+    }
+    record.hand_in(name, args, outputs)
 }
