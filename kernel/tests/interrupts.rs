@@ -1,6 +1,10 @@
 //! Interrupts, shutdown and restart while Rust cells start, compile or spin:
 //! a real kernel, its real Rust-cells worker and evcxr, over real ZeroMQ.
 //!
+//! Nothing is timed: each case is told by what the cell reports (an interrupt
+//! that waited for the start or the compile to finish would report a value,
+//! or a lost process), and the waits only guard against a hang.
+//!
 //! Starting evcxr compiles the model (tens of seconds), so one test walks
 //! through every case on one kernel, in an order where the worker starts
 //! once: an interrupt while Rust starts (the queued cells are aborted, as
@@ -22,8 +26,10 @@ use std::time::{Duration, Instant};
 /// The longest evcxr's start may take (it compiles the model and its dependencies).
 const START: Duration = Duration::from_secs(600);
 
-/// How soon an interrupted cell must end, and a stopped kernel and its worker exit.
-const PROMPTLY: Duration = Duration::from_secs(20);
+/// The longest anything else may take on a loaded machine: streaming a line, an
+/// interrupted cell ending, a stopped kernel and its worker exiting. A guard
+/// against hanging only; nothing is timed.
+const GENEROUS: Duration = Duration::from_secs(120);
 
 /// A cell whose compilation takes minutes (rustc evaluates the constant).
 const SLOW_TO_COMPILE: &str = "#[allow(long_running_const_eval)]
@@ -49,10 +55,6 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn error_name(&self) -> Option<&str> {
-        self.reply.error.as_ref().map(|e| e.ename.as_str())
-    }
-
     fn result(&self) -> String {
         let shown = self.iopub.iter().find_map(|m| match &m.content {
             JupyterMessageContent::ExecuteResult(r) => Some(format!("{:?}", r.data.content)),
@@ -145,13 +147,13 @@ impl Cells {
             .control_request(ShutdownRequest { restart })
             .await;
         assert_eq!(reply.message_type(), "shutdown_reply");
-        let exited = tokio::time::timeout(PROMPTLY, self.kernel.child.wait()).await;
+        let exited = tokio::time::timeout(GENEROUS, self.kernel.child.wait()).await;
         let status = exited.expect("the kernel exits promptly").unwrap();
         assert!(status.success(), "{status}");
         while running(worker) {
             assert!(
-                asked.elapsed() < PROMPTLY,
-                "the Rust-cells worker {worker} still runs {PROMPTLY:?} after the shutdown"
+                asked.elapsed() < GENEROUS,
+                "the Rust-cells worker {worker} still runs {GENEROUS:?} after the shutdown"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -235,26 +237,22 @@ async fn walk_through() {
     let home = TempDir::new("interrupts");
     let mut cells = start(home.path()).await;
 
-    // 1. Interrupted while Rust starts: the cell fails at once; the cells
+    // 1. Interrupted while Rust starts: the cell fails, saying so; the cells
     // queued behind it are aborted (stop_on_error), a magic among them.
     let first = cells.send("let kept = 1;", true).await;
     let queued = [
         cells.send("2 + 2", true).await,
         cells.send("%help", true).await,
     ];
-    cells.printed(&first, "Starting Rust", PROMPTLY).await;
-    let asked = Instant::now();
+    cells.printed(&first, "Starting Rust", GENEROUS).await;
     cells.interrupt().await;
     let interrupted = cells.outcome(&first, START).await;
     assert_eq!(interrupted.reply.status, ReplyStatus::Error);
-    assert_eq!(interrupted.error_name(), Some("Interrupted"));
-    assert!(
-        asked.elapsed() < PROMPTLY,
-        "ended {:?} after the interrupt",
-        asked.elapsed()
-    );
+    let error = interrupted.reply.error.as_ref().expect("an error reply");
+    assert_eq!(error.ename, "Interrupted");
+    assert!(error.evalue.contains("still starting"), "{}", error.evalue);
     for id in &queued {
-        let aborted = cells.outcome(id, PROMPTLY).await;
+        let aborted = cells.outcome(id, GENEROUS).await;
         assert_eq!(aborted.reply.status, ReplyStatus::Aborted, "{id}");
     }
     // The next Rust cell starts Rust and runs.
@@ -263,18 +261,17 @@ async fn walk_through() {
     assert_eq!(ran.reply.status, ReplyStatus::Ok, "{:?}", ran.reply);
     assert_eq!(ran.result(), "[Plain(\"42\")]");
 
-    // 2. Interrupted while compiling: the cell fails at once, having run
-    // nothing; the cell queued behind a `stop_on_error: false` request runs,
+    // 2. Interrupted while compiling (a compile of minutes): the cell fails,
+    // having run nothing; the cell queued behind a `stop_on_error: false` request runs,
     // and the variables of earlier cells are kept.
     let compiling = cells.send(SLOW_TO_COMPILE, false).await;
     let after = cells.send("5 + 5", true).await;
     let worker = worker_pid(&cells.kernel);
-    let deadline = Instant::now() + PROMPTLY;
+    let deadline = Instant::now() + START;
     while !runs_below(worker, "rustc") {
         assert!(Instant::now() < deadline, "rustc never ran");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let asked = Instant::now();
     cells.interrupt().await;
     let interrupted = cells.outcome(&compiling, START).await;
     let error = interrupted.reply.error.as_ref().expect("an error reply");
@@ -284,29 +281,21 @@ async fn walk_through() {
         "{}",
         error.evalue
     );
-    assert!(
-        asked.elapsed() < PROMPTLY,
-        "ended {:?} after the interrupt",
-        asked.elapsed()
-    );
-    let ran = cells.outcome(&after, PROMPTLY).await;
+    let ran = cells.outcome(&after, START).await;
     assert_eq!(ran.reply.status, ReplyStatus::Ok, "{:?}", ran.reply);
     assert_eq!(ran.result(), "[Plain(\"10\")]");
     let kept = cells.send("kept", true).await;
-    assert_eq!(
-        cells.outcome(&kept, PROMPTLY).await.result(),
-        "[Plain(\"2\")]"
-    );
+    assert_eq!(cells.outcome(&kept, START).await.result(), "[Plain(\"2\")]");
 
     // 3. A restart while a cell spins: the kernel and its worker exit.
     let spinning = cells.send("println!(\"spinning\");\nloop {}", true).await;
-    cells.printed(&spinning, "spinning", PROMPTLY).await;
+    cells.printed(&spinning, "spinning", GENEROUS).await;
     cells.shut_down(true).await;
 
     // 4. The restarted kernel, shut down while its Rust starts: it and its
     // worker exit (the worker does not go on compiling).
     let mut cells = start(home.path()).await;
     let starting = cells.send("1 + 1", true).await;
-    cells.printed(&starting, "Starting Rust", PROMPTLY).await;
+    cells.printed(&starting, "Starting Rust", GENEROUS).await;
     cells.shut_down(false).await;
 }

@@ -87,7 +87,7 @@ fn descendants(root: i32) -> Vec<i32> {
             continue;
         };
         let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        if let Some(parent) = parent_in(&stat) {
+        if let Some(parent) = live_parent_in(&stat) {
             children.entry(parent).or_default().push(pid);
         }
     }
@@ -103,10 +103,15 @@ fn descendants(root: i32) -> Vec<i32> {
 }
 
 /// The parent pid in a `/proc/<pid>/stat` line: `pid (comm) state ppid …`,
-/// where `comm` may hold spaces and parentheses.
-fn parent_in(stat: &str) -> Option<i32> {
+/// where `comm` may hold spaces and parentheses; `None` for a zombie (it has
+/// exited: nothing to stop, and no sign that a compile runs).
+fn live_parent_in(stat: &str) -> Option<i32> {
     let after_comm = &stat[stat.rfind(')')? + 1..];
-    after_comm.split_whitespace().nth(1)?.parse().ok()
+    let mut fields = after_comm.split_whitespace();
+    if fields.next()? == "Z" {
+        return None;
+    }
+    fields.next()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -117,8 +122,29 @@ mod tests {
 
     #[test]
     fn the_parent_is_read_past_a_command_name_with_spaces_and_parentheses() {
-        assert_eq!(parent_in("42 (a b) c)) S 7 42 42 0"), Some(7));
-        assert_eq!(parent_in(""), None);
+        assert_eq!(live_parent_in("42 (a b) c)) S 7 42 42 0"), Some(7));
+        assert_eq!(live_parent_in(""), None);
+    }
+
+    #[test]
+    fn a_zombie_is_no_descendant() {
+        assert_eq!(live_parent_in("42 (rustc) Z 7 42 42 0"), None);
+        // An exited child its parent has not reaped yet.
+        let (mut root, pids) = shell("true & echo $!; exec sleep 600", 1);
+        let zombie = pids[0];
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while running(zombie) {
+            assert!(Instant::now() < deadline, "{zombie} never exited");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let root_pid = root.id() as i32;
+        assert!(
+            std::fs::metadata(format!("/proc/{zombie}")).is_ok(),
+            "not reaped"
+        );
+        assert_eq!(descendants(root_pid), Vec::<i32>::new());
+        signal(root_pid, libc::SIGKILL);
+        let _ = root.wait();
     }
 
     /// Whether `pid` is a live process (a zombie has exited too).
