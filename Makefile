@@ -38,11 +38,12 @@ test-rust: build-debug
 	$(CARGO) test --workspace --locked
 
 # The kernel without its default `rust-cells` feature: lint-clean, and its unit tests pass (one
-# checks the "Rust cells not enabled" reply). Only the library's unit tests: the integration tests
-# would relink target/debug/mlsys-kernel without the feature, under test-python's feet.
+# checks the "Rust cells not enabled" reply; they live in the library since the kernel became a library
+# with thin binaries, so `--lib`). Unit tests only: the integration tests would relink
+# target/debug/mlsys-kernel without the feature, under test-python's feet.
 test-no-rust-cells: ## The kernel built without the rust-cells feature: clippy and its unit tests.
 	$(CARGO) clippy -p mlsys-kernel --no-default-features --all-targets --locked -- -D warnings
-	$(CARGO) test -p mlsys-kernel --no-default-features --locked --lib
+	$(CARGO) test -p mlsys-kernel --no-default-features --locked --lib --bin mlsys-kernel
 
 venv: ## Create .venv with the pinned Python tooling.
 	tools/setup-venv

@@ -113,7 +113,8 @@ impl RustCells {
         }
     }
 
-    /// Stops a running Rust cell (its process is restarted, variables are lost).
+    /// Stops a running Rust cell: its start or compile, or its run (whose process
+    /// is restarted, variables lost).
     pub fn interrupter(&self) -> Interrupter {
         #[cfg(feature = "rust-cells")]
         {

@@ -3,8 +3,8 @@
 //! `rust-cells` thread; the caller streams the child's stdout/stderr to the
 //! kernel ([`Replies`]) while it waits for the result.
 
-use crate::failure;
 use crate::replies::Replies;
+use crate::{failure, processes};
 use crossbeam_channel::{never, select, Receiver, Sender};
 use evcxr::{CommandContext, EvalContextOutputs};
 use mlsys_kernel::rust_cells::protocol::{Failure, Shown};
@@ -14,47 +14,74 @@ use std::thread::JoinHandle;
 
 type Reply = Result<Shown, Failure>;
 
-/// Whether a cell runs and which process runs it; shared with the interrupter.
-#[derive(Default)]
+/// Whether a cell runs (and evcxr's process); shared with the interrupter.
 pub struct RunControl {
     state: Mutex<RunState>,
+    /// One message per interrupt, for what cannot be killed (evcxr's start).
+    interrupts: (Sender<()>, Receiver<()>),
+}
+
+impl Default for RunControl {
+    fn default() -> Self {
+        RunControl {
+            state: Mutex::default(),
+            interrupts: crossbeam_channel::unbounded(),
+        }
+    }
 }
 
 #[derive(Default)]
 struct RunState {
     running: bool,
-    interrupted: bool,
+    interrupted: Option<Interruption>,
     process: Option<Arc<Mutex<Child>>>,
 }
 
+/// How an interrupt stopped the running cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Interruption {
+    /// Its compilation was killed; evcxr's process, and the variables in it,
+    /// live on.
+    Compile,
+    /// evcxr's process was killed, which loses the variables.
+    Process,
+}
+
 impl RunControl {
-    /// Stops the running cell by killing the process evcxr runs it in (evcxr
-    /// restarts it, losing variables); does nothing between cells.
+    /// Stops the running cell, whether Rust is starting for it, it compiles
+    /// or it runs (see [`processes::interrupt`]); does nothing between cells.
     pub fn interrupt(&self) {
         let mut state = lock(&self.state);
         if !state.running {
             return;
         }
-        state.interrupted = true;
-        if let Some(process) = &state.process {
-            // A held lock means evcxr is already reaping or replacing the process.
-            if let Ok(mut child) = process.try_lock() {
-                let _ = child.kill();
-            }
-        }
+        // A held lock means evcxr is reaping or replacing its process.
+        let process = state.process.as_ref().and_then(|p| p.try_lock().ok());
+        let runner = process.map(|child| child.id() as i32);
+        let how = match processes::interrupt(runner) {
+            processes::Stopped::Compile => Interruption::Compile,
+            processes::Stopped::Everything => Interruption::Process,
+        };
+        state.interrupted = state.interrupted.max(Some(how));
+        let _ = self.interrupts.0.send(());
     }
 
-    fn begin(&self) {
+    /// A cell begins (with the start of Rust, if it needs one).
+    pub fn begin(&self) {
         let mut state = lock(&self.state);
         state.running = true;
-        state.interrupted = false;
+        state.interrupted = None;
+        self.interrupts.1.try_iter().for_each(drop);
     }
 
-    /// Ends a cell; tells whether it was interrupted.
-    fn end(&self) -> bool {
-        let mut state = lock(&self.state);
-        state.running = false;
-        std::mem::take(&mut state.interrupted)
+    /// The cell has ended.
+    pub fn end(&self) {
+        lock(&self.state).running = false;
+    }
+
+    /// How the running cell was interrupted, if it was.
+    pub fn interrupted(&self) -> Option<Interruption> {
+        lock(&self.state).interrupted
     }
 
     fn set_process(&self, process: Option<Arc<Mutex<Child>>>) {
@@ -104,15 +131,23 @@ pub struct Engine {
 
 impl Engine {
     /// Creates the context on a new thread (evcxr compiles a first, empty cell).
+    ///
+    /// An interrupt ends the wait at once: most of evcxr's start (rust-analyzer
+    /// loading the standard library) happens in this process and cannot be
+    /// killed, so it goes on to the end on its thread, which then drops it.
     pub fn start(control: Arc<RunControl>) -> Result<Engine, Failure> {
-        let (ready_tx, ready_rx) = mpsc::channel();
+        let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
         let (requests, request_rx) = mpsc::channel::<Request>();
         let worker_control = Arc::clone(&control);
         let worker = std::thread::Builder::new()
             .name("rust-cells".into())
             .spawn(move || serve(worker_control, ready_tx, request_rx))
             .map_err(|e| start_failed(&e.to_string()))?;
-        match ready_rx.recv() {
+        let ready = select! {
+            recv(ready_rx) -> ready => ready,
+            recv(control.interrupts.1) -> _ => return Err(failure::start_interrupted()),
+        };
+        match ready {
             Ok(Ok(EvalContextOutputs { stdout, stderr })) => Ok(Engine {
                 requests: Some(requests),
                 stdout,
@@ -188,7 +223,7 @@ impl Drop for Engine {
 /// The `rust-cells` thread: owns the context, runs requests one at a time.
 fn serve(
     control: Arc<RunControl>,
-    ready: mpsc::Sender<Result<EvalContextOutputs, String>>,
+    ready: Sender<Result<EvalContextOutputs, String>>,
     requests: mpsc::Receiver<Request>,
 ) {
     let (mut context, outputs) = match CommandContext::new() {
@@ -198,21 +233,26 @@ fn serve(
             return;
         }
     };
-    control.set_process(Some(context.process_handle()));
     if ready.send(Ok(outputs)).is_err() {
-        return;
+        return; // interrupted while starting: the context is dropped
     }
+    control.set_process(Some(context.process_handle()));
     for Request { code, reply } in requests {
-        control.begin();
-        let result = context.execute(&code);
-        let interrupted = control.end();
-        if interrupted && result.is_ok() && control.process_exited() {
-            // The interrupt landed just after the cell finished: start a fresh process now.
-            let _ = context.execute(":restart");
+        let reply_value = match control.interrupted() {
+            // Interrupted before this step began (while Rust starts, or just
+            // before the cell).
+            Some(how) => Err(failure::interrupted(how)),
+            None => context
+                .execute(&code)
+                .map(|outputs| outputs.content_by_mime_type)
+                .map_err(|error| failure::to_failure(error, &code, control.interrupted())),
+        };
+        if control.interrupted().is_some() && control.process_exited() {
+            // The interrupt killed evcxr's process outside a cell, which evcxr
+            // has not noticed: a cell reaching the dead process makes it start
+            // a new one (its `:restart` would keep the lost variables' records).
+            let _ = context.execute("()");
         }
-        let reply_value = result
-            .map(|outputs| outputs.content_by_mime_type)
-            .map_err(|error| failure::to_failure(error, &code, interrupted));
         let _ = reply.send(reply_value);
     }
 }

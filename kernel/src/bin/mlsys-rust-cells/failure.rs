@@ -1,19 +1,43 @@
 //! evcxr's errors as the `error` replies students see: compile errors with the
 //! offending span underlined in the cell, a killed process explained.
 
+use crate::engine::Interruption;
 use evcxr::{CompilationError, Error};
 use mlsys_kernel::rust_cells::protocol::Failure;
 
-/// What a user sees after an interrupt stopped a Rust cell.
+/// What a user sees after an interrupt stopped a Rust cell that ran.
 pub const INTERRUPTED: &str = "the Rust cell was stopped by restarting its process: \
      variables from earlier Rust cells are gone; functions, types and `:dep` lines are kept";
 
-/// Converts an evcxr failure of `code`; `interrupted` tells whether the
-/// kernel killed the process on purpose.
-pub fn to_failure(error: Error, code: &str, interrupted: bool) -> Failure {
+/// What a user sees after an interrupt stopped a Rust cell while it compiled.
+pub const COMPILE_INTERRUPTED: &str = "the Rust cell was stopped while it compiled: \
+     none of it ran, and variables from earlier Rust cells are kept";
+
+/// What a user sees after an interrupt while Rust was starting for a cell.
+pub const START_INTERRUPTED: &str = "Rust was still starting when interrupted; \
+     the next Rust cell starts it again";
+
+/// The failure of a cell an interrupt stopped as `how` says.
+pub fn interrupted(how: Interruption) -> Failure {
+    match how {
+        Interruption::Compile => Failure::new("Interrupted", COMPILE_INTERRUPTED),
+        Interruption::Process => Failure::new("Interrupted", INTERRUPTED),
+    }
+}
+
+/// The failure of a cell interrupted while Rust started for it.
+pub fn start_interrupted() -> Failure {
+    Failure::new("Interrupted", START_INTERRUPTED)
+}
+
+/// Converts an evcxr failure of `code`; `interrupted` tells whether (and how)
+/// the kernel stopped it on purpose.
+pub fn to_failure(error: Error, code: &str, interrupted: Option<Interruption>) -> Failure {
+    if let Some(how) = interrupted {
+        return self::interrupted(how);
+    }
     match error {
         Error::CompilationErrors(errors) => compile_error(&errors, code),
-        Error::SubprocessTerminated(_) if interrupted => Failure::new("Interrupted", INTERRUPTED),
         Error::SubprocessTerminated(message) => {
             let mut error = Failure::new(
                 "RustProcessDied",

@@ -13,6 +13,7 @@ mod engine;
 mod failure;
 mod model_source;
 mod prelude;
+mod processes;
 mod replies;
 mod session;
 mod toolchain;
@@ -53,6 +54,8 @@ fn main() {
         replies.send(&outcome);
     }
     session.shutdown();
+    // A start of Rust left running by an interrupt may still compile.
+    processes::kill_descendants();
 }
 
 /// Reads the kernel's requests until `Shutdown` or end of input, then stops

@@ -3,7 +3,7 @@
 
 use crate::engine::{Engine, RunControl};
 use crate::replies::Replies;
-use crate::{model_source, prelude, toolchain};
+use crate::{failure, model_source, prelude, toolchain};
 use mlsys_kernel::rust_cells::protocol::{Failure, Reply, Shown};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,7 +42,9 @@ impl Session {
     /// Runs `code` (starting evcxr first if needed), streaming its output to
     /// `replies`; returns the cell's `Done` or `Failed`.
     pub fn execute(&mut self, code: &str, replies: &Replies) -> Reply {
+        self.control.begin();
         let outcome = self.run(code, replies);
+        self.control.end();
         match outcome {
             Ok(shown) => Reply::Done {
                 result: (!shown.is_empty()).then_some(shown),
@@ -60,7 +62,12 @@ impl Session {
 
     fn run(&mut self, code: &str, replies: &Replies) -> Result<Shown, Failure> {
         if self.engine.is_none() {
-            self.engine = Some(self.start(replies)?);
+            let started = self.start(replies);
+            if self.control.interrupted().is_some() {
+                // Whatever was started is dropped (stopped): the next cell starts afresh.
+                return Err(failure::start_interrupted());
+            }
+            self.engine = Some(started?);
         }
         let engine = self.engine.as_mut().expect("started above");
         match engine.execute(code, replies) {
@@ -87,6 +94,9 @@ impl Session {
             "Starting Rust (first Rust cell of this session: compiling mlsys-model and its \
              dependencies may take a minute)…\n",
         );
+        if self.control.interrupted().is_some() {
+            return Err(failure::start_interrupted());
+        }
         let mut engine = Engine::start(Arc::clone(&self.control))?;
         tracing::info!(elapsed = ?started.elapsed(), "evcxr context created");
         let quiet = Replies::quiet();
@@ -99,6 +109,9 @@ impl Session {
         let offline = engine.execute(&prelude, replies)?;
         engine.execute(":offline 0", &quiet)??;
         if let Err(error) = offline {
+            if self.control.interrupted().is_some() {
+                return Err(error);
+            }
             tracing::info!(%error.evalue, "offline build of the prelude failed; retrying online");
             engine.execute(&prelude, replies)?.map_err(|mut error| {
                 error.evalue = format!("cannot make mlsys-model available: {}", error.evalue);
