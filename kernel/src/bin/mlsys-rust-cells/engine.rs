@@ -11,6 +11,7 @@ use mlsys_kernel::rust_cells::protocol::{Failure, Shown};
 use std::process::Child;
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 type Reply = Result<Shown, Failure>;
 
@@ -86,6 +87,13 @@ impl RunControl {
 
     fn set_process(&self, process: Option<Arc<Mutex<Child>>>) {
         lock(&self.state).process = process;
+    }
+
+    /// The process id of evcxr's process, if it runs and is not being replaced.
+    fn runner(&self) -> Option<u32> {
+        let state = lock(&self.state);
+        let process = state.process.as_ref()?.try_lock().ok()?;
+        Some(process.id())
     }
 
     fn kill(&self) {
@@ -196,7 +204,7 @@ impl Engine {
                     // evcxr returns only once we have taken every stdout line; take
                     // what is queued so it precedes the result.
                     flush(&stdout, |text| outputs.stdout(text));
-                    flush(&stderr, |text| outputs.stderr(text));
+                    settle(&stderr, self.control.runner(), |text| outputs.stderr(text));
                     return reply.map_err(|_| context_gone());
                 }
             }
@@ -271,6 +279,33 @@ fn joined(first: String, more: &Receiver<String>) -> String {
 fn flush(lines: &Receiver<String>, mut send: impl FnMut(String)) {
     if let Ok(first) = lines.try_recv() {
         send(joined(first, lines));
+    }
+}
+
+/// How long a cell's last stderr lines are waited for at the most.
+const SETTLE_LIMIT: Duration = Duration::from_secs(2);
+/// How long a line evcxr's reader has taken off an empty pipe may take to arrive.
+const LAST_LINE: Duration = Duration::from_millis(5);
+
+/// Takes what the cell wrote to stderr before its result is sent. evcxr reads
+/// the stderr of its process (`runner`) on a thread of its own with no mark
+/// where a cell's output ends (stdout has one), so lines are taken until that
+/// pipe is empty and the reader has passed on its last line; without the pipe,
+/// what is queued.
+fn settle(lines: &Receiver<String>, runner: Option<u32>, mut send: impl FnMut(String)) {
+    let Some(pipe) = runner.and_then(processes::stderr_pipe) else {
+        return flush(lines, send);
+    };
+    let deadline = Instant::now() + SETTLE_LIMIT;
+    loop {
+        let unread = processes::unread(&pipe).unwrap_or(0);
+        let wait = if unread > 0 { SETTLE_LIMIT } else { LAST_LINE };
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(wait.min(left)) {
+            Ok(line) => send(joined(line, lines)),
+            Err(_) if unread == 0 || left.is_zero() => return,
+            Err(_) => {}
+        }
     }
 }
 

@@ -3,6 +3,9 @@
 //! interrupt stops a cell whatever it is doing.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 
 /// What [`interrupt`] stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,4 +252,26 @@ mod tests {
             "the root lives on"
         );
     }
+}
+
+/// The pipe process `pid` writes its stderr to, opened to look at (never read
+/// from: what is in it belongs to evcxr's reader); `None` if it is no pipe.
+pub fn stderr_pipe(pid: u32) -> Option<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(format!("/proc/{pid}/fd/2"))
+        .ok()
+        .filter(|pipe| pipe.metadata().is_ok_and(|m| {
+            use std::os::unix::fs::FileTypeExt;
+            m.file_type().is_fifo()
+        }))
+}
+
+/// How many bytes written to `pipe` wait to be read.
+pub fn unread(pipe: &File) -> Option<usize> {
+    let mut bytes: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer, to a live local.
+    let done = unsafe { libc::ioctl(pipe.as_raw_fd(), libc::FIONREAD, &mut bytes) };
+    (done == 0).then_some(bytes.max(0) as usize)
 }
