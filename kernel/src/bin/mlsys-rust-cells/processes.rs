@@ -117,6 +117,30 @@ fn live_parent_in(stat: &str) -> Option<i32> {
     fields.next()?.parse().ok()
 }
 
+/// The pipe process `pid` writes its stderr to, opened to look at (never read
+/// from: what is in it belongs to evcxr's reader); `None` if it is no pipe.
+pub fn stderr_pipe(pid: u32) -> Option<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(format!("/proc/{pid}/fd/2"))
+        .ok()
+        .filter(|pipe| {
+            pipe.metadata().is_ok_and(|m| {
+                use std::os::unix::fs::FileTypeExt;
+                m.file_type().is_fifo()
+            })
+        })
+}
+
+/// How many bytes written to `pipe` wait to be read.
+pub fn unread(pipe: &File) -> Option<usize> {
+    let mut bytes: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer, to a live local.
+    let done = unsafe { libc::ioctl(pipe.as_raw_fd(), libc::FIONREAD, &mut bytes) };
+    (done == 0).then_some(bytes.max(0) as usize)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,26 +276,4 @@ mod tests {
             "the root lives on"
         );
     }
-}
-
-/// The pipe process `pid` writes its stderr to, opened to look at (never read
-/// from: what is in it belongs to evcxr's reader); `None` if it is no pipe.
-pub fn stderr_pipe(pid: u32) -> Option<File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(format!("/proc/{pid}/fd/2"))
-        .ok()
-        .filter(|pipe| pipe.metadata().is_ok_and(|m| {
-            use std::os::unix::fs::FileTypeExt;
-            m.file_type().is_fifo()
-        }))
-}
-
-/// How many bytes written to `pipe` wait to be read.
-pub fn unread(pipe: &File) -> Option<usize> {
-    let mut bytes: libc::c_int = 0;
-    // SAFETY: FIONREAD writes one c_int through the pointer, to a live local.
-    let done = unsafe { libc::ioctl(pipe.as_raw_fd(), libc::FIONREAD, &mut bytes) };
-    (done == 0).then_some(bytes.max(0) as usize)
 }
