@@ -188,11 +188,14 @@ pub fn router(app: Arc<App>, prefix: &str) -> Router {
         .merge(crate::web::routes())
         .layer(DefaultBodyLimit::max(app.max_body_bytes))
         .layer(from_fn_with_state(app.request_timeout, time_limit))
-        .with_state(app);
+        .with_state(app.clone());
     if prefix.is_empty() {
         routes
     } else {
-        Router::new().nest(prefix, routes)
+        // A nested router's `/` is the prefix without the slash; browsers ask for it with one.
+        Router::new()
+            .nest(prefix, routes)
+            .route(&format!("{prefix}/"), get(crate::web::home).with_state(app))
     }
 }
 

@@ -15,8 +15,10 @@ use std::sync::Arc;
 /// Sends the browser to the Hub to log in, to come back to the page it asked for.
 pub fn redirect(app: &App, browser: &Browser) -> Response {
     let web = &app.web;
-    let next = if safe_next(&browser.path, &web.prefix) {
-        browser.path.clone()
+    // The router sees the path without the service's prefix.
+    let asked = web.url(&browser.path);
+    let next = if safe_next(&asked, &web.prefix) {
+        asked
     } else {
         web.url("/")
     };

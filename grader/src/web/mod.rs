@@ -119,7 +119,8 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/assets/{file}", get(assets::serve))
 }
 
-/// A browser request: its method, headers, the path it asked for, and its client.
+/// A browser request: its method, headers, the path it asked for (under the
+/// prefix, without it) and its client.
 pub struct Browser {
     method: Method,
     headers: HeaderMap,
@@ -295,7 +296,7 @@ pub fn error_page(app: &App, status: StatusCode, title: &str, message: &str) -> 
 }
 
 /// `/`: an instructor's overview, or a student's own page.
-async fn home(
+pub async fn home(
     axum::extract::State(app): axum::extract::State<Arc<App>>,
     browser: Browser,
 ) -> Response {

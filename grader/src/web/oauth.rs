@@ -157,7 +157,7 @@ mod tests {
     }
 
     #[test]
-    fn a_code_the_hub_does_not_know_is_refused_and_no_hub_is_unavailable() {
+    fn a_hub_that_cannot_be_reached_is_unavailable_not_a_refusal() {
         let mut refused = client();
         // Nothing listens on port 9 (discard) of loopback.
         refused.token_url = "http://127.0.0.1:9/hub/api/oauth2/token".into();
