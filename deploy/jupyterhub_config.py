@@ -238,10 +238,11 @@ access_grader = "access:services!service=mlsys-grader"
 c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", access_grader]
 c.JupyterHub.load_roles = [
     {
-        # The service reads users' names, groups and admin flag to tell instructors from students.
+        # The service reads users' names, groups and admin flag to tell instructors from students,
+        # and lists the users (the course's enrolment on the instructors' overview).
         "name": "mlsys-grader",
-        "description": "Look up who is an instructor",
-        "scopes": ["read:users", "read:groups"],
+        "description": "Look up who is an instructor; list who is enrolled",
+        "scopes": ["read:users", "read:groups", "list:users"],
         "services": ["mlsys-grader"],
     },
     {

@@ -411,6 +411,10 @@ fn a_student_sees_only_their_own_page_and_the_token_api_still_works() {
     }
     let home = get(&format!("{}/", service.url), &[("Cookie", &ada)]);
     assert_eq!(home.header("location"), Some("/services/mlsys-grader/me"));
+    // Logging in from the service's front page returns there.
+    let grace = log_in(&service, "grace", "/");
+    let front = get(&format!("{}/", service.url), &[("Cookie", &grace)]);
+    assert_eq!(front.header("location"), Some("/services/mlsys-grader/me"));
     let whoami = get(
         &format!("{}/api/whoami", service.url),
         &[("Authorization", "token token-ada")],

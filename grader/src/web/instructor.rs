@@ -133,7 +133,7 @@ fn overview_page(app: &App, viewer: &Viewer, course: &Overview) -> Markup {
             input type="search" id="student-search" data-filter="students" autocomplete="off";
             span id="students-count" aria-live="polite" { (course.rows.len()) " students" }
         }
-        div.table-wrap {
+        div.table-wrap tabindex="0" role="region" aria-label="Table (scrolls sideways on a narrow screen)" {
             table id="students" data-sortable aria-labelledby="students-h" {
                 thead { tr {
                     th scope="col" { "Student" }
@@ -254,7 +254,7 @@ fn record_body(app: &App, detail: &Detail, instructor: bool) -> Markup {
         h2 { "Submissions" }
         @if detail.submissions.is_empty() { p { "None stored." } }
         @else {
-            div.table-wrap { table {
+            div.table-wrap tabindex="0" role="region" aria-label="Table (scrolls sideways on a narrow screen)" { table {
                 thead { tr {
                     th scope="col" { "Submission" } th scope="col" { "Received (UTC)" } th scope="col" { "Made (student's clock)" }
                     th scope="col" { "Status" } th scope="col" class="num" { "Score" } th scope="col" class="num" { "Events" }
@@ -279,7 +279,7 @@ fn record_body(app: &App, detail: &Detail, instructor: bool) -> Markup {
                 @if !items.is_empty() {
                     details {
                         summary { "Rubric items of submission " code { (s.id) } }
-                        div.table-wrap { table {
+                        div.table-wrap tabindex="0" role="region" aria-label="Table (scrolls sideways on a narrow screen)" { table {
                             thead { tr { th scope="col" { "Item" } th scope="col" class="num" { "Points" } th scope="col" { "Reason" } } }
                             tbody { @for item in items { tr {
                                 td { code { (item.id) } }
@@ -294,7 +294,7 @@ fn record_body(app: &App, detail: &Detail, instructor: bool) -> Markup {
         h2 { "Quarantined hand-ins" }
         @if detail.quarantined.is_empty() { p { "None." } }
         @else {
-            div.table-wrap { table {
+            div.table-wrap tabindex="0" role="region" aria-label="Table (scrolls sideways on a narrow screen)" { table {
                 thead { tr {
                     th scope="col" { "Received (UTC)" } th scope="col" { "Reason" } th scope="col" { "Detail" } th scope="col" { "SHA-256" }
                     @if instructor { th scope="col" { "Raw" } }

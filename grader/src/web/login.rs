@@ -15,8 +15,13 @@ use std::sync::Arc;
 /// Sends the browser to the Hub to log in, to come back to the page it asked for.
 pub fn redirect(app: &App, browser: &Browser) -> Response {
     let web = &app.web;
-    // The router sees the path without the service's prefix.
-    let asked = web.url(&browser.path);
+    // A nested router sees the path without the service's prefix; the route of
+    // the prefix's own `/` sees all of it.
+    let asked = if browser.path.starts_with(&web.url("/")) {
+        browser.path.clone()
+    } else {
+        web.url(&browser.path)
+    };
     let next = if safe_next(&asked, &web.prefix) {
         asked
     } else {

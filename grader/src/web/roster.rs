@@ -86,7 +86,7 @@ impl Roster {
             let status = response.status().as_u16();
             if status != 200 {
                 return Err(format!(
-                    "{url}: HTTP {status} (the service needs the read:users scope)"
+                    "{url}: HTTP {status} (the service needs the list:users and read:users scopes)"
                 ));
             }
             let body = response

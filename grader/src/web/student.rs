@@ -117,7 +117,7 @@ pub fn own_page(web: &Web, viewer: &Viewer, record: &OwnRecord) -> Markup {
         h2 { "Your hand-ins" }
         @if record.submissions.is_empty() { p { "The grader has no hand-in from you yet." } }
         @else {
-            div.table-wrap { table {
+            div.table-wrap tabindex="0" role="region" aria-label="Table (scrolls sideways on a narrow screen)" { table {
                 thead { tr {
                     th scope="col" { "Receipt id" } th scope="col" { "Received (UTC)" } th scope="col" { "On time?" }
                     th scope="col" { "SHA-256" } th scope="col" class="num" { "Events" } th scope="col" { "Flags" }
@@ -134,7 +134,7 @@ pub fn own_page(web: &Web, viewer: &Viewer, record: &OwnRecord) -> Markup {
         }
         @if !record.quarantined.is_empty() {
             h2 { "Hand-ins the grader could not take" }
-            div.table-wrap { table {
+            div.table-wrap tabindex="0" role="region" aria-label="Table (scrolls sideways on a narrow screen)" { table {
                 thead { tr { th scope="col" { "Received (UTC)" } th scope="col" { "Why" } th scope="col" { "SHA-256" } } }
                 tbody { @for q in &record.quarantined { tr {
                     td { (q.quarantined_at) }
@@ -152,7 +152,7 @@ pub fn own_page(web: &Web, viewer: &Viewer, record: &OwnRecord) -> Markup {
                     @if grade.late_days > 0 { ": " (grade.late_days) " days late, " (trim(grade.penalty)) " points off" } ")"
                     @if let Some(id) = &grade.submission_id { ", from hand-in " code { (id) } } "." }
                 @if !items.is_empty() {
-                    div.table-wrap { table {
+                    div.table-wrap tabindex="0" role="region" aria-label="Table (scrolls sideways on a narrow screen)" { table {
                         caption { "Each rubric item, with the reason for its points" }
                         thead { tr { th scope="col" { "Item" } th scope="col" class="num" { "Points" } th scope="col" { "Why" } } }
                         tbody { @for item in items { tr {
