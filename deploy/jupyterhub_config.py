@@ -163,10 +163,20 @@ if os.environ.get("MLSYS_JUPYTER_PATH"):
 # student's own copy is never overwritten: to get a fresh one, they rename or delete theirs and
 # restart their server. MLSYS_NOTEBOOKS=none turns this off (e.g. when nbgitpuller delivers them;
 # see deploy/README.md).
-notebooks_setting = setting("MLSYS_NOTEBOOKS", str(Path(__file__).resolve().parent.parent / "notebooks"))
-notebooks_dir = None if notebooks_setting == "none" else Path(notebooks_setting)
-if notebooks_dir is not None and not notebooks_dir.is_dir():
-    sys.exit(f"MLSYS_NOTEBOOKS={notebooks_dir} is not a folder (set MLSYS_NOTEBOOKS=none to deliver none)")
+notebooks_setting = os.environ.get("MLSYS_NOTEBOOKS", "").strip()
+if notebooks_setting == "none":
+    notebooks_dir = None
+elif notebooks_setting:
+    notebooks_dir = Path(notebooks_setting)
+    if not notebooks_dir.is_dir():
+        sys.exit(f"MLSYS_NOTEBOOKS={notebooks_dir} is not a folder (set MLSYS_NOTEBOOKS=none to deliver none)")
+else:
+    # The checkout's notebooks/, when the config is read from the checkout's deploy/.
+    notebooks_dir = Path(__file__).resolve().parent.parent / "notebooks"
+    if not notebooks_dir.is_dir():
+        print(f"mlsys: no {notebooks_dir}: set MLSYS_NOTEBOOKS to deliver the course notebooks",
+              file=sys.stderr)
+        notebooks_dir = None
 course_notebooks = sorted(notebooks_dir.rglob("*.ipynb")) if notebooks_dir else []
 
 

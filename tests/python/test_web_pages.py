@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from hub_support import ROOT, call_json, grader_binary, wait_until
+from hub_support import ROOT, call, call_json, grader_binary, wait_until
 from test_hub import INSTRUCTOR, LAB, Hub, receipt_of, run_cells
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -161,6 +161,10 @@ def test_a_course_in_the_browser(hub, chromium) -> None:
         html = "".join(o.get("data", {}).get("text/html", "") for o in outputs[-1])
         assert 'href="/services/mlsys-grader/me"' in html
 
+    # A hand-in the grader cannot read is kept in grace's quarantine, with the reason.
+    status, _, _ = call("POST", f"{grader}/api/submissions", hub.token_for("grace"), b'{"schema_version": 1,')
+    assert status == 422
+
     # The student's page: the receipt, no score yet, and a link to the notebook.
     ada.goto(f"{grader}/")
     ada.wait_for_url(f"{grader}/me")
@@ -190,7 +194,7 @@ def test_a_course_in_the_browser(hub, chromium) -> None:
     assert "Not scored yet." in main
     cards = dict(zip(prof.locator(".cards dt").all_inner_texts(), prof.locator(".cards dd").all_inner_texts()))
     assert cards == {"Enrolled": "2", "Started": "2", "Submitted": "2", "Late": "0",
-                     "Quarantined": "0", "Flagged": "0"}, main
+                     "Quarantined": "1", "Flagged": "0"}, main
     assert prof.locator("#chart-timeline svg rect").count() > 0
     check_page(prof, "instructor-overview-before-scoring")
 
@@ -227,6 +231,7 @@ def test_a_course_in_the_browser(hub, chromium) -> None:
     prof.click("#students >> text=grace")
     prof.wait_for_url(f"{grader}/instructor/students/grace")
     assert receipts["grace"]["submission_id"] in prof.inner_text("main")
+    assert "malformed_json" in prof.inner_text("main")
     prof.click("summary:has-text('Rubric items')")
     assert "act1.prediction_locked" in prof.inner_text("main")
     with prof.expect_download() as raw:

@@ -39,10 +39,10 @@ pub struct Bar {
     pub tone: Tone,
 }
 
-const WIDTH: f64 = 720.0;
-const LABEL_WIDTH: f64 = 250.0;
+const WIDTH: f64 = 560.0;
+const LABEL_WIDTH: f64 = 215.0;
 const ROW: f64 = 26.0;
-const LABEL_CHARS: usize = 38;
+const LABEL_CHARS: usize = 30;
 
 /// Horizontal bars scaled to `max`, in a figure `id` captioned `caption`;
 /// `headers` name the data table's two columns.
@@ -92,7 +92,7 @@ pub fn columns(
     let n = cols.len().max(1) as f64;
     let step = (WIDTH - left - 10.0) / n;
     let max = cols.iter().map(|c| c.value).fold(0.0, f64::max).max(1.0);
-    let label_every = (cols.len() / 8).max(1);
+    let label_every = cols.len().div_ceil(7).max(1);
     let summary = cols
         .iter()
         .filter(|c| c.value > 0.0)
@@ -119,7 +119,11 @@ pub fn columns(
                 @if let Some(at) = deadline_at {
                     @let x = round1(left + step * at);
                     line x1=(x) y1=(top - 6.0) x2=(x) y2=(top + plot_h) stroke="#b91c1c" stroke-width="2" stroke-dasharray="5 3" {}
-                    text x=(x + 4.0) y=(top + 6.0) font-size="12" fill="#b91c1c" { "due" }
+                    @if at > n * 0.8 {
+                        text x=(x - 4.0) y=(top + 6.0) text-anchor="end" font-size="12" fill="#b91c1c" { "due" }
+                    } @else {
+                        text x=(x + 4.0) y=(top + 6.0) font-size="12" fill="#b91c1c" { "due" }
+                    }
                 }
             }
             (data_table(headers, cols))
@@ -232,7 +236,7 @@ mod tests {
         assert!(svg.contains("<td>A &lt;script&gt;</td><td>3</td>"));
         // The full bar spans the plot area; an empty one is drawn with no width.
         assert!(
-            svg.contains(r##"width="380" height="18" fill="#15803d""##),
+            svg.contains(r##"width="255" height="18" fill="#15803d""##),
             "{svg}"
         );
         assert!(
