@@ -42,7 +42,7 @@ pub struct Bar {
 const WIDTH: f64 = 560.0;
 const LABEL_WIDTH: f64 = 215.0;
 const ROW: f64 = 26.0;
-const LABEL_CHARS: usize = 30;
+const LABEL_CHARS: usize = 27;
 
 /// Horizontal bars scaled to `max`, in a figure `id` captioned `caption`;
 /// `headers` name the data table's two columns.
