@@ -138,8 +138,9 @@ fn service() -> Service {
         "--notebook",
         "lab.ipynb",
     ]);
-    // The service's token is read from the environment only.
-    std::env::set_var("JUPYTERHUB_API_TOKEN", "service-secret");
+    // The service's token is read from the environment only (set once: tests run in threads).
+    static TOKEN: std::sync::Once = std::sync::Once::new();
+    TOKEN.call_once(|| std::env::set_var("JUPYTERHUB_API_TOKEN", "service-secret"));
     let config = ServeConfig::resolve(dir.path().join("g.sqlite"), args.serve).unwrap();
     let store = Store::open(&config.db, None, Scorers::builtin(), config.store).unwrap();
     let app = Arc::new(App {

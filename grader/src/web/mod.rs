@@ -194,12 +194,20 @@ pub async fn viewer(app: &Arc<App>, browser: &Browser, need: Need) -> Result<Vie
             app.web.sessions.remove(&id);
             return Err(login::redirect(app, browser));
         }
-        Ok(Err(AuthError::TooManyFailures(_))) | Err(_) => {
+        Ok(Err(AuthError::TooManyFailures(_))) => {
             return Err(error_page(
                 app,
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many requests",
                 "Too many refused logins from your address: wait a minute and reload.",
+            ))
+        }
+        Err(_) => {
+            return Err(error_page(
+                app,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The login check stopped",
+                "The grader could not check your login. Reload the page.",
             ))
         }
         Ok(Err(AuthError::HubUnavailable(why))) => {
