@@ -21,6 +21,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner
+
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
 
@@ -155,6 +157,64 @@ c.Spawner.environment = {
 if os.environ.get("MLSYS_JUPYTER_PATH"):
     c.Spawner.environment["JUPYTER_PATH"] = os.environ["MLSYS_JUPYTER_PATH"]
 
+# --- The course notebooks reach every student -----------------------------------------------
+# Before each server starts, every notebook under MLSYS_NOTEBOOKS (default: this checkout's
+# notebooks/ folder) that is not yet in the user's home is copied there, owned by the user. A
+# student's own copy is never overwritten: to get a fresh one, they rename or delete theirs and
+# restart their server. MLSYS_NOTEBOOKS=none turns this off (e.g. when nbgitpuller delivers them;
+# see deploy/README.md).
+notebooks_setting = os.environ.get("MLSYS_NOTEBOOKS", "").strip()
+if notebooks_setting == "none":
+    notebooks_dir = None
+elif notebooks_setting:
+    notebooks_dir = Path(notebooks_setting)
+    if not notebooks_dir.is_dir():
+        sys.exit(f"MLSYS_NOTEBOOKS={notebooks_dir} is not a folder (set MLSYS_NOTEBOOKS=none to deliver none)")
+else:
+    # The checkout's notebooks/, when the config is read from the checkout's deploy/.
+    notebooks_dir = Path(__file__).resolve().parent.parent / "notebooks"
+    if not notebooks_dir.is_dir():
+        print(f"mlsys: no {notebooks_dir}: set MLSYS_NOTEBOOKS to deliver the course notebooks",
+              file=sys.stderr)
+        notebooks_dir = None
+course_notebooks = sorted(notebooks_dir.rglob("*.ipynb")) if notebooks_dir else []
+
+
+def home_of(spawner) -> Path:
+    """The home folder the user's server starts in."""
+    home = getattr(spawner, "home_dir", None)  # SimpleLocalProcessSpawner's, from its template
+    return Path(home) if home else Path(pwd.getpwnam(spawner.user.name).pw_dir)
+
+
+def deliver_notebooks(spawner) -> None:
+    """Copies the course notebooks missing from the user's home into it (never overwriting)."""
+    home = home_of(spawner)
+    owner = None
+    if isinstance(spawner, LocalProcessSpawner) and not isinstance(spawner, SimpleLocalProcessSpawner):
+        account = pwd.getpwnam(spawner.user.name)
+        owner = (account.pw_uid, account.pw_gid)
+    for source in course_notebooks:
+        target = home / source.relative_to(notebooks_dir)
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # O_EXCL: a file the student creates meanwhile is theirs, not overwritten.
+            with open(target, "xb") as out:
+                out.write(source.read_bytes())
+        except FileExistsError:
+            continue
+        if owner is not None and os.geteuid() == 0:
+            for path in [target, *target.parents]:
+                if path == home or home not in path.parents:
+                    break
+                os.chown(path, *owner)
+        spawner.log.info("mlsys: delivered %s to %s", source.name, target)
+
+
+if course_notebooks:
+    c.Spawner.pre_spawn_hook = deliver_notebooks
+
 # --- The grader service -----------------------------------------------------------------------
 service = {
     "name": "mlsys-grader",
@@ -166,13 +226,18 @@ service = {
         "serve",
         "--instructors-group",
         instructors_group,
+        # The student page links to the first course notebook in the student's home.
+        *(["--notebook", str(course_notebooks[0].relative_to(notebooks_dir))] if course_notebooks else []),
         # More `mlsys-grader serve` flags (see `mlsys-grader serve --help`), e.g.
         # "--identity-ttl 30 --quarantine-max-records 100".
         *shlex.split(setting("MLSYS_GRADER_ARGS", "")),
     ],
     "environment": {"RUST_LOG": setting("MLSYS_GRADER_LOG", "info")},
     "cwd": str(grader_dir),
-    "display": False,
+    # The Hub lists the service on its home page and logs browsers in to it (OAuth) without
+    # asking users to confirm: it is the course's own.
+    "display": True,
+    "oauth_no_confirm": True,
 }
 if separate_user:
     service["user"] = grader_user
@@ -183,10 +248,11 @@ access_grader = "access:services!service=mlsys-grader"
 c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", access_grader]
 c.JupyterHub.load_roles = [
     {
-        # The service reads users' names, groups and admin flag to tell instructors from students.
+        # The service reads users' names, groups and admin flag to tell instructors from students,
+        # and lists the users (the course's enrolment on the instructors' overview).
         "name": "mlsys-grader",
-        "description": "Look up who is an instructor",
-        "scopes": ["read:users", "read:groups"],
+        "description": "Look up who is an instructor; list who is enrolled",
+        "scopes": ["read:users", "read:groups", "list:users"],
         "services": ["mlsys-grader"],
     },
     {

@@ -10,7 +10,8 @@
 //! stores it (or quarantines it) in the [`db`], [`grading`] scores every
 //! submission of a lab with the [`rubric`] ([`score`]) and picks each
 //! student's counting one, and [`export`], [`stats`] and [`show`] read the
-//! results back. [`serve`] is the same as an HTTP service.
+//! results back. [`serve`] is the same as an HTTP service, and [`web`] its
+//! pages for instructors and students in the browser.
 //!
 //! Everything that knows a particular lab is in [`labs`], one module per lab
 //! behind [`labs::LabScorer`]; the rest names no lab.
@@ -33,5 +34,6 @@ pub mod source;
 pub mod stats;
 pub mod synth;
 pub mod validate;
+pub mod web;
 
 pub use error::GraderError;

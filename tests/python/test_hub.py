@@ -100,6 +100,7 @@ class Hub:
         self.grader_port = free_port()
         self.grader_direct = f"http://127.0.0.1:{self.grader_port}/services/mlsys-grader"
         self.grader_db = self.course / "grader" / "grades.sqlite"
+        self.password = secrets.token_hex(8)  # every user's, at the Hub's login page
         overlay = tmp / "hub_test_config.py"
         overlay.write_text(
             "c = get_config()\n"
@@ -114,7 +115,7 @@ class Hub:
             os.environ,
             PATH=f"{venv_bin}:{os.environ.get('PATH', '')}",
             MLSYS_AUTH="dummy",
-            MLSYS_DUMMY_PASSWORD=secrets.token_hex(8),
+            MLSYS_DUMMY_PASSWORD=self.password,
             MLSYS_SPAWNER="simple",
             MLSYS_COURSE_DIR=str(self.course),
             MLSYS_HUB_PORT=str(self.port),

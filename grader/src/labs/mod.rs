@@ -42,6 +42,15 @@ pub trait LabScorer: Send + Sync + 'static {
     /// The multiple-choice questions, in lab order, as `stats` reports them.
     fn questions(&self) -> Vec<LabQuestion>;
 
+    /// What the service's charts show of each act's best configuration a
+    /// student reached, in lab order.
+    fn measures(&self) -> Vec<Measure>;
+
+    /// The best a submission reached on each of [`LabScorer::measures`]
+    /// (`None`: it has no run that counts), recomputed with the lab's model
+    /// from its stored facts; the error says why the facts cannot be read.
+    fn reached(&self, facts: &str) -> Result<Vec<Option<f64>>, String>;
+
     /// A synthetic student's submission of about `events` events whose first
     /// event happens at `start` (for `mlsys-grader synth`).
     fn synthetic(
@@ -91,6 +100,19 @@ pub struct LabQuestion {
     pub question: Question,
     /// The right answer.
     pub key: Choice,
+}
+
+/// A number each submission reaches in a lab, charted across the class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measure {
+    /// A stable id (e.g. `act1.gpu_util`).
+    pub id: String,
+    /// How the chart is titled.
+    pub title: String,
+    /// What the number is, with its unit (an axis label).
+    pub unit: String,
+    /// The range the chart spans.
+    pub range: (f64, f64),
 }
 
 /// The labs a grader build scores, in registration order (the first is the

@@ -77,6 +77,13 @@ pub struct ServeArgs {
     /// ingest`) before it is answered 503, in milliseconds.
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     pub busy_wait_ms: u64,
+    /// How long a browser stays logged in to the service's pages, in hours.
+    #[arg(long, default_value_t = 12, value_name = "HOURS")]
+    pub session_hours: u64,
+    /// The course notebook's path in each student's home, linked from the
+    /// student page (deploy/jupyterhub_config.py delivers it).
+    #[arg(long, value_name = "PATH")]
+    pub notebook: Option<String>,
 }
 
 /// The resolved settings.
@@ -120,6 +127,17 @@ pub struct ServeConfig {
     pub max_connections: usize,
     /// Quarantine quota and busy wait.
     pub store: StoreLimits,
+    /// How long a browser session lasts.
+    pub session_ttl: Duration,
+    /// The service's OAuth client id (`$JUPYTERHUB_CLIENT_ID`, else `service-<name>`).
+    pub oauth_client_id: String,
+    /// The Hub's own URL as browsers reach it, ending in `hub/`
+    /// (`$JUPYTERHUB_PUBLIC_HUB_URL`, else `$JUPYTERHUB_BASE_URL` + `hub/`).
+    pub hub_public_url: String,
+    /// The Hub's base URL as browsers reach it, ending in `/`.
+    pub hub_base_url: String,
+    /// The course notebook's path in students' homes.
+    pub notebook: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -179,16 +197,36 @@ impl ServeConfig {
         if let Some((flag, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(bad(format!("{flag} must be positive")));
         }
+        let service_name = args
+            .service_name
+            .or_else(|| env("JUPYTERHUB_SERVICE_NAME"))
+            .unwrap_or_else(|| "mlsys-grader".to_string());
+        let hub_base_url = format!(
+            "{}/",
+            env("JUPYTERHUB_BASE_URL")
+                .unwrap_or_default()
+                .trim_end_matches('/')
+        );
+        let hub_public_url = match env("JUPYTERHUB_PUBLIC_HUB_URL") {
+            Some(url) => format!("{}/", url.trim_end_matches('/')),
+            None => format!("{hub_base_url}hub/"),
+        };
+        if args.session_hours == 0 {
+            return Err(bad("--session-hours must be positive".into()));
+        }
         Ok(ServeConfig {
             db,
             listen,
             prefix,
             hub_api_url,
             service_token: env("JUPYTERHUB_API_TOKEN"),
-            service_name: args
-                .service_name
-                .or_else(|| env("JUPYTERHUB_SERVICE_NAME"))
-                .unwrap_or_else(|| "mlsys-grader".to_string()),
+            oauth_client_id: env("JUPYTERHUB_CLIENT_ID")
+                .unwrap_or_else(|| format!("service-{service_name}")),
+            service_name,
+            hub_public_url,
+            hub_base_url,
+            session_ttl: Duration::from_secs(args.session_hours * 3600),
+            notebook: args.notebook,
             instructors_group: args.instructors_group,
             rubric: args.rubric,
             max_body_bytes: args.max_body_kib * 1024,

@@ -36,6 +36,7 @@ pub fn serve(config: ServeConfig, scorers: Scorers) -> Result<(), GraderError> {
         store,
         max_body_bytes: config.max_body_bytes,
         request_timeout: config.request_timeout,
+        web: crate::web::Web::new(&config),
     });
     let routes = router(app, &config.prefix);
     let limits = ConnectionLimits {

@@ -36,6 +36,8 @@ pub struct App {
     pub max_body_bytes: usize,
     /// The longest a request may take, its body included.
     pub request_timeout: Duration,
+    /// The web pages' sessions and settings.
+    pub web: crate::web::Web,
 }
 
 /// An oversized body is read (and dropped) up to this multiple of the limit, so
@@ -183,13 +185,17 @@ pub fn router(app: Arc<App>, prefix: &str) -> Router {
         .route("/api/export", get(export))
         .route("/api/stats", get(stats))
         .route("/api/release", put(set_release).get(release))
+        .merge(crate::web::routes())
         .layer(DefaultBodyLimit::max(app.max_body_bytes))
         .layer(from_fn_with_state(app.request_timeout, time_limit))
-        .with_state(app);
+        .with_state(app.clone());
     if prefix.is_empty() {
         routes
     } else {
-        Router::new().nest(prefix, routes)
+        // A nested router's `/` is the prefix without the slash; browsers ask for it with one.
+        Router::new()
+            .nest(prefix, routes)
+            .route(&format!("{prefix}/"), get(crate::web::home).with_state(app))
     }
 }
 
@@ -250,7 +256,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Credentials {
 /// a proxy on this host (the Hub's proxy), the address the proxy last added to
 /// `X-Forwarded-For` (the one that connected to it; earlier entries are the
 /// client's own word).
-fn client_of(peer: Option<IpAddr>, headers: &HeaderMap) -> String {
+pub fn client_of(peer: Option<IpAddr>, headers: &HeaderMap) -> String {
     let forwarded = || {
         let list = headers.get("x-forwarded-for")?.to_str().ok()?;
         let last = list.rsplit(',').next()?.trim();

@@ -263,6 +263,32 @@ impl Store {
         Ok(summary.to_string())
     }
 
+    /// Scores everything with the rubric `text` (named `origin` in errors and
+    /// in the database), checked first: a bad rubric scores nothing.
+    pub fn score_with(&self, text: &str, origin: &str) -> Result<String, GraderError> {
+        let rubric = Rubric::parse(&self.scorers, text, origin)?;
+        let summary = score_all(&mut lock(&self.writer), &rubric, text, origin)?;
+        Ok(summary.to_string())
+    }
+
+    /// Runs `read` on the reading connection.
+    pub fn read<T>(
+        &self,
+        read: impl FnOnce(&Db) -> Result<T, GraderError>,
+    ) -> Result<T, GraderError> {
+        read(&self.db())
+    }
+
+    /// The labs this service scores.
+    pub fn scorers(&self) -> &Scorers {
+        &self.scorers
+    }
+
+    /// The rubric `score` uses when none is uploaded, parsed.
+    pub fn configured_rubric(&self) -> Result<Rubric, GraderError> {
+        Ok(Rubric::load(&self.scorers, self.rubric.as_deref())?.0)
+    }
+
     /// The grades of the lab scored last in `format`, and a warning when
     /// scoring is older than the latest submission.
     pub fn export(&self, format: Format) -> Result<(Vec<u8>, Option<String>), GraderError> {

@@ -8,7 +8,7 @@ use chrono::SecondsFormat;
 use jupyter_protocol::{Media, MediaType};
 use mlsys_model::content::Callout;
 use mlsys_model::lab::Checked;
-use mlsys_model::receipt::{HandInReceipt, SubmissionSummary};
+use mlsys_model::receipt::{HandInReceipt, HandInVia, SubmissionSummary};
 use mlsys_model::record::Submission;
 use serde_json::Value;
 
@@ -27,9 +27,25 @@ pub fn of(submission: &Submission, route: &Route, checked: Checked) -> HandInRec
     }
 }
 
+/// The grader service's page of a student's own hand-ins, for a hand-in the
+/// service stored at `stored_at` (`<service>/api/submissions`): a path on the
+/// Hub's own host, so the browser opens it where it opened the notebook.
+pub fn student_page(via: HandInVia, stored_at: &str) -> Option<String> {
+    if via != HandInVia::Service {
+        return None;
+    }
+    let service = stored_at.strip_suffix("/api/submissions")?;
+    let path = match service.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |at| &rest[at..]),
+        None => service,
+    };
+    Some(format!("{}/me", path.trim_end_matches('/')))
+}
+
 /// The receipt as HTML, text and JSON: id, time, where it went, SHA-256, what
-/// is still missing, and the session as submitted; then the lab's `closing`
-/// summary, if it has one.
+/// is still missing, a link to the student's page of the grader service when
+/// the service took it, and the session as submitted; then the lab's
+/// `closing` summary, if it has one.
 pub fn media(receipt: &HandInReceipt, closing: Option<&Callout>) -> Media {
     let summary = &receipt.summary;
     let created = summary
@@ -92,6 +108,14 @@ pub fn media(receipt: &HandInReceipt, closing: Option<&Callout>) -> Media {
     );
     let mut html = html;
     let mut text = text.trim_end().to_string();
+    if let Some(page) = student_page(receipt.via, &receipt.stored_at) {
+        html.push_str(&format!(
+            "<div style=\"margin-top: 6px;\"><a href=\"{page}\" target=\"_blank\" rel=\"noopener\">\
+             Your hand-ins and released scores on the grader's page</a></div>",
+            page = escape(&page)
+        ));
+        text.push_str(&format!("\nyour page {page}"));
+    }
     if let Some(closing) = closing {
         html.push_str(&render::html::callout(closing));
         text.push_str(&format!("\n\n{}", render::text::callout(closing)));
@@ -102,4 +126,30 @@ pub fn media(receipt: &HandInReceipt, closing: Option<&Callout>) -> Media {
         MediaType::Plain(text),
         MediaType::Other((RECEIPT_MIME.to_string(), json)),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hand_in_the_service_took_links_to_the_students_page_on_the_hubs_host() {
+        let page = |via, at| student_page(via, at);
+        assert_eq!(
+            page(
+                HandInVia::Service,
+                "http://127.0.0.1:8000/services/mlsys-grader/api/submissions"
+            )
+            .as_deref(),
+            Some("/services/mlsys-grader/me")
+        );
+        assert_eq!(
+            page(HandInVia::Service, "https://hub.example/api/submissions").as_deref(),
+            Some("/me")
+        );
+        assert_eq!(
+            page(HandInVia::Exchange, "/srv/mlsys/exchange/x.json"),
+            None
+        );
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::model::{PipeSession, ANSWER, LAB, QUESTION, WIDTH};
 use chrono::{DateTime, Utc};
-use mlsys_grader::labs::{Audited, LabQuestion, LabRubric, LabScorer};
+use mlsys_grader::labs::{Audited, LabQuestion, LabRubric, LabScorer, Measure};
 use mlsys_grader::rejection::Rejection;
 use mlsys_grader::rubric::{LabSections, Rubric};
 use mlsys_grader::score::Item;
@@ -174,6 +174,20 @@ impl LabScorer for PipeScorer {
             },
             key: ANSWER,
         }]
+    }
+
+    fn measures(&self) -> Vec<Measure> {
+        vec![Measure {
+            id: "act1.width".into(),
+            title: "Act I: widest pipe run".into(),
+            unit: "width".into(),
+            range: (f64::from(WIDTH.min), f64::from(WIDTH.max)),
+        }]
+    }
+
+    fn reached(&self, facts: &str) -> Result<Vec<Option<f64>>, String> {
+        let facts: PipeFacts = serde_json::from_str(facts).map_err(|e| e.to_string())?;
+        Ok(vec![facts.widths.iter().max().map(|&w| f64::from(w))])
     }
 
     fn synthetic(

@@ -9,7 +9,7 @@ use mlsys_grader::db::Db;
 use mlsys_grader::export::{grade_rows, write_grades, Format};
 use mlsys_grader::grading::score_all;
 use mlsys_grader::ingest::ingest;
-use mlsys_grader::labs::{Audited, LabQuestion, LabScorer, Scorers};
+use mlsys_grader::labs::{Audited, LabQuestion, LabScorer, Measure, Scorers};
 use mlsys_grader::progress::Progress;
 use mlsys_grader::rejection::Rejection;
 use mlsys_grader::rubric::Rubric;
@@ -287,6 +287,14 @@ impl LabScorer for Crashing {
 
     fn questions(&self) -> Vec<LabQuestion> {
         SCORER.questions()
+    }
+
+    fn measures(&self) -> Vec<Measure> {
+        SCORER.measures()
+    }
+
+    fn reached(&self, facts: &str) -> Result<Vec<Option<f64>>, String> {
+        SCORER.reached(facts)
     }
 
     fn synthetic(

@@ -4,11 +4,12 @@
 
 pub mod audit;
 pub mod facts;
+pub mod reached;
 pub mod rubric;
 pub mod score;
 pub mod synth;
 
-use super::{Audited, LabQuestion, LabScorer};
+use super::{Audited, LabQuestion, LabScorer, Measure};
 use crate::rejection::Rejection;
 use crate::rubric::Rubric;
 use crate::synth::Rng;
@@ -66,6 +67,15 @@ impl LabScorer for DataStorageScorer {
                 })
             })
             .collect()
+    }
+
+    fn measures(&self) -> Vec<Measure> {
+        reached::measures()
+    }
+
+    fn reached(&self, facts: &str) -> Result<Vec<Option<f64>>, String> {
+        let facts: Facts = serde_json::from_str(facts).map_err(|e| e.to_string())?;
+        Ok(reached::reached(&facts))
     }
 
     fn synthetic(

@@ -1,0 +1,166 @@
+//! What the service's pages read beyond the reports: who has started, the
+//! facts of the counting submissions (for the lab's charts), when hand-ins
+//! arrived, and the flags of scored submissions.
+//!
+//! "Started" and flags come from the witness's tables (`witnessed_events`,
+//! `submission_flags`) when this database has them; a database without them
+//! counts a student as started once anything of theirs reached the grader,
+//! and has no flags.
+
+use super::Db;
+use crate::error::GraderError;
+use rusqlite::OptionalExtension;
+
+/// A flag of a scored submission, as the pages show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagRecord {
+    /// The submission flagged.
+    pub submission_id: String,
+    /// The flag's stable code.
+    pub flag: String,
+    /// Why, for the instructor.
+    pub detail: String,
+}
+
+impl Db {
+    /// Whether the database has a table `name`.
+    fn has_table(&self, name: &str) -> Result<bool, GraderError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [name],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(self.err())?
+            .is_some())
+    }
+
+    /// Every student who has started: whose events the witness received, or
+    /// (without a witness) who handed in anything, valid or not; by name.
+    pub fn started_students(&self) -> Result<Vec<String>, GraderError> {
+        let witnessed = if self.has_table("witnessed_events")? {
+            "UNION SELECT student FROM witnessed_events"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT student FROM submissions \
+             UNION SELECT student FROM quarantine WHERE student IS NOT NULL \
+             UNION SELECT substr(source, 9) FROM quarantine WHERE source LIKE 'service:%' \
+             {witnessed} ORDER BY 1"
+        );
+        self.rows(&sql, [], |r| r.get(0))
+    }
+
+    /// Every flag of `lab`'s scored submissions, by submission and position
+    /// (none when the database has no flags).
+    pub fn flags_of_lab(&self, lab: &str) -> Result<Vec<FlagRecord>, GraderError> {
+        if !self.has_table("submission_flags")? {
+            return Ok(Vec::new());
+        }
+        self.rows(
+            "SELECT f.submission_id, f.flag, f.detail FROM submission_flags f \
+             JOIN submissions s ON s.id = f.submission_id WHERE s.lab = ?1 \
+             ORDER BY f.submission_id, f.position",
+            [lab],
+            |r| {
+                Ok(FlagRecord {
+                    submission_id: r.get(0)?,
+                    flag: r.get(1)?,
+                    detail: r.get(2)?,
+                })
+            },
+        )
+    }
+
+    /// Every flag of `student`'s scored submissions, in order.
+    pub fn flags_of_student(&self, student: &str) -> Result<Vec<FlagRecord>, GraderError> {
+        if !self.has_table("submission_flags")? {
+            return Ok(Vec::new());
+        }
+        self.rows(
+            "SELECT f.submission_id, f.flag, f.detail FROM submission_flags f \
+             JOIN submissions s ON s.id = f.submission_id WHERE s.student = ?1 \
+             ORDER BY f.submission_id, f.position",
+            [student],
+            |r| {
+                Ok(FlagRecord {
+                    submission_id: r.get(0)?,
+                    flag: r.get(1)?,
+                    detail: r.get(2)?,
+                })
+            },
+        )
+    }
+
+    /// The stored facts of `lab`'s counting submissions, by student.
+    pub fn counting_facts(&self, lab: &str) -> Result<Vec<(String, String)>, GraderError> {
+        self.rows(
+            "SELECT g.student, s.facts FROM grades g JOIN submissions s ON s.id = g.submission_id \
+             WHERE g.lab = ?1 ORDER BY g.student",
+            [lab],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
+    /// When each hand-in was received (the service's clock for the
+    /// service's), valid ones and quarantined ones, oldest first.
+    pub fn received_times(&self) -> Result<Vec<String>, GraderError> {
+        self.rows(
+            "SELECT ingested_at FROM submissions \
+             UNION ALL SELECT quarantined_at FROM quarantine ORDER BY 1",
+            [],
+            |r| r.get(0),
+        )
+    }
+
+    /// How many quarantined files each student has (by the payload's name,
+    /// or the Hub user who sent it), by student.
+    pub fn quarantined_per_student(&self) -> Result<Vec<(String, i64)>, GraderError> {
+        self.rows(
+            "SELECT owner, COUNT(*) FROM (SELECT COALESCE(student, CASE WHEN source LIKE              'service:%' THEN substr(source, 9) END) AS owner FROM quarantine)              WHERE owner IS NOT NULL GROUP BY owner ORDER BY owner",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
+    /// The student a quarantined file (by SHA-256) is kept for: its payload's
+    /// student, or the Hub user who sent it to the service.
+    pub fn quarantined_owner(&self, sha256: &str) -> Result<Option<String>, GraderError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(student, CASE WHEN source LIKE 'service:%' \
+                 THEN substr(source, 9) END) FROM quarantine WHERE sha256 = ?1 LIMIT 1",
+                [sha256],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()
+            .map_err(self.err())
+            .map(Option::flatten)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_and_witnessed_students_are_read_once_their_tables_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("g.sqlite")).unwrap();
+        assert!(db.started_students().unwrap().is_empty());
+        assert!(db.flags_of_student("ada").unwrap().is_empty());
+        db.conn
+            .execute_batch(
+                "CREATE TABLE witnessed_events (student TEXT, lab TEXT);
+                 INSERT INTO witnessed_events VALUES ('ada', 'x');
+                 CREATE TABLE submission_flags (submission_id TEXT, position INTEGER,
+                     flag TEXT, detail TEXT);",
+            )
+            .unwrap();
+        assert_eq!(db.started_students().unwrap(), ["ada"]);
+        assert!(db.flags_of_student("ada").unwrap().is_empty());
+    }
+}
