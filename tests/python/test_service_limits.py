@@ -9,10 +9,15 @@ import socket
 import sqlite3
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hub_support import FakeHub, Service, call, call_json, grader_binary, synth
+
+
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def db_bytes(db: Path) -> int:
@@ -46,6 +51,35 @@ def test_random_tokens_do_not_become_hub_api_calls(tmp_path) -> None:
         assert status == 429 and error["error"] == "too_many_failures", error
         assert int({k.lower(): v for k, v in headers.items()}["retry-after"]) >= 1
         # A token the service already knows still works from that client.
+        assert call_json("GET", whoami, "tok-ada") == (200, {"name": "ada", "instructor": False})
+    finally:
+        service.stop()
+        hub.close()
+
+
+def test_random_tokens_under_forged_client_addresses_are_capped_for_all_clients(tmp_path) -> None:
+    """Anyone on the host can reach the service's port and say any X-Forwarded-For: a fresh
+    address per request gets no fresh budget of Hub API calls."""
+    hub = FakeHub({"tok-ada": ("ada", [])})
+    service = Service(tmp_path / "grades.sqlite", hub.api_url, tmp_path / "service.log",
+                      "--auth-failures-all-burst", "20", "--auth-failures-all-per-minute", "6")
+    try:
+        whoami = f"{service.url}/api/whoami"
+        assert call_json("GET", whoami, "tok-ada")[0] == 200  # known, and now cached
+        before = hub.calls
+        statuses = []
+        for i in range(100):
+            request = urllib.request.Request(whoami, method="GET")
+            request.add_header("Authorization", f"token random-{i:03d}")
+            request.add_header("X-Forwarded-For", f"10.9.{i // 200}.{i % 200 + 1}")
+            try:
+                with NO_PROXY.open(request, timeout=30) as response:
+                    statuses.append(response.status)
+            except urllib.error.HTTPError as error:
+                statuses.append(error.code)
+        assert hub.calls - before <= 21, f"{hub.calls - before} Hub API calls for 100 random tokens"
+        assert statuses[:20] == [403] * 20 and set(statuses[21:]) == {429}, statuses
+        # A token the service already knows still works.
         assert call_json("GET", whoami, "tok-ada") == (200, {"name": "ada", "instructor": False})
     finally:
         service.stop()

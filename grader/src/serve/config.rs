@@ -57,6 +57,13 @@ pub struct ServeArgs {
     /// Refused tokens per minute one client may send after that.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub auth_failures_per_minute: u32,
+    /// Tokens the Hub refused that all clients together may send at once (a
+    /// client's address behind the proxy can be forged by anyone on the host).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub auth_failures_all_burst: u32,
+    /// Refused tokens per minute all clients together may send after that.
+    #[arg(long, default_value_t = 120, value_name = "N")]
+    pub auth_failures_all_per_minute: u32,
     /// Seconds a client has to send a request's headers; also how long a
     /// kept-alive connection may stay idle.
     #[arg(long, default_value_t = 10, value_name = "SECS")]
@@ -119,6 +126,10 @@ pub struct ServeConfig {
     pub auth_failures_burst: u32,
     /// Per-client sustained rate of refused tokens.
     pub auth_failures_per_minute: u32,
+    /// Burst of refused tokens of all clients together.
+    pub auth_failures_all_burst: u32,
+    /// Sustained rate of refused tokens of all clients together.
+    pub auth_failures_all_per_minute: u32,
     /// Header (and idle) timeout.
     pub header_timeout: Duration,
     /// Whole-request timeout.
@@ -189,6 +200,14 @@ impl ServeConfig {
                 "--auth-failures-per-minute",
                 u64::from(args.auth_failures_per_minute),
             ),
+            (
+                "--auth-failures-all-burst",
+                u64::from(args.auth_failures_all_burst),
+            ),
+            (
+                "--auth-failures-all-per-minute",
+                u64::from(args.auth_failures_all_per_minute),
+            ),
             ("--header-timeout", args.header_timeout),
             ("--request-timeout", args.request_timeout),
             ("--hub-timeout", args.hub_timeout),
@@ -236,6 +255,8 @@ impl ServeConfig {
             hub_timeout: Duration::from_secs(args.hub_timeout),
             auth_failures_burst: args.auth_failures_burst,
             auth_failures_per_minute: args.auth_failures_per_minute,
+            auth_failures_all_burst: args.auth_failures_all_burst,
+            auth_failures_all_per_minute: args.auth_failures_all_per_minute,
             header_timeout: Duration::from_secs(args.header_timeout),
             request_timeout: Duration::from_secs(args.request_timeout),
             max_connections: args.max_connections,

@@ -82,7 +82,14 @@ pub struct HubAuth {
     cache: Mutex<Cache>,
     /// Refused tokens per client.
     failures: RateLimiter,
+    /// Refused tokens of all clients together: a client's address behind the
+    /// proxy is what `X-Forwarded-For` says, which anyone who reaches the
+    /// service's port directly can forge.
+    all_failures: RateLimiter,
 }
+
+/// The key of [`HubAuth::all_failures`]' one budget.
+const ALL_CLIENTS: &str = "";
 
 /// Beyond this many cached tokens, expired entries are dropped.
 const CACHE_SWEEP_AT: usize = 10_000;
@@ -105,13 +112,17 @@ impl HubAuth {
             agent,
             cache: Mutex::new(HashMap::new()),
             failures: RateLimiter::new(config.auth_failures_burst, config.auth_failures_per_minute),
+            all_failures: RateLimiter::new(
+                config.auth_failures_all_burst,
+                config.auth_failures_all_per_minute,
+            ),
         }
     }
 
     /// The identity behind `token`, sent by `client` (blocking: call off the
     /// async runtime). An answer not in the cache (or `Freshness::Now`) is
-    /// asked of the Hub, unless `client` is out of its budget of refused
-    /// tokens; a refusal is charged to it.
+    /// asked of the Hub, unless `client`, or all clients together, are out of
+    /// their budget of refused tokens; a refusal is charged to both.
     pub fn identify(
         &self,
         token: &str,
@@ -129,12 +140,14 @@ impl HubAuth {
         }
         self.failures
             .allows(client)
+            .and_then(|()| self.all_failures.allows(ALL_CLIENTS))
             .map_err(AuthError::TooManyFailures)?;
         let answer = self.ask_hub(token);
         let keep = match &answer {
             Ok(_) => self.ttl,
             Err(AuthError::Rejected | AuthError::NoAccess(_)) => {
                 self.failures.charge(client);
+                self.all_failures.charge(ALL_CLIENTS);
                 self.ttl / 6
             }
             Err(_) => return answer,
