@@ -130,6 +130,16 @@ impl GraderService {
         format!("{}/api/submissions", self.url)
     }
 
+    /// The witness endpoint (see `crate::witness`).
+    pub fn witness_endpoint(&self) -> String {
+        format!("{}/api/witness", self.url)
+    }
+
+    /// The `Authorization` header's value: the Hub token.
+    pub fn authorization(&self) -> String {
+        format!("token {}", self.token)
+    }
+
     /// POSTs `bytes`; retries on connection errors, 429 and 5xx.
     pub fn submit(&self, bytes: &[u8]) -> Result<ServiceReceipt, String> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -147,7 +157,7 @@ impl GraderService {
             }
             let sent = agent
                 .post(&url)
-                .header("Authorization", &format!("token {}", self.token))
+                .header("Authorization", &self.authorization())
                 .header("Content-Type", "application/json")
                 .send(bytes);
             let mut response = match sent {
@@ -178,7 +188,7 @@ impl GraderService {
 }
 
 /// The service's JSON error as one sentence.
-fn describe(status: u16, body: &str) -> String {
+pub(crate) fn describe(status: u16, body: &str) -> String {
     let message = serde_json::from_str::<serde_json::Value>(body)
         .ok()
         .and_then(|v| {

@@ -198,6 +198,7 @@ impl MagicRegistry {
                 };
                 self.active = at;
                 let lab = &mut self.labs[at];
+                lab.magics.record().refresh();
                 if let Some(notice) = lab.magics.record().take_notice() {
                     outputs.display(render::callout(&notice));
                 }
@@ -285,6 +286,7 @@ impl MagicRegistry {
         let Some(lab) = self.labs.iter_mut().find(|lab| lab.id == owner) else {
             return false;
         };
+        lab.magics.record().refresh();
         let mut owned = widgets.owned_by(lab.id);
         lab.magics.widget_update(id, state, &mut owned, outputs);
         true
