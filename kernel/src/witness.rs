@@ -354,7 +354,7 @@ impl Outbox {
     /// The first `count` pending events were acknowledged: the cursor moves to
     /// the last of them (temp file and rename; losing it only resends).
     fn acknowledged(&mut self, count: usize) {
-        let Some(last) = self.pending.drain(..count).last() else {
+        let Some(last) = self.pending.drain(..count).next_back() else {
             return;
         };
         let temp = self
@@ -389,13 +389,16 @@ mod tests {
     use std::net::TcpListener;
     use std::sync::atomic::{AtomicU16, Ordering};
 
+    /// Each acknowledged batch: the Authorization header and the events.
+    type Batches = Arc<Mutex<Vec<(String, Vec<Event>)>>>;
+
     /// A loopback witness: answers each POST with `status` (a receipt when 200),
     /// after `hold` lets it; keeps every batch it acknowledged.
     struct FakeWitness {
         url: String,
         status: Arc<AtomicU16>,
         hold: Arc<(Mutex<bool>, Condvar)>,
-        batches: Arc<Mutex<Vec<(String, Vec<Event>)>>>,
+        batches: Batches,
     }
 
     impl FakeWitness {
