@@ -31,11 +31,16 @@ pub enum Reason {
     TamperedNumbers,
     /// The submission id was already ingested with different content.
     IdConflict,
+    /// An exchange file whose owner is not the student it names.
+    IdentityMismatch,
+    /// No time the student cannot set vouches for the submission (read from
+    /// standard input), or that time is out of range: never on time.
+    UntrustedTime,
 }
 
 impl Reason {
     /// Every reason, in the order `stats` and the docs list them.
-    pub const ALL: [Reason; 11] = [
+    pub const ALL: [Reason; 13] = [
         Reason::MalformedJson,
         Reason::UnknownSchemaVersion,
         Reason::InvalidSubmission,
@@ -47,6 +52,8 @@ impl Reason {
         Reason::InvalidInputs,
         Reason::TamperedNumbers,
         Reason::IdConflict,
+        Reason::IdentityMismatch,
+        Reason::UntrustedTime,
     ];
 
     /// The code stored in the quarantine table.
@@ -63,6 +70,8 @@ impl Reason {
             Reason::InvalidInputs => "invalid_inputs",
             Reason::TamperedNumbers => "tampered_numbers",
             Reason::IdConflict => "id_conflict",
+            Reason::IdentityMismatch => "identity_mismatch",
+            Reason::UntrustedTime => "untrusted_time",
         }
     }
 }

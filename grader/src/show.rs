@@ -1,11 +1,12 @@
-//! `show STUDENT`: one student's grades, submissions, scores with reasons, and
-//! quarantined files.
+//! `show STUDENT`: one student's grades, submissions (with the time each is
+//! judged by, and its flags), scores with reasons, and quarantined files.
 
 use crate::db::reads::GradeRecord;
 use crate::db::Db;
 use crate::error::GraderError;
 use crate::export::points;
 use crate::labs::Scorers;
+use crate::provenance;
 use crate::rubric::Rubric;
 use crate::score::group_totals;
 use mlsys_model::Act;
@@ -54,6 +55,17 @@ pub fn report(db: &Db, scorers: &Scorers, student: &str) -> Result<String, Grade
             "  {marker} {}  {}  {} events  {score}  {}",
             s.id, s.created_at, s.events, s.source
         );
+        let clock = match s.time_source.as_str() {
+            provenance::SERVICE => Some("the grader service's receive time"),
+            provenance::FILE => Some("the file's status-change time"),
+            _ => None,
+        };
+        if let (Some(clock), Some(at)) = (clock, &s.received_at) {
+            let _ = writeln!(out, "           handed in {at} ({clock})");
+        }
+        for flag in db.flags_of(&s.id)? {
+            let _ = writeln!(out, "           flag {}: {}", flag.flag, flag.detail);
+        }
         if counts {
             for item in db.items_of(&s.id)? {
                 let _ = writeln!(

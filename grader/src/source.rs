@@ -1,7 +1,33 @@
 //! Where submissions come from: files, directories (recursively), or stdin.
 
 use std::io::Read;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
+/// What the file system says of a file, from `fstat` of the file as opened
+/// (so a path renamed or replaced after the open cannot change it): who wrote
+/// it and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileFacts {
+    /// The owner's user id.
+    pub uid: u32,
+    /// The status-change time (ctime), seconds since the epoch: a file's owner
+    /// can set its modification time, not this.
+    pub ctime_secs: i64,
+    /// The nanoseconds of the ctime.
+    pub ctime_nanos: u32,
+    /// The size in bytes.
+    pub size: u64,
+}
+
+/// A submission as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The whole submission.
+    pub bytes: Vec<u8>,
+    /// The file's owner and times (`None` for stdin).
+    pub file: Option<FileFacts>,
+}
 
 /// One submission to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,14 +47,27 @@ impl Source {
         }
     }
 
-    /// Reads the whole submission.
-    pub fn read(&self) -> std::io::Result<Vec<u8>> {
+    /// Reads the whole submission, and the file's owner and times.
+    pub fn read(&self) -> std::io::Result<Entry> {
+        let mut bytes = Vec::new();
         match self {
-            Source::File(path) => std::fs::read(path),
+            Source::File(path) => {
+                let mut file = std::fs::File::open(path)?;
+                let meta = file.metadata()?;
+                file.read_to_end(&mut bytes)?;
+                Ok(Entry {
+                    bytes,
+                    file: Some(FileFacts {
+                        uid: meta.uid(),
+                        ctime_secs: meta.ctime(),
+                        ctime_nanos: u32::try_from(meta.ctime_nsec()).unwrap_or(0),
+                        size: meta.size(),
+                    }),
+                })
+            }
             Source::Stdin => {
-                let mut bytes = Vec::new();
                 std::io::stdin().lock().read_to_end(&mut bytes)?;
-                Ok(bytes)
+                Ok(Entry { bytes, file: None })
             }
         }
     }

@@ -34,7 +34,7 @@ fn a_killed_ingest_resumes_without_loss_or_duplicates() {
     let mut child = Command::new(grader_bin())
         .arg("--db")
         .arg(&db)
-        .arg("ingest")
+        .args(["ingest", "--unverified"])
         .arg(ws.inbox())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -63,7 +63,10 @@ fn a_killed_ingest_resumes_without_loss_or_duplicates() {
         "killed after {before} of {FILES}"
     );
 
-    let (code, out, err) = run_grader(&db, &["ingest", ws.inbox().to_str().unwrap()]);
+    let (code, out, err) = run_grader(
+        &db,
+        &["ingest", "--unverified", ws.inbox().to_str().unwrap()],
+    );
     assert_eq!(code, 0, "{err}");
     let fresh = FILES - before as usize;
     assert_eq!(

@@ -143,12 +143,15 @@ fn class() -> Workspace {
 
 fn ingest_and_score(ws: &Workspace, rubric_text: &str) -> Db {
     let inbox = ws.inbox();
-    let (code, out, err) = run_grader(&ws.db_path(), &["ingest", inbox.to_str().unwrap()]);
+    let (code, out, err) = run_grader(
+        &ws.db_path(),
+        &["ingest", "--unverified", inbox.to_str().unwrap()],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("quarantined 2"), "{out}");
     let mut db = ws.open();
     let rubric = Rubric::parse(&Scorers::builtin(), rubric_text, "test").unwrap();
-    score_all(&mut db, &rubric, rubric_text, "test").unwrap();
+    score_all(&mut db, &Scorers::builtin(), &rubric, rubric_text, "test").unwrap();
     db
 }
 
@@ -256,7 +259,7 @@ fn a_changed_rubric_rescores_without_reingesting() {
             "late_penalty_percent_per_day = 50.0",
         );
     let rubric = Rubric::parse(&Scorers::builtin(), &text, "lenient").unwrap();
-    score_all(&mut db, &rubric, &text, "lenient").unwrap();
+    score_all(&mut db, &Scorers::builtin(), &rubric, &text, "lenient").unwrap();
     let got = grades(&db);
     // cyd's best %io run (4.2%) now reaches the 3% target: +3.
     assert_eq!(got["cyd"].total, 22.0);

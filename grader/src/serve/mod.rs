@@ -8,6 +8,7 @@ pub mod hub;
 pub mod rate_limit;
 pub mod routes;
 pub mod store;
+pub mod witness;
 
 use crate::error::GraderError;
 use crate::labs::Scorers;

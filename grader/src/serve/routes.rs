@@ -36,10 +36,10 @@ pub struct App {
 const DRAIN_FACTOR: usize = 16;
 
 /// How long a client may take to send a submission's body.
-const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub(super) const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The whole body, or 413 when it is over `limit` bytes.
-async fn read_limited(mut body: Body, limit: usize) -> ApiResult<Vec<u8>> {
+pub(super) async fn read_limited(mut body: Body, limit: usize) -> ApiResult<Vec<u8>> {
     let mut bytes = Vec::new();
     let mut total = 0usize;
     while let Some(frame) =
@@ -82,7 +82,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -124,7 +124,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(super) type ApiResult<T> = Result<T, ApiError>;
 
 /// The routes under `prefix` (empty for `/`), with the body limit.
 pub fn router(app: Arc<App>, prefix: &str, max_body: usize) -> Router {
@@ -132,6 +132,7 @@ pub fn router(app: Arc<App>, prefix: &str, max_body: usize) -> Router {
         .route("/health", get(health))
         .route("/api/whoami", get(whoami))
         .route("/api/submissions", post(submit).get(list))
+        .route("/api/witness", post(super::witness::witness))
         .route("/api/students/{student}", get(student_record))
         .route("/api/score", post(score))
         .route("/api/export", get(export))
@@ -147,7 +148,7 @@ pub fn router(app: Arc<App>, prefix: &str, max_body: usize) -> Router {
 }
 
 /// Runs blocking work (SQLite, the Hub client) off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> ApiResult<T> {
     tokio::task::spawn_blocking(work)
@@ -156,7 +157,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// The caller, verified with the Hub and within the rate limit.
-async fn caller(app: &Arc<App>, headers: &HeaderMap) -> ApiResult<Identity> {
+pub(super) async fn caller(app: &Arc<App>, headers: &HeaderMap) -> ApiResult<Identity> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
