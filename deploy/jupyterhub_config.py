@@ -5,14 +5,18 @@ available to every user, and tells each user's server (and so each kernel) where
 grader service is, so `%submit` hands in with the student's own Hub token.
 
 Every setting can be changed with an environment variable (see the table in
-deploy/README.md); the defaults suit a trial on one machine:
+deploy/README.md); for a trial on one machine:
 
-    MLSYS_AUTH=dummy MLSYS_DUMMY_PASSWORD=try-me jupyterhub -f deploy/jupyterhub_config.py
+    MLSYS_AUTH=dummy MLSYS_DUMMY_PASSWORD=try-me MLSYS_SPAWNER=simple \
+        MLSYS_GRADER_USER=$(whoami) jupyterhub -f deploy/jupyterhub_config.py
 
 Read with `jupyterhub -f`, this file sees `c` (the config) and `get_config()`.
 """
 
+import getpass
 import os
+import pwd
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -32,15 +36,59 @@ def names(text: str) -> set:
 
 
 # --- Where things live ------------------------------------------------------------------------
-# Course state: the Hub's own database and cookie secret, the grader's SQLite database,
-# and the exchange directory kernels fall back to when the service cannot be reached.
+# Course state: the Hub's own database and cookie secret, the grader's directory (its SQLite
+# database: grades and every submission), and the exchange directory kernels fall back to when
+# the service cannot be reached. Students have shells on this host with the local-process
+# spawner, so the course directory cannot be listed by them, the grader's directory is its
+# user's alone (0700), and the exchange takes files but cannot be listed.
 course_dir = Path(setting("MLSYS_COURSE_DIR", "/srv/mlsys"))
-grader_db = Path(setting("MLSYS_GRADER_DB", str(course_dir / "grades.sqlite")))
+grader_db = Path(setting("MLSYS_GRADER_DB", str(course_dir / "grader" / "grades.sqlite")))
 exchange_dir = Path(setting("MLSYS_EXCHANGE", str(course_dir / "exchange")))
+if not os.environ.get("MLSYS_GRADER_DB", "").strip() and (course_dir / "grades.sqlite").exists():
+    sys.exit(
+        f"{course_dir / 'grades.sqlite'} is where an older config kept the grader database; "
+        f"move it (and its -wal, -shm, .released files) into {grader_db.parent}/, "
+        "or set MLSYS_GRADER_DB to keep it where it is"
+    )
 for directory in (course_dir, grader_db.parent, exchange_dir):
     directory.mkdir(parents=True, exist_ok=True)
-# Everyone may drop files into the exchange; nobody can delete others' (sticky, like /tmp).
-exchange_dir.chmod(0o1733)
+course_dir.chmod(0o711)
+
+# --- The grader service's Unix user -----------------------------------------------------------
+# When the Hub runs as root, the service runs as a dedicated unprivileged user (default
+# `mlsys-grader`; create it once, see deploy/README.md). MLSYS_GRADER_USER names another user;
+# naming the Hub's own user runs the service as the Hub does (trials and tests only).
+hub_user = getpass.getuser()
+grader_user = setting("MLSYS_GRADER_USER", "mlsys-grader" if os.geteuid() == 0 else hub_user)
+try:
+    grader_account = pwd.getpwnam(grader_user)
+except KeyError:
+    sys.exit(
+        f"the grader service runs as the Unix user {grader_user!r}, which does not exist: "
+        "create it with `useradd --system --user-group --home-dir /nonexistent "
+        f"--shell /usr/sbin/nologin {grader_user}` (or set MLSYS_GRADER_USER)"
+    )
+separate_user = grader_user != hub_user
+if separate_user and os.geteuid() != 0:
+    sys.exit(f"MLSYS_GRADER_USER={grader_user} needs the Hub to run as root (it runs as {hub_user})")
+
+# The grader's directory and files belong to its user alone.
+grader_dir = grader_db.parent
+if separate_user:
+    os.chown(grader_dir, grader_account.pw_uid, grader_account.pw_gid)
+    for path in grader_dir.iterdir():
+        if path.name.startswith(grader_db.name):
+            os.chown(path, grader_account.pw_uid, grader_account.pw_gid)
+grader_dir.chmod(0o700)
+
+# The exchange: everyone may drop files in and nobody may list it or delete others' files
+# (sticky). With a separate grader user its group may list and read it, and files dropped in
+# take that group (setgid), so kernels write them readable by the group and no one else.
+if separate_user:
+    os.chown(exchange_dir, 0, grader_account.pw_gid)
+    exchange_dir.chmod(0o3753)
+else:
+    exchange_dir.chmod(0o1733)
 
 grader_bin = setting("MLSYS_GRADER_BIN", shutil.which("mlsys-grader") or "/usr/local/bin/mlsys-grader")
 
@@ -118,19 +166,32 @@ service = {
         "serve",
         "--instructors-group",
         instructors_group,
+        # More `mlsys-grader serve` flags (see `mlsys-grader serve --help`), e.g.
+        # "--identity-ttl 30 --quarantine-max-records 100".
+        *shlex.split(setting("MLSYS_GRADER_ARGS", "")),
     ],
     "environment": {"RUST_LOG": setting("MLSYS_GRADER_LOG", "info")},
+    "cwd": str(grader_dir),
     "display": False,
 }
-if os.environ.get("MLSYS_GRADER_USER"):
-    service["user"] = os.environ["MLSYS_GRADER_USER"]  # run it as this Unix user
+if separate_user:
+    service["user"] = grader_user
 c.JupyterHub.services = [service]
-# The service reads users' names, groups and admin flag to tell instructors from students.
+# Only tokens with access to the service are accepted by it: every user gets that scope (with
+# `self`, the default), and the token each user's server (and so each kernel) gets carries it.
+access_grader = "access:services!service=mlsys-grader"
+c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", access_grader]
 c.JupyterHub.load_roles = [
     {
+        # The service reads users' names, groups and admin flag to tell instructors from students.
         "name": "mlsys-grader",
         "description": "Look up who is an instructor",
         "scopes": ["read:users", "read:groups"],
         "services": ["mlsys-grader"],
-    }
+    },
+    {
+        "name": "user",
+        "description": "Standard user privileges, and handing in to the grader service",
+        "scopes": ["self", access_grader],
+    },
 ]

@@ -1,6 +1,7 @@
 //! The command line: `mlsys-grader [--db PATH] <command>`.
 
 use crate::db::Db;
+use crate::encode::printable;
 use crate::error::GraderError;
 use crate::export::{grade_rows, write_atomically, write_grades, Format};
 use crate::grading::{score_all, scored_lab, stale_warning};
@@ -9,7 +10,7 @@ use crate::labs::Scorers;
 use crate::progress::Progress;
 use crate::provenance::{FileTrust, Users};
 use crate::rubric::Rubric;
-use crate::source::collect;
+use crate::source::{collect, DEFAULT_MAX_BYTES};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -57,6 +58,10 @@ pub enum Command {
         /// submission `unverified`.
         #[arg(long)]
         unverified: bool,
+        /// Largest submission read, in KiB (the service's `--max-body-kib`): a
+        /// larger file is quarantined as `too_large` with its first 4 KiB.
+        #[arg(long, default_value_t = DEFAULT_MAX_BYTES / 1024, value_name = "KIB")]
+        max_kib: usize,
     },
     /// Score every submission of the rubric's lab and pick each student's counting one.
     Score {
@@ -93,9 +98,11 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         lab: Option<String>,
     },
-    /// Print a stored submission exactly as it was ingested (its raw bytes).
+    /// Print a stored submission exactly as it was ingested (its raw bytes),
+    /// or a quarantined file's bytes.
     Raw {
-        /// The submission id (see `show STUDENT`).
+        /// The submission id (see `show STUDENT`), or the SHA-256 of a
+        /// quarantined file (the service lists it in a student's record).
         id: String,
     },
     /// Run as an HTTP service (a JupyterHub managed service): students submit
@@ -130,6 +137,9 @@ pub enum Command {
 /// Runs a parsed command line with the labs of `scorers`; returns the process
 /// exit code.
 pub fn run(cli: Cli, scorers: &Scorers) -> Result<i32, GraderError> {
+    for warning in crate::db::access_warnings(&cli.db) {
+        eprintln!("mlsys-grader: {}", printable(&warning));
+    }
     let stdout = std::io::stdout();
     let out_err = |e: std::io::Error| GraderError::Io {
         path: PathBuf::from("<stdout>"),
@@ -140,7 +150,13 @@ pub fn run(cli: Cli, scorers: &Scorers) -> Result<i32, GraderError> {
             paths,
             users,
             unverified,
+            max_kib,
         } => {
+            if max_kib == 0 {
+                return Err(GraderError::Precondition(
+                    "--max-kib must be positive".into(),
+                ));
+            }
             let trust = match (unverified, users) {
                 (true, _) => FileTrust::Unverified,
                 (false, Some(map)) => FileTrust::Verify(Users::from_file(&map)?),
@@ -148,11 +164,15 @@ pub fn run(cli: Cli, scorers: &Scorers) -> Result<i32, GraderError> {
             };
             let (sources, unlistable) = collect(&paths);
             for problem in &unlistable {
-                eprintln!("cannot list {}: {}", problem.path.display(), problem.error);
+                eprintln!(
+                    "cannot list {}: {}",
+                    printable(&problem.path.display().to_string()),
+                    problem.error
+                );
             }
             let mut db = Db::open(&cli.db)?;
             let progress = Progress::new(sources.len() as u64, "ingest");
-            let summary = ingest(&mut db, scorers, sources, &trust, &progress);
+            let summary = ingest(&mut db, scorers, sources, &trust, max_kib * 1024, &progress);
             progress.finish();
             let summary = summary?;
             writeln!(stdout.lock(), "{summary}").map_err(out_err)?;
@@ -215,9 +235,15 @@ pub fn run(cli: Cli, scorers: &Scorers) -> Result<i32, GraderError> {
         }
         Command::Raw { id } => {
             let db = Db::open_existing(&cli.db)?;
-            let bytes = db.raw_bytes(&id)?.ok_or_else(|| {
-                GraderError::Precondition(format!("no submission {id} in {}", cli.db.display()))
-            })?;
+            let bytes = match db.raw_bytes(&id)? {
+                Some(bytes) => bytes,
+                None => db.quarantined_bytes(&id)?.ok_or_else(|| {
+                    GraderError::Precondition(format!(
+                        "no submission {id} (nor quarantined file) in {}",
+                        cli.db.display()
+                    ))
+                })?,
+            };
             stdout.lock().write_all(&bytes).map_err(out_err)?;
             Ok(0)
         }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 /// A UTC time as RFC 3339 with fixed-width microseconds (sorts as text).
 pub fn rfc3339(at: DateTime<Utc>) -> String {
@@ -26,6 +27,30 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         })
 }
 
+/// `text` safe to print on a terminal: every control character (C0, DEL, C1:
+/// terminal escapes, carriage returns, new lines) and every Unicode
+/// bidirectional override is written as an escape such as `\u{1b}`, so a
+/// student-supplied name or message cannot move the cursor, recolour or fake
+/// a line. Text without them is returned as it is.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if unsafe_char(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +64,14 @@ mod tests {
         let at: DateTime<Utc> = "2026-12-14T23:59:00.5Z".parse().unwrap();
         assert_eq!(rfc3339(at), "2026-12-14T23:59:00.500000Z");
         assert_eq!(parse_time(&rfc3339(at)), Some(at));
+    }
+
+    #[test]
+    fn control_characters_and_bidi_overrides_are_escaped_for_printing() {
+        assert!(matches!(printable("ada/lab-1 ok é"), Cow::Borrowed(_)));
+        assert_eq!(
+            printable("x\u{1b}[2K\rok\n\u{9b}\u{202e}y"),
+            "x\\u{1b}[2K\\u{d}ok\\u{a}\\u{9b}\\u{202e}y"
+        );
     }
 }

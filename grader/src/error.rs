@@ -56,6 +56,21 @@ impl GraderError {
         }
     }
 
+    /// Whether this is a database another writer kept busy (or locked) for
+    /// longer than the busy wait: worth retrying later, not a fault.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            GraderError::Database {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } if matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            )
+        )
+    }
+
     /// Wraps an I/O error for `path`.
     pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> GraderError + '_ {
         move |source| GraderError::Io {

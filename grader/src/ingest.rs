@@ -11,13 +11,13 @@
 
 use crate::db::intake::{Incoming, NewSubmission, Stored};
 use crate::db::Db;
-use crate::encode::{rfc3339, sha256_hex};
+use crate::encode::{printable, rfc3339, sha256_hex};
 use crate::error::GraderError;
 use crate::labs::Scorers;
 use crate::progress::Progress;
 use crate::provenance::{check_owner, judge_time, FileTrust, Provenance};
-use crate::rejection::Rejected;
-use crate::source::{Entry, Source};
+use crate::rejection::{Reason, Rejected, Rejection};
+use crate::source::{Entry, Source, KEPT_OF_TOO_LARGE};
 use crate::validate::{validate, Accepted};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -73,14 +73,20 @@ enum Note {
     },
 }
 
-/// Reads, validates and stores every source, checking each file's owner and
-/// time as `trust` says; messages about quarantined or unreadable files go to
-/// `progress`.
+/// Reads (at most `limit` bytes of each), validates and stores every
+/// source, checking each file's owner and time as `trust` says; messages
+/// about quarantined or unreadable files go to `progress`, with names and
+/// causes escaped for the terminal.
+///
+/// Any error ends it: a database error stops the writer, which drops the
+/// queue so the reader thread stops too, and is returned; so is a panic of the
+/// reader (nothing is ever waited on forever, nothing is dropped unsaid).
 pub fn ingest(
     db: &mut Db,
     scorers: &Scorers,
     sources: Vec<Source>,
     trust: &FileTrust,
+    limit: usize,
     progress: &Progress,
 ) -> Result<Summary, GraderError> {
     let mut summary = Summary::default();
@@ -94,7 +100,7 @@ pub fn ingest(
         for chunk in sources.chunks(CHUNK) {
             let prepared: Vec<_> = chunk
                 .par_iter()
-                .map(|s| prepare(s, &known, &scorers, &trust, now))
+                .map(|s| prepare(s, &known, &scorers, &trust, limit, now))
                 .collect();
             for job in prepared {
                 if sender.send(job).is_err() {
@@ -105,18 +111,26 @@ pub fn ingest(
     });
     let written = write_groups(
         &receiver,
-        |batch| db.store(batch, &ingested_at),
+        |batch| db.store(batch, &ingested_at, None),
         |note, stored| {
             summary.files += 1;
             progress.inc();
             match (note, stored) {
                 (Note::Unreadable { source, error }, _) => {
                     summary.unreadable += 1;
-                    progress.println(&format!("cannot read {source}: {error}"));
+                    progress.println(&format!(
+                        "cannot read {}: {}",
+                        printable(&source),
+                        printable(&error.to_string())
+                    ));
                 }
                 (Note::Checked(source), Some(Stored::Quarantined(rejection))) => {
                     summary.quarantined += 1;
-                    progress.println(&format!("quarantined {source}: {rejection}"));
+                    progress.println(&format!(
+                        "quarantined {}: {}",
+                        printable(&source),
+                        printable(&rejection.to_string())
+                    ));
                 }
                 (Note::Checked(_), Some(Stored::Ingested(_))) => summary.ingested += 1,
                 _ => summary.duplicates += 1,
@@ -124,10 +138,24 @@ pub fn ingest(
         },
         |_, error| ControlFlow::Break(error),
     );
-    // On a database error the receiver is dropped here, so the producer stops.
+    // The queue is closed before the reader is waited for: on a database error
+    // its next send fails and it returns.
     drop(receiver);
-    let _ = producer.join();
-    written.map(|()| summary)
+    let read = producer.join();
+    written?;
+    read.map_err(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        GraderError::Precondition(format!(
+            "ingest stopped: reading the submissions failed ({why}); \
+             {} were stored, run it again to continue",
+            summary.ingested
+        ))
+    })?;
+    Ok(summary)
 }
 
 /// The group-commit writer, for `ingest` and the service alike: takes every
@@ -234,16 +262,18 @@ fn incoming(
     }
 }
 
-/// Reads and checks one source (unless its bytes are `known`).
+/// Reads and validates one source (unless its bytes are `known`); one over
+/// `limit` is quarantined as `too_large` with the part that was read.
 fn prepare(
     source: &Source,
     known: &HashSet<String>,
     scorers: &Scorers,
     trust: &FileTrust,
+    limit: usize,
     now: DateTime<Utc>,
 ) -> (Option<Incoming>, Note) {
     let name = source.name();
-    let entry = match source.read() {
+    let entry = match source.read(limit) {
         Ok(entry) => entry,
         Err(error) => {
             return (
@@ -259,7 +289,25 @@ fn prepare(
     if known.contains(&sha256) {
         return (None, Note::Known);
     }
-    let incoming = check_entry(scorers, &name, entry, sha256, trust, now);
+    let incoming = match entry.too_large {
+        Some(size) => Incoming {
+            source: name.clone(),
+            raw: entry.bytes,
+            sha256,
+            outcome: Err(Rejected {
+                rejection: Rejection::new(
+                    Reason::TooLarge,
+                    format!(
+                        "{size} bytes, over the limit of {limit}; only the first {KEPT_OF_TOO_LARGE} \
+                         were read and are kept"
+                    ),
+                ),
+                student: None,
+                submission_id: None,
+            }),
+        },
+        None => check_entry(scorers, &name, entry, sha256, trust, now),
+    };
     (Some(incoming), Note::Checked(name))
 }
 

@@ -36,11 +36,13 @@ pub enum Reason {
     /// No time the student cannot set vouches for the submission (read from
     /// standard input), or that time is out of range: never on time.
     UntrustedTime,
+    /// Over the size limit: only its first bytes were read (and kept).
+    TooLarge,
 }
 
 impl Reason {
     /// Every reason, in the order `stats` and the docs list them.
-    pub const ALL: [Reason; 13] = [
+    pub const ALL: [Reason; 14] = [
         Reason::MalformedJson,
         Reason::UnknownSchemaVersion,
         Reason::InvalidSubmission,
@@ -52,6 +54,7 @@ impl Reason {
         Reason::InvalidInputs,
         Reason::TamperedNumbers,
         Reason::IdConflict,
+        Reason::TooLarge,
         Reason::IdentityMismatch,
         Reason::UntrustedTime,
     ];
@@ -70,6 +73,7 @@ impl Reason {
             Reason::InvalidInputs => "invalid_inputs",
             Reason::TamperedNumbers => "tampered_numbers",
             Reason::IdConflict => "id_conflict",
+            Reason::TooLarge => "too_large",
             Reason::IdentityMismatch => "identity_mismatch",
             Reason::UntrustedTime => "untrusted_time",
         }

@@ -10,7 +10,7 @@
 use crate::db::Db;
 use crate::error::GraderError;
 use crate::labs::{LabRubric, LabScorer, Scorers};
-use crate::score::Item;
+use crate::score::{round2, Item};
 use crate::witness::WitnessRules;
 use chrono::{DateTime, Utc};
 use serde::de::{
@@ -225,8 +225,16 @@ impl Rubric {
             return Err("assignment.title must not be empty".into());
         }
         self.scoring.check()?;
-        if self.max_total() <= 0.0 {
+        let total = self.max_total();
+        if total <= 0.0 {
             return Err("the rubric awards no points".into());
+        }
+        // Grades are kept in hundredths: a total whose hundredths overflow
+        // (points each finite, their sum not) would score as inf or NaN.
+        if !round2(total).is_finite() {
+            return Err(format!(
+                "the rubric's points add up to {total:e}, more than a grade can hold"
+            ));
         }
         let penalty = self.deadline.late_penalty_percent_per_day;
         if !(0.0..=100.0).contains(&penalty) {
@@ -477,17 +485,32 @@ mod tests {
             title.ends_with("assignment.title must not be empty"),
             "{title}"
         );
-        let penalty = error_of(&edited(
-            "late_penalty_percent_per_day = 10.0",
-            "late_penalty_percent_per_day = 110.0",
-        ));
-        assert!(
-            penalty.ends_with("must be between 0 and 100, got 110"),
-            "{penalty}"
-        );
         let lab = error_of(&edited("\nlab = \"", "\nlab = \"x_"));
         assert!(lab.starts_with("rubric test.toml: lab is \"x_"), "{lab}");
         assert!(error_of("title = 1").contains("missing field `lab`"));
+    }
+
+    #[test]
+    fn a_late_penalty_outside_0_to_100_percent_is_refused_with_its_key() {
+        let key = "late_penalty_percent_per_day";
+        let line = |value: &str| edited(&format!("{key} = 10.0"), &format!("{key} = {value}"));
+        for (value, shown) in [
+            ("-1.0", "-1"),
+            ("-0.5", "-0.5"),
+            ("100.5", "100.5"),
+            ("nan", "NaN"),
+            ("inf", "inf"),
+            ("-inf", "-inf"),
+        ] {
+            assert_eq!(
+                error_of(&line(value)),
+                format!("rubric test.toml: deadline.{key} must be between 0 and 100, got {shown}")
+            );
+        }
+        for (value, percent) in [("0.0", 0.0), ("100.0", 100.0)] {
+            let rubric = Rubric::parse(&Scorers::builtin(), &line(value), "t").unwrap();
+            assert_eq!(rubric.deadline.late_penalty_percent_per_day, percent);
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::db::reads::GradeRecord;
 use crate::db::Db;
+use crate::encode::printable;
 use crate::error::GraderError;
 use crate::export::points;
 use crate::labs::Scorers;
@@ -12,7 +13,9 @@ use crate::score::group_totals;
 use mlsys_model::Act;
 use std::fmt::Write;
 
-/// The report on `student` as text; an unknown student is an error naming them.
+/// The report on `student` as text; an unknown student is an error naming
+/// them. Names, sources and causes, which students can choose, are printed
+/// with control characters escaped.
 pub fn report(db: &Db, scorers: &Scorers, student: &str) -> Result<String, GraderError> {
     let grades = db.grades_of(student)?;
     let submissions = db.submissions_of(student)?;
@@ -24,18 +27,19 @@ pub fn report(db: &Db, scorers: &Scorers, student: &str) -> Result<String, Grade
         )));
     }
 
+    let shown = printable(student);
     let mut out = String::new();
     let name_labs = db.scored_labs()?.len() > 1;
     for grade in &grades {
         let name = if name_labs {
-            format!("{student} ({})", grade.lab)
+            format!("{shown} ({})", grade.lab)
         } else {
-            student.to_string()
+            shown.to_string()
         };
         let _ = writeln!(out, "{name}: {}", grade_line(db, scorers, grade)?);
     }
     if grades.is_empty() {
-        let _ = writeln!(out, "{student}: not graded yet (run `mlsys-grader score`)");
+        let _ = writeln!(out, "{shown}: not graded yet (run `mlsys-grader score`)");
     }
     let counting: Vec<&str> = grades
         .iter()
@@ -53,7 +57,10 @@ pub fn report(db: &Db, scorers: &Scorers, student: &str) -> Result<String, Grade
         let _ = writeln!(
             out,
             "  {marker} {}  {}  {} events  {score}  {}",
-            s.id, s.created_at, s.events, s.source
+            s.id,
+            s.created_at,
+            s.events,
+            printable(&s.source)
         );
         let clock = match s.time_source.as_str() {
             provenance::SERVICE => Some("the grader service's receive time"),
@@ -84,8 +91,12 @@ pub fn report(db: &Db, scorers: &Scorers, student: &str) -> Result<String, Grade
         let id = q.submission_id.as_deref().unwrap_or("-");
         let _ = writeln!(
             out,
-            "  {}  {}  {} (submission {id})\n      {}",
-            q.quarantined_at, q.reason, q.source, q.detail
+            "  {}  {}  {} (submission {})\n      {}",
+            q.quarantined_at,
+            q.reason,
+            printable(&q.source),
+            printable(id),
+            printable(&q.detail)
         );
     }
     Ok(out)

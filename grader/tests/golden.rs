@@ -9,7 +9,7 @@ use common::run_grader_in;
 use mlsys_grader::db::{Db, SCHEMA_VERSION};
 use mlsys_grader::export::Format;
 use mlsys_grader::labs::Scorers;
-use mlsys_grader::serve::store::Store;
+use mlsys_grader::serve::store::{Store, StoreLimits};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
@@ -100,11 +100,13 @@ fn no_edit(text: String) -> String {
     text
 }
 
-/// A copy of the old release's database in a fresh directory.
+/// A copy of the old release's database in a fresh directory, readable by
+/// its owner only (as the grader keeps it; else it warns).
 fn old_database() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("grades.sqlite");
     std::fs::copy(fixtures().join("grades-v1.sqlite"), &db).unwrap();
+    std::fs::set_permissions(&db, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     (dir, db)
 }
 
@@ -135,23 +137,45 @@ fn a_fresh_ingest_of_the_fixture_class_prints_what_the_old_release_printed() {
     check_reports(Golden::Current, &db, &|text| {
         text.replace(&quarantined_at, FIXTURE_QUARANTINED_AT)
     });
-    // What ingest stores is what the old release stored, column for column.
-    let stored = |db: &Path| -> Vec<String> {
+    // What ingest stores is what the old release stored, column for column
+    // (quarantined bytes are compressed since schema version 3: compared as read).
+    let stored = |db: &Path, raw: &str, decode: fn(&[u8]) -> Vec<u8>| -> Vec<String> {
         let conn = Connection::open(db).unwrap();
         let mut rows = Vec::new();
-        for sql in [
-            "SELECT id, student, lab, created_at, kernel_version, schema_version, event_count, \
-             sha256, source, facts, hex(raw_lz4) FROM submissions ORDER BY id",
-            "SELECT submission_id, question, choice, '', '', '', '', '', '', '', '' FROM answers \
-             ORDER BY submission_id, question",
-            "SELECT sha256, reason, detail, student, submission_id, source, hex(raw), '', '', '', '' \
-             FROM quarantine ORDER BY sha256",
+        for (sql, blob) in [
+            (
+                "SELECT id, student, lab, created_at, kernel_version, schema_version, \
+                 event_count, sha256, source, facts, hex(raw_lz4) FROM submissions ORDER BY id"
+                    .to_string(),
+                None,
+            ),
+            (
+                "SELECT submission_id, question, choice, '', '', '', '', '', '', '', '' \
+                 FROM answers ORDER BY submission_id, question"
+                    .to_string(),
+                None,
+            ),
+            (
+                format!(
+                    "SELECT sha256, reason, detail, student, submission_id, source, {raw}, \
+                     '', '', '', '' FROM quarantine ORDER BY sha256"
+                ),
+                Some(6),
+            ),
         ] {
-            let mut statement = conn.prepare(sql).unwrap();
+            let mut statement = conn.prepare(&sql).unwrap();
             let found = statement
                 .query_map([], |r| {
                     (0..11)
-                        .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                        .map(|i| {
+                            let value = match blob {
+                                Some(b) if b == i => rusqlite::types::Value::Text(hex(&decode(
+                                    &r.get::<_, Vec<u8>>(i)?,
+                                ))),
+                                _ => r.get::<_, rusqlite::types::Value>(i)?,
+                            };
+                            Ok(format!("{value:?}"))
+                        })
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .unwrap();
@@ -160,7 +184,17 @@ fn a_fresh_ingest_of_the_fixture_class_prints_what_the_old_release_printed() {
         rows
     };
     let (_old_dir, old) = old_database();
-    assert_eq!(stored(&db), stored(&old));
+    assert_eq!(
+        stored(&db, "raw_lz4", |lz4| lz4_flex::decompress_size_prepended(
+            lz4
+        )
+        .unwrap()),
+        stored(&old, "raw", <[u8]>::to_vec)
+    );
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 #[test]
@@ -192,7 +226,7 @@ fn the_old_release_database_is_upgraded_in_place_and_reads_the_same() {
 #[test]
 fn the_service_answers_from_the_old_release_database_as_before() {
     let (_dir, db) = old_database();
-    let store = Store::open(&db, None, Scorers::builtin()).unwrap();
+    let store = Store::open(&db, None, Scorers::builtin(), StoreLimits::default()).unwrap();
     for (student, with_scores) in [
         ("student00000", true),
         ("student00000", false),

@@ -10,57 +10,75 @@ use mlsys_grader::labs::data_storage::SCORER;
 use mlsys_grader::synth::write_class;
 use rusqlite::{Connection, OpenFlags};
 use std::collections::BTreeMap;
+use std::io::BufRead;
 use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FILES: usize = 2000;
 
-fn stored_count(db: &std::path::Path) -> i64 {
-    let Ok(conn) = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY) else {
-        return 0;
-    };
+/// A file that is not JSON, named to sort right after the first 100 students'
+/// files (400 of the 2,000): ingest reports it on stderr once the group
+/// holding it is committed, which marks where the test kills the ingest.
+const MARKER: &str = "v2_04-student00099_broken.json";
+
+/// Tries before giving up on killing an ingest before it finishes.
+const ATTEMPTS: usize = 5;
+
+fn stored_count(db: &Path) -> i64 {
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     conn.busy_timeout(Duration::from_secs(5)).unwrap();
     conn.query_row("SELECT COUNT(*) FROM submissions", [], |r| r.get(0))
-        .unwrap_or(0)
+        .unwrap()
+}
+
+/// Ingests `inbox` into a fresh `db` and SIGKILLs the ingest as soon as it
+/// reports the marker file quarantined (so every file sorted before it is
+/// committed); returns how many submissions were stored, or `None` when the
+/// ingest had stored everything or exited before the signal landed.
+fn ingest_killed_after_marker(db: &Path, inbox: &Path) -> Option<i64> {
+    for file in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{file}", db.display()));
+    }
+    let mut child = Command::new(grader_bin())
+        .arg("--db")
+        .arg(db)
+        .args(["ingest", "--unverified"])
+        .arg(inbox)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let marker = inbox.join(MARKER);
+    assert!(
+        line.starts_with(&format!("quarantined {}: ", marker.display())),
+        "the first line on stderr names the marker: {line:?}"
+    );
+    child.kill().unwrap(); // SIGKILL (a no-op if it has exited)
+    let status = child.wait().unwrap();
+    let stored = stored_count(db);
+    (status.signal() == Some(9) && (stored as usize) < FILES).then_some(stored)
 }
 
 #[test]
 fn a_killed_ingest_resumes_without_loss_or_duplicates() {
     let ws = Workspace::new();
     let files = write_class(&SCORER, &ws.inbox(), FILES, 500, 50, due(), 7).unwrap();
+    let marker = ws.put_raw(MARKER, b"{\"schema_version\": 1,");
+    let before_marker = files.iter().filter(|f| **f < marker).count();
+    assert_eq!(before_marker, 400);
     let db = ws.db_path();
 
-    let mut child = Command::new(grader_bin())
-        .arg("--db")
-        .arg(&db)
-        .args(["ingest", "--unverified"])
-        .arg(ws.inbox())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Kill it once a part (but not all) is stored.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut seen = 0;
-    while seen < 50 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        seen = stored_count(&db);
-    }
-    child.kill().unwrap(); // SIGKILL
-    let status = child.wait().unwrap();
-    assert_eq!(
-        status.signal(),
-        Some(9),
-        "the ingest finished before it could be killed"
-    );
-    let before = stored_count(&db);
+    let before = (0..ATTEMPTS)
+        .find_map(|_| ingest_killed_after_marker(&db, &ws.inbox()))
+        .unwrap_or_else(|| panic!("the ingest outran its kill {ATTEMPTS} times"));
     assert!(
-        before > 0 && (before as usize) < FILES,
-        "killed after {before} of {FILES}"
+        before as usize >= before_marker,
+        "killed after {before} of {FILES}: every file before the marker is stored"
     );
 
     let (code, out, err) = run_grader(
@@ -69,9 +87,14 @@ fn a_killed_ingest_resumes_without_loss_or_duplicates() {
     );
     assert_eq!(code, 0, "{err}");
     let fresh = FILES - before as usize;
+    let files_read = FILES + 1;
     assert_eq!(
         out.trim(),
-        format!("ingested {fresh}, duplicates {before}, quarantined 0 ({FILES} files read)")
+        format!(
+            "ingested {fresh}, duplicates {}, quarantined 0 ({files_read} files read)",
+            before + 1
+        ),
+        "the marker was quarantined once, before the kill"
     );
 
     let conn = Connection::open(&db).unwrap();
@@ -88,7 +111,7 @@ fn a_killed_ingest_resumes_without_loss_or_duplicates() {
     let quarantined: i64 = conn
         .query_row("SELECT COUNT(*) FROM quarantine", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(quarantined, 0);
+    assert_eq!(quarantined, 1, "the marker");
 
     // Exactly one row per file, with the file's bytes and every answer it holds.
     let mut statement = conn

@@ -196,14 +196,15 @@ fn each_bad_fixture_lands_in_quarantine_with_its_reason() {
     let db = ws.open();
     for case in &cases {
         let source = ws.inbox().join(format!("{}.json", case.name));
-        let (reason, detail, raw): (String, String, Vec<u8>) = db
+        let (reason, detail, sha256): (String, String, String) = db
             .conn
             .query_row(
-                "SELECT reason, detail, raw FROM quarantine WHERE source = ?1",
+                "SELECT reason, detail, sha256 FROM quarantine WHERE source = ?1",
                 [source.display().to_string()],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .unwrap_or_else(|e| panic!("{} not quarantined: {e}", case.name));
+        let raw = db.quarantined_bytes(&sha256).unwrap().unwrap();
         assert_eq!(reason, case.reason, "{}: {detail}", case.name);
         assert!(
             detail.contains(case.detail),
@@ -252,15 +253,16 @@ fn a_reused_submission_id_with_other_content_is_an_id_conflict() {
     let second = ws.put_raw("altered.json", &bytes(&altered));
     let summary = ws.ingest(&[first.clone(), second]);
     assert_eq!((summary.ingested, summary.quarantined), (1, 1));
-    let (reason, detail, id, raw): (String, String, String, Vec<u8>) = ws
-        .open()
+    let db = ws.open();
+    let (reason, detail, id, sha256): (String, String, String, String) = db
         .conn
         .query_row(
-            "SELECT reason, detail, submission_id, raw FROM quarantine",
+            "SELECT reason, detail, submission_id, sha256 FROM quarantine",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .unwrap();
+    let raw = db.quarantined_bytes(&sha256).unwrap().unwrap();
     assert_eq!(
         raw,
         bytes(&altered),

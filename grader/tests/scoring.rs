@@ -141,18 +141,36 @@ fn class() -> Workspace {
     ws
 }
 
+/// Ingests the class (two of its files are quarantined) and scores it.
 fn ingest_and_score(ws: &Workspace, rubric_text: &str) -> Db {
+    let out = ingest(ws);
+    assert!(out.contains("quarantined 2"), "{out}");
+    scored(ws, rubric_text)
+}
+
+/// Ingests the workspace's files with the binary; returns its summary line.
+fn ingest(ws: &Workspace) -> String {
     let inbox = ws.inbox();
     let (code, out, err) = run_grader(
         &ws.db_path(),
         &["ingest", "--unverified", inbox.to_str().unwrap()],
     );
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("quarantined 2"), "{out}");
+    out
+}
+
+/// Scores what is stored with the rubric `rubric_text`.
+fn scored(ws: &Workspace, rubric_text: &str) -> Db {
     let mut db = ws.open();
     let rubric = Rubric::parse(&Scorers::builtin(), rubric_text, "test").unwrap();
     score_all(&mut db, &Scorers::builtin(), &rubric, rubric_text, "test").unwrap();
     db
+}
+
+/// The built-in rubric with the deadline line `from` replaced by `to`.
+fn with_deadline(from: &str, to: &str) -> String {
+    assert!(DEFAULT_RUBRIC.contains(from), "{from}");
+    DEFAULT_RUBRIC.replace(from, to)
 }
 
 fn grades(db: &Db) -> BTreeMap<String, Grade> {
@@ -230,22 +248,76 @@ fn reasons_name_what_was_missed() {
 }
 
 #[test]
-fn the_counting_policy_comes_from_the_rubric() {
-    for (policy, fay_total, fay_status) in [("latest", 22.5, "late"), ("best", 22.5, "late")] {
-        let ws = class();
-        let rubric = DEFAULT_RUBRIC.replace(
+fn each_counting_policy_picks_a_submission_no_other_policy_picks() {
+    // kim submits five times; every policy counts a different one.
+    let ws = Workspace::new();
+    let never = Script {
+        io_runs: vec![io_starved(1), io_starved(4), io_starved(8)],
+        ..Script::all_correct()
+    };
+    // On time, 22 points (no Act I challenge), then on time, 17 (wrong answers):
+    // the latest on time is the lower of the two.
+    ws.put(&play("kim", before_due(72), &never));
+    ws.put(&play("kim", before_due(48), &wrong_answers()));
+    // 25 points 20 minutes late: 1 started day, 10% off, 22.5: the best after the penalty.
+    ws.put(&play(
+        "kim",
+        common::due() + Duration::minutes(20),
+        &Script::all_correct(),
+    ));
+    // 17 points 25 hours late: 2 started days, 20% off, 13.6.
+    ws.put(&play(
+        "kim",
+        common::due() + Duration::hours(25),
+        &wrong_answers(),
+    ));
+    // 25 points 3 days and an hour late, the latest: 4 started days, 40% off, 15.
+    // Its raw 25 ties the best's, so a "best" that ignored the penalty would pick it.
+    ws.put(&play(
+        "kim",
+        common::due() + Duration::days(3) + Duration::hours(1),
+        &Script::all_correct(),
+    ));
+    assert!(ingest(&ws).contains("ingested 5, duplicates 0, quarantined 0"));
+    for (policy, expected) in [
+        (
+            "latest_before_due",
+            grade(6.0, 6.0, 5.0, 0.0, 17.0, "on_time"),
+        ),
+        ("latest", grade(10.0, 10.0, 5.0, 10.0, 15.0, "late")),
+        ("best", grade(10.0, 10.0, 5.0, 2.5, 22.5, "late")),
+    ] {
+        let rubric = with_deadline(
             "policy = \"latest_before_due\"",
             &format!("policy = \"{policy}\""),
         );
-        assert_ne!(rubric, DEFAULT_RUBRIC);
-        let db = ingest_and_score(&ws, &rubric);
-        let fay = &grades(&db)["fay"];
-        assert_eq!(
-            (fay.total, fay.penalty, fay.status.as_str()),
-            (fay_total, 2.5, fay_status),
-            "{policy}"
-        );
+        let db = scored(&ws, &rubric);
+        assert_eq!(grades(&db)["kim"], expected, "{policy}");
     }
+}
+
+#[test]
+fn a_late_penalty_never_takes_more_than_the_points_earned() {
+    // 40% per started day: 1 day late takes 40%; 3 days (120%) take everything, no more.
+    let ws = Workspace::new();
+    for (student, late) in [("lee", Duration::hours(2)), ("max", Duration::hours(49))] {
+        ws.put(&play(student, common::due() + late, &Script::all_correct()));
+    }
+    ingest(&ws);
+    let rubric = with_deadline(
+        "late_penalty_percent_per_day = 10.0",
+        "late_penalty_percent_per_day = 40.0",
+    );
+    let got = grades(&scored(&ws, &rubric));
+    assert_eq!(got["lee"], grade(10.0, 10.0, 5.0, 10.0, 15.0, "late"));
+    assert_eq!(got["max"], grade(10.0, 10.0, 5.0, 25.0, 0.0, "late"));
+    let (code, csv, err) = run_grader(&ws.db_path(), &["export", "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    let max = csv.lines().find(|l| l.starts_with("max,")).unwrap();
+    assert!(
+        max.ends_with(",25.00,25.00,0.00,25.00"),
+        "raw, penalty, total, max: {max}"
+    );
 }
 
 #[test]

@@ -9,8 +9,11 @@ use crate::lab::KernelLabs;
 use crate::magic::is_magic_cell;
 use crate::registry::MagicRegistry;
 use crate::rust_cells::{report_renderers, RustCells, RustCellsConfig};
+use crate::rust_completeness;
 use crate::widgets::{Received, WidgetManager};
-use jupyter_protocol::{CodeMirrorMode, HelpLink, IsCompleteReplyStatus, LanguageInfo, Media};
+use jupyter_protocol::{
+    CodeMirrorMode, HelpLink, IsCompleteReply, IsCompleteReplyStatus, LanguageInfo, Media,
+};
 use serde_json::{Map, Value};
 use std::path::Path;
 use std::sync::Arc;
@@ -90,13 +93,11 @@ impl Interpreter for CellInterpreter {
         }
     }
 
-    fn is_complete(&self, code: &str) -> IsCompleteReplyStatus {
+    fn is_complete(&self, code: &str) -> IsCompleteReply {
         if is_magic_cell(code) {
-            magic_cell_status(code)
-        } else if code.trim().is_empty() {
-            IsCompleteReplyStatus::Complete
+            IsCompleteReply::new(magic_cell_status(code), String::new())
         } else {
-            IsCompleteReplyStatus::Unknown
+            rust_completeness::is_complete(code)
         }
     }
 
@@ -132,6 +133,14 @@ impl Interpreter for CellInterpreter {
                     .widget_update(owner, &id, state, &mut self.widgets, outputs)
                 {
                     tracing::warn!(comm_id, owner, "update of a widget whose lab is gone");
+                }
+            }
+            Received::Event { owner, id, content } => {
+                if !self
+                    .magics
+                    .widget_event(owner, &id, &content, &mut self.widgets, outputs)
+                {
+                    tracing::warn!(comm_id, owner, "event of a widget whose lab is gone");
                 }
             }
         }

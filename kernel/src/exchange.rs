@@ -6,13 +6,19 @@
 //! outside it and never overwrites a file: the submission is written to a
 //! hidden temp file in the exchange, synced, then hard-linked to its final
 //! name (which fails if the name exists) and the temp name removed.
+//!
+//! The file's mode is set, whatever the student's umask: in a course exchange
+//! readable by the grader (`0644`; `0640` when the directory is setgid, so its
+//! group, the grader's, reads it and other students cannot), in the student's
+//! own outbox private (`0600`).
 
 use mlsys_model::receipt::SubmissionSummary;
 use mlsys_model::record::Submission;
 use mlsys_model::Labs;
 use sha2::{Digest, Sha256};
-use std::fs::OpenOptions;
+use std::fs::{OpenOptions, Permissions};
 use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Longest student id kept in a file name.
@@ -92,12 +98,27 @@ impl Exchange {
         );
         let path = self.dir.join(&name);
         let bytes = submission_bytes(submission);
-        publish(&self.dir, &name, &bytes).map_err(io_err(&path))?;
+        let mode = self.file_mode().map_err(io_err(&self.dir))?;
+        publish(&self.dir, &name, &bytes, mode).map_err(io_err(&path))?;
         Ok(Delivered {
             path,
             sha256: sha256_hex(&bytes),
             bytes: bytes.len(),
         })
+    }
+}
+
+impl Exchange {
+    /// The mode of a submission file here: private in the student's own
+    /// outbox; in a course exchange readable by the grader, through the
+    /// directory's group when it is setgid, else by all (the exchange itself
+    /// cannot be listed, and names hold a random id).
+    fn file_mode(&self) -> io::Result<u32> {
+        if self.create {
+            return Ok(0o600);
+        }
+        let setgid = std::fs::metadata(&self.dir)?.permissions().mode() & 0o2000 != 0;
+        Ok(if setgid { 0o640 } else { 0o644 })
     }
 }
 
@@ -109,26 +130,32 @@ pub fn submission_bytes(submission: &Submission) -> Vec<u8> {
     bytes
 }
 
-/// Writes `bytes` to `dir/name`, atomically where the file system allows
-/// hard links, and never over an existing file.
-fn publish(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes` to `dir/name` with `mode`, atomically where the file
+/// system allows hard links, and never over an existing file.
+fn publish(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> io::Result<()> {
     let final_path = dir.join(name);
     let temp = dir.join(format!(".{name}.part"));
-    write_new(&temp, bytes)?;
+    write_new(&temp, bytes, mode)?;
     let linked = std::fs::hard_link(&temp, &final_path);
     let _ = std::fs::remove_file(&temp);
     match linked {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(e),
         // No hard links here (some shared file systems): still create-new.
-        Err(_) => write_new(&final_path, bytes)?,
+        Err(_) => write_new(&final_path, bytes, mode)?,
     }
     crate::ledger_file::sync_dir(dir)
 }
 
-/// Creates `path` (failing if it exists), writes `bytes` and syncs them.
-fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+/// Creates `path` (failing if it exists) with exactly `mode` (the umask
+/// aside), writes `bytes` and syncs them.
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode & 0o600)
+        .open(path)?;
+    file.set_permissions(Permissions::from_mode(mode))?;
     file.write_all(bytes)?;
     file.sync_all()
 }
@@ -292,6 +319,34 @@ mod tests {
     }
 
     #[test]
+    fn files_get_the_mode_of_where_they_go_whatever_the_umask() {
+        let dir = temp_dir();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o7777;
+        let own = Exchange::outbox(&dir).deliver(&submission("ada")).unwrap();
+        assert_eq!(
+            mode(&own.path),
+            0o600,
+            "the student's own outbox is private"
+        );
+        for (dir_mode, file_mode) in [(0o1733, 0o644), (0o3773, 0o640)] {
+            let shared = dir.join(format!("exchange-{dir_mode:o}"));
+            std::fs::create_dir(&shared).unwrap();
+            std::fs::set_permissions(&shared, Permissions::from_mode(dir_mode)).unwrap();
+            let exchange = Exchange {
+                dir: shared,
+                create: false,
+            };
+            let delivered = exchange.deliver(&submission("ada")).unwrap();
+            assert_eq!(
+                mode(&delivered.path),
+                file_mode,
+                "in a {dir_mode:o} exchange"
+            );
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn a_configured_exchange_must_exist() {
         let dir = temp_dir();
         let shared = Exchange {
@@ -310,9 +365,9 @@ mod tests {
         let dir = temp_dir();
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("a.json");
-        write_new(&path, b"one").unwrap();
+        write_new(&path, b"one", 0o644).unwrap();
         assert_eq!(
-            write_new(&path, b"two").unwrap_err().kind(),
+            write_new(&path, b"two", 0o644).unwrap_err().kind(),
             io::ErrorKind::AlreadyExists
         );
         assert_eq!(std::fs::read(&path).unwrap(), b"one");

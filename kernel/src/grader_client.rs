@@ -1,16 +1,50 @@
 //! Hands a submission to the course's grader service when the kernel runs on
 //! JupyterHub: `MLSYS_GRADER_URL` names the service, the student's own
 //! `JUPYTERHUB_API_TOKEN` authenticates. Without the URL, or when the service
-//! fails, the submission goes to the exchange directory and the receipt says why.
+//! cannot take it (unreachable, busy, refusing the token), the submission goes
+//! to the exchange directory and the receipt says why. A submission the service
+//! refuses as invalid (422) goes nowhere: the student is told why.
+//!
+//! The token travels in the request, so a plain `http://` URL is accepted only
+//! to this host (the Hub's proxy on loopback); a remote service must be
+//! `https://` (put TLS in front of the Hub), unless `MLSYS_GRADER_ALLOW_HTTP=1`.
 
 use crate::exchange::{submission_bytes, Delivered, Exchange, ExchangeError};
 use mlsys_model::receipt::{HandInVia, ServiceReceipt};
 use mlsys_model::record::Submission;
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// Attempts per submission; a retry sends the same bytes, which the service
 /// stores once.
 const ATTEMPTS: u32 = 3;
+
+/// The longest wait between attempts a service's `Retry-After` may ask for.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// Why a submission was not handed in.
+#[derive(Debug, thiserror::Error)]
+pub enum HandInError {
+    /// The grader service examined the submission and refused it (HTTP 422):
+    /// sending it elsewhere would not make it valid.
+    #[error(
+        "the grader service refused this submission: {0}. Nothing was handed in; show this to \
+         course staff"
+    )]
+    Refused(String),
+    /// Neither the service nor the exchange took it.
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
+}
+
+/// Why the service did not store a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NotTaken {
+    /// Refused as invalid: the reason and what the service said.
+    Refused(String),
+    /// Not reached, busy, or the request (not the submission) refused.
+    Failed(String),
+}
 
 /// The grader service of this Hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,18 +135,34 @@ impl Route {
 impl GraderService {
     /// The service named by `MLSYS_GRADER_URL`, authenticated with
     /// `JUPYTERHUB_API_TOKEN`; `None` when no service is configured, `Err`
-    /// (why not) when the token is missing.
+    /// (why not) when the token is missing or would travel in clear
+    /// (`MLSYS_GRADER_ALLOW_HTTP=1` allows that).
     pub fn from_env() -> Option<Result<GraderService, String>> {
         let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        GraderService::new(var("MLSYS_GRADER_URL"), var("JUPYTERHUB_API_TOKEN"))
+        let allow_http = var("MLSYS_GRADER_ALLOW_HTTP")
+            .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+        GraderService::new(
+            var("MLSYS_GRADER_URL"),
+            var("JUPYTERHUB_API_TOKEN"),
+            allow_http,
+        )
     }
 
-    /// A service at `url` (if any) with `token`.
+    /// A service at `url` (if any) with `token`; a plain `http://` URL to
+    /// another host only when `allow_http`.
     pub fn new(
         url: Option<String>,
         token: Option<String>,
+        allow_http: bool,
     ) -> Option<Result<GraderService, String>> {
         let url = url?.trim().trim_end_matches('/').to_string();
+        if !allow_http && !is_private_channel(&url) {
+            return Some(Err(format!(
+                "MLSYS_GRADER_URL {url} is plain http to another host, so your Hub token would \
+                 cross the network unencrypted; the course should serve it over https (or set \
+                 MLSYS_GRADER_ALLOW_HTTP=1 on a trusted network)"
+            )));
+        }
         Some(match token {
             Some(token) => Ok(GraderService {
                 url,
@@ -140,8 +190,9 @@ impl GraderService {
         format!("token {}", self.token)
     }
 
-    /// POSTs `bytes`; retries on connection errors, 429 and 5xx.
-    pub fn submit(&self, bytes: &[u8]) -> Result<ServiceReceipt, String> {
+    /// POSTs `bytes`; retries on connection errors, 429 and 5xx, after the
+    /// service's `Retry-After` when it says one.
+    fn submit(&self, bytes: &[u8]) -> Result<ServiceReceipt, NotTaken> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(5)))
             .timeout_global(Some(Duration::from_secs(15)))
@@ -151,9 +202,11 @@ impl GraderService {
             .into();
         let url = self.endpoint();
         let mut last = String::new();
+        let mut wait = Duration::ZERO;
         for attempt in 1..=ATTEMPTS {
             if attempt > 1 {
-                std::thread::sleep(Duration::from_millis(500 * u64::from(attempt - 1)));
+                let backoff = Duration::from_millis(500 * u64::from(attempt - 1));
+                std::thread::sleep(wait.max(backoff));
             }
             let sent = agent
                 .post(&url)
@@ -164,10 +217,19 @@ impl GraderService {
                 Ok(response) => response,
                 Err(e) => {
                     last = format!("cannot reach {url}: {e}");
+                    wait = Duration::ZERO;
                     continue;
                 }
             };
             let status = response.status().as_u16();
+            wait = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map_or(Duration::ZERO, |secs| {
+                    Duration::from_secs(secs).min(MAX_RETRY_AFTER)
+                });
             let body = response
                 .body_mut()
                 .with_config()
@@ -176,33 +238,70 @@ impl GraderService {
                 .unwrap_or_default();
             match status {
                 200 | 201 => {
-                    return serde_json::from_str(&body)
-                        .map_err(|e| format!("{url} answered with an unreadable receipt: {e}"))
+                    return serde_json::from_str(&body).map_err(|e| {
+                        NotTaken::Failed(format!("{url} answered with an unreadable receipt: {e}"))
+                    })
                 }
+                422 => return Err(NotTaken::Refused(refusal(&body))),
                 429 | 500..=599 => last = describe(status, &body),
-                _ => return Err(describe(status, &body)),
+                _ => return Err(NotTaken::Failed(describe(status, &body))),
             }
         }
-        Err(last)
+        Err(NotTaken::Failed(last))
+    }
+}
+
+/// Whether `url` keeps a token private: `https`, or `http` to this host.
+fn is_private_channel(url: &str) -> bool {
+    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
+        return false;
+    };
+    match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => uri.host().is_some_and(|host| {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host.eq_ignore_ascii_case("localhost")
+                || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }),
+        _ => false,
     }
 }
 
 /// The service's JSON error as one sentence.
 pub(crate) fn describe(status: u16, body: &str) -> String {
-    let message = serde_json::from_str::<serde_json::Value>(body)
+    format!("HTTP {status}: {}", field(body, "message"))
+}
+
+/// A 422's reason and cause, and whether the service kept a copy.
+fn refusal(body: &str) -> String {
+    let kept = serde_json::from_str::<serde_json::Value>(body)
         .ok()
-        .and_then(|v| {
-            v.get("message")
-                .and_then(|m| m.as_str())
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| body.chars().take(200).collect());
-    format!("HTTP {status}: {message}")
+        .and_then(|v| v.get("quarantined")?.as_bool())
+        .unwrap_or(false);
+    format!(
+        "{} ({}){}",
+        field(body, "message"),
+        field(body, "reason"),
+        if kept {
+            "; the grader kept a copy for course staff"
+        } else {
+            ""
+        }
+    )
+}
+
+/// A string field of the service's JSON error, else the start of the body.
+fn field(body: &str, name: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get(name)?.as_str().map(str::to_string))
+        .unwrap_or_else(|| body.chars().take(200).collect())
 }
 
 /// Hands `submission` in: to the grader service when `MLSYS_GRADER_URL` is
-/// set, else (or when that fails) to `exchange`.
-pub fn hand_in(submission: &Submission, exchange: &Exchange) -> Result<Route, ExchangeError> {
+/// set, else (or when that fails) to `exchange`; not at all when the service
+/// refuses it as invalid.
+pub fn hand_in(submission: &Submission, exchange: &Exchange) -> Result<Route, HandInError> {
     hand_in_via(GraderService::from_env(), submission, exchange)
 }
 
@@ -211,7 +310,7 @@ pub fn hand_in_via(
     service: Option<Result<GraderService, String>>,
     submission: &Submission,
     exchange: &Exchange,
-) -> Result<Route, ExchangeError> {
+) -> Result<Route, HandInError> {
     let fallback = match service {
         None => None,
         Some(Err(why)) => Some(why),
@@ -225,7 +324,8 @@ pub fn hand_in_via(
                         bytes: bytes.len(),
                     })
                 }
-                Err(why) => Some(why),
+                Err(NotTaken::Refused(why)) => return Err(HandInError::Refused(why)),
+                Err(NotTaken::Failed(why)) => Some(why),
             }
         }
     };
@@ -301,7 +401,7 @@ mod tests {
                 let _ = write!(
                     stream,
                     "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-                     Connection: close\r\n\r\n{body}",
+                     Retry-After: 1\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
             }
@@ -317,7 +417,7 @@ mod tests {
         let (url, requests) = server(vec![(201, STORED)]);
         let exchange = Exchange::outbox(&exchange_dir());
         let sub = submission();
-        let service = GraderService::new(Some(format!("{url}/")), Some("tok-123".into()));
+        let service = GraderService::new(Some(format!("{url}/")), Some("tok-123".into()), false);
         let route = hand_in_via(service, &sub, &exchange).unwrap();
         let (auth, body) = requests.recv().unwrap();
         assert_eq!(auth, "token tok-123");
@@ -351,7 +451,7 @@ mod tests {
             let (url, _requests) = server(vec![(status, body)]);
             let home = exchange_dir();
             let route = hand_in_via(
-                GraderService::new(Some(url), Some("forged".into())),
+                GraderService::new(Some(url), Some("forged".into()), false),
                 &submission(),
                 &Exchange::outbox(&home),
             )
@@ -375,25 +475,89 @@ mod tests {
     }
 
     #[test]
-    fn a_busy_service_is_retried_with_the_same_bytes() {
-        let (url, requests) = server(vec![(503, "{}"), (201, STORED)]);
+    fn a_busy_service_is_retried_with_the_same_bytes_after_its_retry_after() {
+        let (url, requests) = server(vec![(503, r#"{"error":"busy"}"#), (201, STORED)]);
         let home = exchange_dir();
+        let started = std::time::Instant::now();
         let route = hand_in_via(
-            GraderService::new(Some(url), Some("t".into())),
+            GraderService::new(Some(url), Some("t".into()), false),
             &submission(),
             &Exchange::outbox(&home),
         )
         .unwrap();
         assert!(matches!(route, Route::Service { .. }), "{route:?}");
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "the retry waits the 1 s the service asked for"
+        );
         let (first, second) = (requests.recv().unwrap().1, requests.recv().unwrap().1);
         assert_eq!(first, second);
+        assert!(!home.exists());
+    }
+
+    #[test]
+    fn a_submission_the_service_refuses_as_invalid_goes_nowhere_and_says_why() {
+        let rejected = r#"{"error":"rejected","message":"event 3 is dated before event 2","reason":"events_out_of_order","quarantined":true,"sha256":"abc"}"#;
+        let (url, requests) = server(vec![(422, rejected)]);
+        let home = exchange_dir();
+        let error = hand_in_via(
+            GraderService::new(Some(url), Some("t".into()), false),
+            &submission(),
+            &Exchange::outbox(&home),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the grader service refused this submission: event 3 is dated before event 2 \
+             (events_out_of_order); the grader kept a copy for course staff. Nothing was handed \
+             in; show this to course staff"
+        );
+        assert_eq!(requests.iter().count(), 1, "not retried");
+        assert!(!home.exists(), "nothing written to the exchange");
+    }
+
+    #[test]
+    fn the_token_is_sent_in_clear_only_to_this_host_unless_allowed() {
+        let token = || Some("t".to_string());
+        let remote = "http://grader.example.edu/services/mlsys-grader".to_string();
+        let why = GraderService::new(Some(remote.clone()), token(), false)
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            why.contains("plain http to another host") && why.contains("https"),
+            "{why}"
+        );
+        assert!(GraderService::new(Some(remote), token(), true)
+            .unwrap()
+            .is_ok());
+        for url in [
+            "https://grader.example.edu/services/mlsys-grader",
+            "http://127.0.0.1:8000/services/mlsys-grader",
+            "http://localhost:8000/x",
+            "http://[::1]:8000/x",
+        ] {
+            assert!(
+                GraderService::new(Some(url.into()), token(), false)
+                    .unwrap()
+                    .is_ok(),
+                "{url}"
+            );
+        }
+        for url in ["http://10.0.0.5:8000/x", "ftp://127.0.0.1/x", "not a url"] {
+            assert!(
+                GraderService::new(Some(url.into()), token(), false)
+                    .unwrap()
+                    .is_err(),
+                "{url}"
+            );
+        }
     }
 
     #[test]
     fn without_a_token_or_a_url_the_exchange_is_used() {
         let home = exchange_dir();
         let exchange = Exchange::outbox(&home);
-        let no_token = GraderService::new(Some("http://127.0.0.1:9".into()), None);
+        let no_token = GraderService::new(Some("http://127.0.0.1:9".into()), None, false);
         let route = hand_in_via(no_token, &submission(), &exchange).unwrap();
         assert!(
             route
@@ -403,7 +567,7 @@ mod tests {
             route.via_detail()
         );
         let route = hand_in_via(
-            GraderService::new(None, Some("t".into())),
+            GraderService::new(None, Some("t".into()), false),
             &submission(),
             &exchange,
         )

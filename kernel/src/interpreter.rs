@@ -7,7 +7,7 @@
 //! [`Outputs`]; the server turns each [`Output`] into an iopub message parented
 //! to the request being handled. Nothing here names a lab.
 
-use jupyter_protocol::{HelpLink, IsCompleteReplyStatus, LanguageInfo, Media, Stdio};
+use jupyter_protocol::{HelpLink, IsCompleteReply, LanguageInfo, Media, Stdio};
 use serde_json::{Map, Value};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -162,8 +162,8 @@ pub trait Interpreter: Send + 'static {
     /// Runs one cell. `Ok(Some(media))` becomes the `execute_result`.
     fn execute(&mut self, code: &str, outputs: &Outputs) -> Result<Option<Media>, ExecutionError>;
 
-    /// Whether `code` is ready to run.
-    fn is_complete(&self, code: &str) -> IsCompleteReplyStatus;
+    /// Whether `code` is ready to run, and the indent of its next line if not.
+    fn is_complete(&self, code: &str) -> IsCompleteReply;
 
     /// Completions at `cursor_pos` (in characters).
     fn complete(&self, code: &str, cursor_pos: usize) -> Completions;

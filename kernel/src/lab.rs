@@ -58,6 +58,20 @@ pub trait LabMagics: Send {
         widgets.reject(id, state.keys(), outputs);
     }
 
+    /// The front end sent widget `id`, one of this lab's, a custom message
+    /// (`content`: a button's click is `{"event": "click"}`). A lab without
+    /// buttons ignores it.
+    fn widget_event(
+        &mut self,
+        id: &WidgetId,
+        content: &Value,
+        widgets: &mut OwnedWidgets,
+        outputs: &Outputs,
+    ) {
+        let _ = (widgets, outputs);
+        tracing::info!(comm_id = id.0, %content, "widget event ignored");
+    }
+
     /// The lab's record (its `Recorder`), for the lab-neutral magics.
     fn record(&mut self) -> &mut dyn LabRecord;
 }
@@ -72,6 +86,9 @@ pub trait LabRecord: Send {
     /// Catches up with what other kernels of the student appended to the
     /// lab's journal (see `Recorder::refresh`), before one of its magics runs.
     fn refresh(&mut self);
+
+    /// What the student has not done yet (the session's `missing`).
+    fn missing(&self) -> Vec<String>;
 
     /// The hand-in magics (`%ledger`, `%submit`) as they apply to this lab.
     fn hand_in_specs(&self) -> Vec<MagicSpec>;

@@ -215,14 +215,14 @@ mod tests {
         names
     }
 
-    /// The child half of the process tests. Without `CHILD_HOME` it does nothing;
-    /// with it, it appends an event and saves chapter `<CHILD_TAG>` (or, with
-    /// `CHILD_SAVES`, chapters `<tag>-<n>`) in a tight loop, printing an ACK line
-    /// once each is durable.
-    #[test]
-    fn process_child() {
+    /// The child half of the process tests: when [`spawn_child`] started this
+    /// test binary (`CHILD_HOME` is set), appends an event and saves chapter
+    /// `<CHILD_TAG>` (or, with `CHILD_SAVES`, chapters `<tag>-<n>`) in a tight
+    /// loop, printing an ACK line once each is durable, and returns `true`.
+    /// In the parent it does nothing and returns `false`.
+    fn child_half() -> bool {
         let Some(home) = std::env::var_os(CHILD_HOME).map(PathBuf::from) else {
-            return;
+            return false;
         };
         let tag = std::env::var(CHILD_TAG).unwrap();
         let saves: Option<i64> = std::env::var(CHILD_SAVES).ok().map(|n| n.parse().unwrap());
@@ -248,21 +248,20 @@ mod tests {
             writeln!(out, "ACK saved {chapter} {n}").unwrap();
             out.flush().unwrap();
         }
+        true
     }
 
     const CHILD_HOME: &str = "MLSYS_TEST_CHILD_HOME";
     const CHILD_TAG: &str = "MLSYS_TEST_CHILD_TAG";
     const CHILD_SAVES: &str = "MLSYS_TEST_CHILD_SAVES";
 
+    /// Runs the calling test again in a child process, as [`child_half`].
     fn spawn_child(home: &Path, tag: &str, saves: Option<usize>) -> std::process::Child {
+        // libtest runs each test on a thread named after it.
+        let test = std::thread::current().name().unwrap().to_string();
         let mut command = Command::new(std::env::current_exe().unwrap());
         command
-            .args([
-                "ledger_file::tests::process_child",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args([test.as_str(), "--exact", "--nocapture", "--test-threads=1"])
             .env(CHILD_HOME, home)
             .env(CHILD_TAG, tag)
             .stdout(Stdio::piped())
@@ -301,6 +300,9 @@ mod tests {
 
     #[test]
     fn kill_9_in_a_tight_save_loop_never_loses_an_acknowledged_write() {
+        if child_half() {
+            return;
+        }
         const KILLS: u64 = 100;
         let home = temp_home();
         let mut acks = Acks::default();
@@ -363,6 +365,9 @@ mod tests {
 
     #[test]
     fn two_processes_saving_at_once_lose_nothing() {
+        if child_half() {
+            return;
+        }
         const SAVES: usize = 40;
         let home = temp_home();
         let children: Vec<_> = ["a", "b"]

@@ -7,7 +7,7 @@
 //! protocol [`server`] talks to an [`interpreter::Interpreter`]; the
 //! [`cell_interpreter`] dispatches magics through the [`registry`] to the
 //! labs registered as [`lab::KernelLab`]s, owns the one [`widgets`] manager,
-//! and runs [`rust_cells`]; every lab records through its [`recorder`] into
+//! and runs [`rust_cells`] (whose completeness [`rust_completeness`] judges); every lab records through its [`recorder`] into
 //! its [`journal`], and gets the [`handin`] magics and the [`render`] helpers.
 
 pub mod cell_interpreter;
@@ -27,6 +27,7 @@ pub mod recorder;
 pub mod registry;
 pub mod render;
 pub mod rust_cells;
+pub mod rust_completeness;
 pub mod server;
 #[cfg(test)]
 mod testing;

@@ -11,6 +11,7 @@
 //! lab whose magic ran last (a name only one lab has makes that lab active),
 //! or the one `%lab ID` chose; at first it is the first lab registered.
 
+use crate::handin::{self, button::HandInButtons};
 use crate::interpreter::{Completions, ExecutionError, Outputs};
 use crate::lab::LabMagics;
 use crate::magic::{plain, MagicSpec};
@@ -62,6 +63,7 @@ struct Entry {
     title: &'static str,
     magics: Box<dyn LabMagics>,
     hand_in: Vec<MagicSpec>,
+    buttons: HandInButtons,
 }
 
 impl Entry {
@@ -106,6 +108,7 @@ impl MagicRegistry {
             title,
             magics,
             hand_in,
+            buttons: HandInButtons::default(),
         });
     }
 
@@ -207,10 +210,11 @@ impl MagicRegistry {
                         return Ok(Some(spec.help()));
                     }
                 }
+                let mut owned = widgets.owned_by(lab.id);
                 if lab.hand_in.iter().any(|s| s.name == name) {
-                    lab.magics.record().hand_in(name, args, outputs)
+                    let record = lab.magics.record();
+                    handin::run(name, args, record, &mut lab.buttons, &mut owned, outputs)
                 } else {
-                    let mut owned = widgets.owned_by(lab.id);
                     lab.magics.run(name, args, &mut owned, outputs)
                 }
             }
@@ -288,7 +292,35 @@ impl MagicRegistry {
         };
         lab.magics.record().refresh();
         let mut owned = widgets.owned_by(lab.id);
-        lab.magics.widget_update(id, state, &mut owned, outputs);
+        if lab.buttons.owns(id) {
+            owned.reject(id, state.keys(), outputs);
+        } else {
+            lab.magics.widget_update(id, state, &mut owned, outputs);
+        }
+        true
+    }
+
+    /// Hands a front-end custom message (a click) to one of `owner`'s widgets
+    /// to that lab; `false` if no lab of that id is registered.
+    pub fn widget_event(
+        &mut self,
+        owner: &str,
+        id: &WidgetId,
+        content: &Value,
+        widgets: &mut WidgetManager,
+        outputs: &Outputs,
+    ) -> bool {
+        let Some(lab) = self.labs.iter_mut().find(|lab| lab.id == owner) else {
+            return false;
+        };
+        lab.magics.record().refresh();
+        let mut owned = widgets.owned_by(lab.id);
+        if lab.buttons.owns(id) {
+            let record = lab.magics.record();
+            lab.buttons.event(id, content, record, &mut owned, outputs);
+        } else {
+            lab.magics.widget_event(id, content, &mut owned, outputs);
+        }
         true
     }
 

@@ -1,27 +1,25 @@
 //! The lab's magics over the real protocol: a running `mlsys-kernel`, real
-//! ZeroMQ sockets. Every instrument run carries the four mimetypes and a report
-//! equal to `mlsys-model`'s, over hundreds of random valid inputs; the
-//! prediction lock holds across cells and kernel restarts.
+//! ZeroMQ sockets. Every instrument run shows its cards, then its chart
+//! carrying a report equal to `mlsys-model`'s, over hundreds of random valid
+//! inputs; the prediction lock holds across cells and kernel restarts.
 
 mod common;
 
 use common::{Execution, TempDir, TestKernel, KERNEL};
 use jupyter_protocol::{JupyterMessageContent, Media};
+use mlsys_kernel::render::html::escape;
 use mlsys_model::labs::data_storage::constants::{
     BATCH, GPUS, MDS_NODES, OSTS, WORKERS, WORKERS_PER_GPU,
 };
+use mlsys_model::labs::data_storage::narrative;
 use mlsys_model::labs::data_storage::{
     Context, DatasetLayout, IoInputs, MdsInputs, ReadPattern, RunInputs,
 };
 use serde_json::Value;
 
 const REPORT: &str = "application/vnd.mlsys.report.v1+json";
-const RUN_MIMES: [&str; 4] = [
-    REPORT,
-    "application/vnd.vegalite.v5+json",
-    "text/html",
-    "text/plain",
-];
+/// The result of a run: its chart, the chart's title as text, and the report.
+const RUN_MIMES: [&str; 3] = [REPORT, "application/vnd.vegalite.v5+json", "text/plain"];
 /// Random valid runs per act.
 const SAMPLES: usize = 200;
 
@@ -68,12 +66,31 @@ fn bundle(media: &Media) -> serde_json::Map<String, Value> {
     }
 }
 
-/// Checks a run's output: the four mimetypes together, and the model's report.
+/// Checks a run's output: the cards (HTML and text) displayed first, then the
+/// chart with the model's report as the result.
 fn check_run(exec: &Execution, expected: RunInputs, line: &str) {
     let data = bundle(result(exec));
     let mut mimes: Vec<&str> = data.keys().map(String::as_str).collect();
     mimes.sort();
     assert_eq!(mimes, RUN_MIMES, "{line}");
+    let shown: Vec<&str> = exec
+        .iopub
+        .iter()
+        .filter_map(|m| match &m.content {
+            JupyterMessageContent::DisplayData(_) => Some("cards"),
+            JupyterMessageContent::ExecuteResult(_) => Some("chart"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(shown, ["cards", "chart"], "{line}");
+    let cards = exec.iopub.iter().find_map(|m| match &m.content {
+        JupyterMessageContent::DisplayData(d) => Some(bundle(&d.data)),
+        _ => None,
+    });
+    let cards = cards.expect("cards");
+    let binds = narrative::what_binds(&expected.evaluate());
+    let page = cards["text/html"].as_str().unwrap();
+    assert!(page.contains(&escape(&binds.title)), "{line}: {page}");
     let model = serde_json::to_value(expected.evaluate()).unwrap();
     assert_eq!(data[REPORT], model, "{line}");
 }
@@ -162,9 +179,12 @@ async fn every_magic_answers_and_the_lock_holds_across_cells_and_restarts() {
     let refused = kernel.execute("%io --workers 4").await;
     let error = refused.error().expect("an error");
     assert_eq!(error.ename, "LabError");
-    assert_eq!(
-        error.evalue,
-        "Act I prediction is not locked yet: lock it with %predict act1 A|B|C|D first"
+    assert!(
+        error
+            .evalue
+            .starts_with("Act I prediction is not locked yet: pick your answer in the question"),
+        "{}",
+        error.evalue
     );
     assert!(kernel.execute("%mds").await.error().is_some());
 
@@ -223,7 +243,7 @@ async fn every_magic_answers_and_the_lock_holds_across_cells_and_restarts() {
         .evalue
         .contains("already locked as D"));
     let status = kernel.execute("%status").await.text();
-    assert!(status.contains("D (not the key)"), "{status}");
+    assert!(status.contains("D (incorrect)"), "{status}");
     assert!(status.contains("20 (1 distinct)"), "{status}");
     let run = kernel.execute("%io --pattern sequential").await;
     check_run(

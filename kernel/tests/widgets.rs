@@ -4,131 +4,12 @@
 
 mod common;
 
+use common::widgets::{comm, references, sent_to, update, Widgets};
 use common::{TempDir, TestKernel, KERNEL};
-use jupyter_protocol::{
-    CommId, CommInfoRequest, CommMsg, CommOpen, JupyterMessage, JupyterMessageContent, MediaType,
-};
-use mlsys_model::labs::data_storage::{IoInputs, MdsInputs, Report, RunInputs};
+use jupyter_protocol::{CommId, CommInfoRequest, CommOpen, JupyterMessageContent};
+use mlsys_model::labs::data_storage::content::pattern_text;
+use mlsys_model::labs::data_storage::{IoInputs, MdsInputs, ReadPattern, Report, RunInputs};
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
-
-/// The widgets a live cell opened, by comm id, in opening order.
-struct Widgets {
-    order: Vec<String>,
-    states: HashMap<String, Map<String, Value>>,
-    root: String,
-}
-
-impl Widgets {
-    fn from(iopub: &[JupyterMessage]) -> Widgets {
-        let mut order = Vec::new();
-        let mut states = HashMap::new();
-        let mut root = None;
-        for message in iopub {
-            match &message.content {
-                JupyterMessageContent::CommOpen(open) => {
-                    assert_eq!(open.target_name, "jupyter.widget");
-                    assert_eq!(message.metadata["version"], "2.1.0", "protocol version");
-                    let state = open.data["state"].as_object().unwrap().clone();
-                    for reference in references(&state) {
-                        assert!(
-                            states.contains_key(&reference),
-                            "{reference} is referenced before it is opened"
-                        );
-                    }
-                    order.push(open.comm_id.0.clone());
-                    states.insert(open.comm_id.0.clone(), state);
-                }
-                JupyterMessageContent::ExecuteResult(result) => {
-                    for media in &result.data.content {
-                        if let MediaType::WidgetView(view) = media {
-                            assert_eq!(view["version_major"], 2);
-                            root = view["model_id"].as_str().map(str::to_string);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        let root = root.expect("the result shows a widget view");
-        assert_eq!(states[&root]["_model_name"], "VBoxModel");
-        Widgets {
-            order,
-            states,
-            root,
-        }
-    }
-
-    /// The comm id of the model of `model_name` whose `key` satisfies `pick`.
-    fn find(&self, model_name: &str, pick: impl Fn(&Map<String, Value>) -> bool) -> String {
-        self.order
-            .iter()
-            .find(|id| self.states[*id]["_model_name"] == model_name && pick(&self.states[*id]))
-            .unwrap_or_else(|| panic!("no {model_name} as wanted"))
-            .clone()
-    }
-
-    fn slider(&self, description: &str) -> String {
-        self.find("IntSliderModel", |s| s["description"] == description)
-    }
-}
-
-fn references(state: &Map<String, Value>) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending: Vec<&Value> = state.values().collect();
-    while let Some(value) = pending.pop() {
-        match value {
-            Value::String(s) => {
-                if let Some(id) = s.strip_prefix("IPY_MODEL_") {
-                    found.push(id.to_string());
-                }
-            }
-            Value::Array(items) => pending.extend(items),
-            _ => {}
-        }
-    }
-    found
-}
-
-fn update(comm_id: &str, state: Value) -> CommMsg {
-    CommMsg {
-        comm_id: CommId(comm_id.to_string()),
-        data: json!({"method": "update", "state": state, "buffer_paths": []})
-            .as_object()
-            .unwrap()
-            .clone(),
-    }
-}
-
-/// Sends `message` and returns the `comm_msg`s it caused, checking busy first and idle last.
-async fn send(kernel: &mut TestKernel, message: CommMsg) -> Vec<(String, Map<String, Value>)> {
-    let id = kernel.send_shell(message).await;
-    let iopub = kernel.iopub_until_idle(&id).await;
-    let types: Vec<_> = iopub.iter().map(|m| m.message_type()).collect();
-    assert_eq!(types.first(), Some(&"status"), "{types:?}");
-    assert_eq!(types.last(), Some(&"status"), "{types:?}");
-    iopub
-        .iter()
-        .filter_map(|m| match &m.content {
-            JupyterMessageContent::CommMsg(c) => {
-                let parent = m.parent_header.as_ref().map(|h| h.msg_id.as_str());
-                assert_eq!(parent, Some(id.as_str()), "comm_msg parented to the update");
-                Some((c.comm_id.0.clone(), c.data.clone()))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-fn sent_to<'a>(
-    msgs: &'a [(String, Map<String, Value>)],
-    comm: &str,
-) -> Vec<&'a Map<String, Value>> {
-    msgs.iter()
-        .filter(|(c, _)| c == comm)
-        .map(|(_, d)| d)
-        .collect()
-}
 
 fn report_in_chart(data: &Map<String, Value>) -> Value {
     data["state"]["outputs"][0]["data"][Report::MIME_TYPE].clone()
@@ -160,12 +41,25 @@ async fn slider_updates_rerun_the_model_and_forged_values_snap_back() {
     let pattern = widgets.find("ToggleButtonsModel", |_| true);
     assert_eq!(
         widgets.states[&pattern]["_options_labels"],
-        json!(["sequential", "random", "prefetch"])
+        json!(ReadPattern::ALL.map(|p| pattern_text(p).label))
     );
+    for (tip, p) in widgets.states[&pattern]["tooltips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(ReadPattern::ALL)
+    {
+        assert!(
+            tip.as_str()
+                .unwrap()
+                .ends_with(&pattern_text(p).description),
+            "{tip}"
+        );
+    }
     assert!(references(&widgets.states[&widgets.root]).len() >= 2);
 
     // A move as JupyterLab sends it: echo first, then the new cards and chart.
-    let replies = send(&mut kernel, update(&workers, json!({"value": 4}))).await;
+    let replies = kernel.comm(update(&workers, json!({"value": 4}))).await;
     assert_eq!(replies[0].0, workers);
     assert_eq!(replies[0].1["method"], "echo_update");
     assert_eq!(replies[0].1["state"], json!({"value": 4}));
@@ -196,13 +90,15 @@ async fn slider_updates_rerun_the_model_and_forged_values_snap_back() {
     assert_eq!(widget_runs(kernel.mlsys_home()), 1);
 
     // The same value again: echoed, nothing rerun or recorded.
-    let replies = send(&mut kernel, update(&workers, json!({"value": 4}))).await;
+    let replies = kernel.comm(update(&workers, json!({"value": 4}))).await;
     assert_eq!(replies.len(), 1);
     assert_eq!(widget_runs(kernel.mlsys_home()), 1);
 
     // Forged values: the widget snaps back to 4; cards, chart and journal untouched.
     for forged in [json!(99), json!(0), json!("4"), json!(2.5), json!(null)] {
-        let replies = send(&mut kernel, update(&workers, json!({ "value": forged }))).await;
+        let replies = kernel
+            .comm(update(&workers, json!({ "value": forged })))
+            .await;
         let back = sent_to(&replies, &workers);
         assert_eq!(back.len(), 1, "{forged}: {replies:?}");
         assert_eq!(back[0]["method"], "update");
@@ -216,21 +112,19 @@ async fn slider_updates_rerun_the_model_and_forged_values_snap_back() {
             "a notice explains the refusal"
         );
     }
-    let replies = send(&mut kernel, update(&pattern, json!({"index": 7}))).await;
+    let replies = kernel.comm(update(&pattern, json!({"index": 7}))).await;
     assert_eq!(sent_to(&replies, &pattern)[0]["state"], json!({"index": 1}));
-    let replies = send(
-        &mut kernel,
-        update(&cards, json!({"value": "<b>forged</b>"})),
-    )
-    .await;
+    let replies = kernel
+        .comm(update(&cards, json!({"value": "<b>forged</b>"})))
+        .await;
     assert_eq!(sent_to(&replies, &cards)[0]["state"]["value"], page);
     assert_eq!(widget_runs(kernel.mlsys_home()), 1);
 
     // A toggle change reruns with the other inputs kept.
-    let replies = send(&mut kernel, update(&pattern, json!({"index": 2}))).await;
+    let replies = kernel.comm(update(&pattern, json!({"index": 2}))).await;
     let expected = RunInputs::Act1(IoInputs {
         workers: 4,
-        pattern: mlsys_model::labs::data_storage::ReadPattern::Prefetch,
+        pattern: ReadPattern::Prefetch,
         ..IoInputs::default()
     })
     .evaluate();
@@ -251,17 +145,9 @@ async fn slider_updates_rerun_the_model_and_forged_values_snap_back() {
     };
     assert_eq!(info.comms.len(), widgets.order.len());
     assert!(info.comms.contains_key(&CommId(workers.clone())));
-    let replies = send(
-        &mut kernel,
-        CommMsg {
-            comm_id: CommId(workers.clone()),
-            data: json!({"method": "request_state"})
-                .as_object()
-                .unwrap()
-                .clone(),
-        },
-    )
-    .await;
+    let replies = kernel
+        .comm(comm(&workers, json!({"method": "request_state"})))
+        .await;
     assert_eq!(replies[0].1["state"]["value"], 4);
     assert_eq!(replies[0].1["state"]["_model_name"], "IntSliderModel");
     let control = kernel
@@ -277,17 +163,9 @@ async fn slider_updates_rerun_the_model_and_forged_values_snap_back() {
         opened.iter().all(|m| m.message_type() == "status"),
         "the control comm is accepted"
     );
-    let replies = send(
-        &mut kernel,
-        CommMsg {
-            comm_id: CommId("control-1".into()),
-            data: json!({"method": "request_states"})
-                .as_object()
-                .unwrap()
-                .clone(),
-        },
-    )
-    .await;
+    let replies = kernel
+        .comm(comm("control-1", json!({"method": "request_states"})))
+        .await;
     assert_eq!(replies[0].1["method"], "update_states");
     let states = replies[0].1["states"].as_object().unwrap();
     assert_eq!(states.len(), widgets.order.len());
@@ -330,7 +208,7 @@ async fn live_panels_keep_the_lock_and_come_back_after_a_restart() {
     let widgets = Widgets::from(&run.iopub);
     let gpus = widgets.slider("GPUs");
     let chart = widgets.find("OutputModel", |_| true);
-    let replies = send(&mut kernel, update(&gpus, json!({"value": 1024}))).await;
+    let replies = kernel.comm(update(&gpus, json!({"value": 1024}))).await;
     let expected = RunInputs::Act2(MdsInputs {
         gpus: 1024,
         ..MdsInputs::default()
@@ -340,12 +218,12 @@ async fn live_panels_keep_the_lock_and_come_back_after_a_restart() {
         report_in_chart(sent_to(&replies, &chart)[0]),
         serde_json::to_value(&expected).unwrap()
     );
-    let replies = send(&mut kernel, update(&gpus, json!({"value": 1000}))).await;
+    let replies = kernel.comm(update(&gpus, json!({"value": 1000}))).await;
     assert_eq!(sent_to(&replies, &gpus)[0]["state"], json!({"value": 1024}));
 
     // A later %context applies to the open panel's next move, as to the next magic run.
     assert!(kernel.execute("%context nvme").await.is_ok());
-    let replies = send(&mut kernel, update(&gpus, json!({"value": 2048}))).await;
+    let replies = kernel.comm(update(&gpus, json!({"value": 2048}))).await;
     let report = report_in_chart(sent_to(&replies, &chart)[0]);
     assert_eq!(report["inputs"]["context"], "nvme");
     assert_eq!(report["inputs"]["gpus"], 2048);
@@ -353,7 +231,7 @@ async fn live_panels_keep_the_lock_and_come_back_after_a_restart() {
 
     // A new kernel: the old comms are gone; rerunning the cell recreates the widgets.
     let mut kernel = TestKernel::start_in(KERNEL, home.path()).await;
-    let stale = send(&mut kernel, update(&gpus, json!({"value": 2048}))).await;
+    let stale = kernel.comm(update(&gpus, json!({"value": 2048}))).await;
     assert!(stale.is_empty(), "an unknown comm is ignored: {stale:?}");
     let run = kernel.execute("%mds --live").await;
     assert!(run.is_ok(), "{run:?}");

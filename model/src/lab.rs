@@ -11,6 +11,7 @@
 //! Nothing outside `labs/` names a particular lab.
 
 use crate::choice::Act;
+use crate::content::Callout;
 use crate::ledger::Design;
 use crate::record::{Event, EventKind, Submission, SUBMISSION_SCHEMA_VERSION};
 use crate::rules::{ReplayError, SessionError, SubmissionError};
@@ -40,6 +41,12 @@ pub trait LabSession: Clone + Default + PartialEq + Serialize + Send + 'static {
     /// typed designs compares them typed, so `1` and `1.0` are one number).
     fn saved_design_is(&self, handed_in: Option<&Design>) -> bool {
         self.saved_design().as_ref() == handed_in
+    }
+
+    /// What the student takes away, shown after a hand-in (`None`: nothing
+    /// beyond the receipt).
+    fn closing_summary(&self) -> Option<Callout> {
+        None
     }
 
     /// Rebuilds a session from a log; fails at the first event that breaks a

@@ -73,8 +73,12 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.2):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
 
 
+ACCESS = "access:services!service=mlsys-grader"
+
+
 class FakeHub:
-    """A loopback Hub REST API: `GET /hub/api/user` answers for known tokens (403 otherwise)."""
+    """A loopback Hub REST API: `GET /hub/api/user` answers for known tokens (403 otherwise),
+    each token with access to the grader service."""
 
     def __init__(self, users: Dict[str, Tuple[str, List[str]]]):
         self.users = users  # token -> (name, groups)
@@ -91,7 +95,8 @@ class FakeHub:
                     self.end_headers()
                     return
                 name, groups = known
-                body = json.dumps({"name": name, "admin": False, "groups": groups}).encode()
+                body = json.dumps({"name": name, "admin": False, "groups": groups,
+                                   "scopes": [ACCESS]}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

@@ -10,13 +10,18 @@ JUPYTERHUB_API_TOKEN of the server, MLSYS_GRADER_URL from the spawner environmen
 
 import asyncio
 import csv
+import getpass
 import io
 import json
 import os
 import secrets
 import signal
+import socket
+import sqlite3
+import stat
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -45,6 +50,13 @@ LAB = [
     "%ledger save",
     "%submit",
 ]
+
+
+# `mlsys-grader serve` flags of the test Hub's service: short waits, so the tests of them are
+# quick; every test request comes from one client (this process, through the Hub's proxy), so
+# its budget of refused tokens is raised.
+GRADER_FLAGS = {"identity-ttl": 2, "hub-timeout": 3, "header-timeout": 3, "busy-wait-ms": 1000,
+                "auth-failures-burst": 1000}
 
 
 def descendants(pid: int) -> list:
@@ -85,6 +97,9 @@ class Hub:
         self.grader = f"{self.base}/services/mlsys-grader"
         self.driver_token = secrets.token_hex(16)
         self.course = tmp / "course"
+        self.grader_port = free_port()
+        self.grader_direct = f"http://127.0.0.1:{self.grader_port}/services/mlsys-grader"
+        self.grader_db = self.course / "grader" / "grades.sqlite"
         overlay = tmp / "hub_test_config.py"
         overlay.write_text(
             "c = get_config()\n"
@@ -105,12 +120,16 @@ class Hub:
             MLSYS_HUB_PORT=str(self.port),
             MLSYS_HUB_API_PORT=str(free_port()),
             MLSYS_PROXY_API_PORT=str(free_port()),
-            MLSYS_GRADER_PORT=str(free_port()),
+            MLSYS_GRADER_PORT=str(self.grader_port),
             MLSYS_GRADER_BIN=str(grader_binary()),
             MLSYS_CHP=chp,
             MLSYS_STUDENTS=",".join(STUDENTS),
             MLSYS_INSTRUCTORS=INSTRUCTOR,
             MLSYS_JUPYTER_PATH=os.environ.get("JUPYTER_PATH", ""),
+            # The service as the Hub's own user (no dedicated user on a test machine), with
+            # short timeouts so the tests of them are quick.
+            MLSYS_GRADER_USER=getpass.getuser(),
+            MLSYS_GRADER_ARGS=" ".join(f"--{flag} {value}" for flag, value in GRADER_FLAGS.items()),
         )
         for name in ("JUPYTERHUB_API_TOKEN", "MLSYS_GRADER_URL", "MLSYS_EXCHANGE", "MLSYS_HOME"):
             env.pop(name, None)
@@ -138,10 +157,15 @@ class Hub:
     def admin(self, method: str, path: str, payload=None):
         return call_json(method, f"{self.api}{path}", self.driver_token, payload)
 
-    def token_for(self, user: str) -> str:
-        status, body = self.admin("POST", f"/users/{user}/tokens", {"note": "test", "expires_in": 3600})
+    def token_for(self, user: str, **request) -> str:
+        return self.token_model(user, **request)["token"]
+
+    def token_model(self, user: str, **request) -> dict:
+        """A new token of `user` (with `scopes=[...]` if given): the Hub's token model."""
+        request = {"note": "test", "expires_in": 3600, **request}
+        status, body = self.admin("POST", f"/users/{user}/tokens", request)
         assert status in (200, 201), body
-        return body["token"]
+        return body
 
     def start_server(self, user: str) -> None:
         status, body = self.admin("POST", f"/users/{user}/server")
@@ -339,24 +363,203 @@ def test_a_killed_service_is_restarted_and_loses_no_acknowledged_submission(hub)
           f"({time.monotonic() - killed_at:.1f} s after SIGKILL to the last submission)")
 
 
-def test_a_kernel_falls_back_to_the_exchange_when_the_service_refuses(hub) -> None:
-    """A student whose token the service cannot verify still hands in, to the exchange,
-    and the receipt says why."""
-    env = dict(os.environ, MLSYS_GRADER_URL=hub.grader, JUPYTERHUB_API_TOKEN="forged",
-               JUPYTERHUB_USER="ada", MLSYS_EXCHANGE=str(hub.course / "exchange"),
-               MLSYS_HOME=str(hub.course / "fallback-home"))
+def local_hand_in(hub: Hub, user: str, token: str, home: str) -> dict:
+    """Works a little of the lab in an `mlsys` kernel of this process, handing in to the Hub's
+    grader service with `token` (exchange: the course's), under umask 077; returns the receipt."""
+    env = dict(MLSYS_GRADER_URL=hub.grader, JUPYTERHUB_API_TOKEN=token, JUPYTERHUB_USER=user,
+               MLSYS_EXCHANGE=str(hub.course / "exchange"), MLSYS_HOME=str(hub.course / home))
     import nbformat
     from nbclient import NotebookClient
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in ("%predict act1 A", "%submit")]
-    old = os.environ.copy()
+    old, umask = os.environ.copy(), os.umask(0o077)
     os.environ.update(env)
     try:
         NotebookClient(nb, kernel_name="mlsys", timeout=120).execute()
     finally:
+        os.umask(umask)
         os.environ.clear()
         os.environ.update(old)
-    receipt = receipt_of(nb.cells[-1].outputs)
+    return receipt_of(nb.cells[-1].outputs)
+
+
+def test_a_kernel_falls_back_to_the_exchange_when_the_service_refuses(hub) -> None:
+    """A student whose token the service cannot verify still hands in, to the exchange,
+    and the receipt says why; the file is readable by the grader whatever the umask."""
+    receipt = local_hand_in(hub, "ada", "forged", "fallback-home")
     assert receipt["via"] == "exchange"
     assert "HTTP 403" in receipt["via_detail"] and "does not accept" in receipt["via_detail"]
-    assert Path(receipt["file"]).parent == hub.course / "exchange" and Path(receipt["file"]).exists()
+    file = Path(receipt["file"])
+    assert file.parent == hub.course / "exchange" and file.exists()
+    assert stat.S_IMODE(file.stat().st_mode) == 0o644
+
+
+def test_a_kernel_retries_503s_then_hands_in_to_the_exchange_while_the_hub_is_down(hub) -> None:
+    token = hub.token_for("grace")  # not yet seen by the service
+    os.kill(hub.proc.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        receipt = local_hand_in(hub, "grace", token, "hub-down-home")
+        elapsed = time.monotonic() - started
+    finally:
+        os.kill(hub.proc.pid, signal.SIGCONT)
+    assert receipt["via"] == "exchange", receipt
+    detail = receipt["via_detail"]
+    assert "HTTP 503" in detail and "cannot verify the token with JupyterHub" in detail, detail
+    # Three attempts, each waiting for the Hub, with the service's Retry-After between them.
+    assert elapsed > 3 * GRADER_FLAGS["hub-timeout"] + 2 * 2, elapsed
+    assert Path(receipt["file"]).exists()
+
+
+def test_a_kernel_retries_a_busy_service_and_hands_in_to_it(hub) -> None:
+    token = hub.token_for("ada")
+    busy_line = b"the database is busy"
+    seen = hub.log_path.read_bytes().count(busy_line)
+    holder = sqlite3.connect(hub.grader_db, timeout=10, isolation_level=None,
+                             check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+
+    def release_after_the_first_refusal():
+        wait_until(lambda: hub.log_path.read_bytes().count(busy_line) > seen, 60,
+                   "a hand-in refused as busy")
+        holder.execute("ROLLBACK")
+
+    releaser = threading.Thread(target=release_after_the_first_refusal)
+    releaser.start()
+    try:
+        receipt = local_hand_in(hub, "ada", token, "busy-home")
+    finally:
+        releaser.join()
+        holder.close()
+    assert receipt["via"] == "service", receipt
+    assert hub.log_path.read_bytes().count(busy_line) > seen
+
+
+def lower_keys(headers: dict) -> dict:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def test_a_token_without_access_to_the_grader_service_is_refused(hub) -> None:
+    """A token scoped to a user's server only (which code in that server can capture, e.g. when
+    an instructor opens a student's server) is no identity for the grader, an instructor's
+    neither; a token with the user's own scopes (which the config extends with the service) is."""
+    for user in ("ada", INSTRUCTOR):
+        server_only = hub.token_for(user, scopes=[f"access:servers!server={user}/"])
+        status, body = call_json("GET", f"{hub.grader}/api/whoami", server_only)
+        assert status == 403 and body["error"] == "no_access", body
+        assert "access:services!service=mlsys-grader" in body["message"], body
+    assert call_json("GET", f"{hub.grader}/api/whoami", hub.token_for(INSTRUCTOR)) == (
+        200, {"name": INSTRUCTOR, "instructor": True})
+
+
+def test_a_revoked_token_or_a_removed_instructor_loses_access_promptly(hub) -> None:
+    ttl = GRADER_FLAGS["identity-ttl"]
+    whoami = f"{hub.grader}/api/whoami"
+    model = hub.token_model("ada")
+    assert call_json("GET", whoami, model["token"])[0] == 200
+    assert hub.admin("DELETE", f"/users/ada/tokens/{model['id']}")[0] == 204
+    # A student's token is trusted for the identity TTL at most.
+    wait_until(lambda: call_json("GET", whoami, model["token"])[0] == 403, ttl + 2,
+               "the revoked token to be refused")
+    # An instructor's rights are asked of the Hub at every request.
+    prof = hub.token_for(INSTRUCTOR)
+    listing = f"{hub.grader}/api/submissions"
+    assert call_json("GET", listing, prof)[0] == 200
+    assert hub.admin("DELETE", "/groups/instructors/users", {"users": [INSTRUCTOR]})[0] == 200
+    try:
+        status, body = call_json("GET", listing, prof)
+        assert status == 403 and body["error"] == "not_instructor", body
+        status, body = call_json("GET", f"{hub.grader}/api/students/ada", prof)
+        assert status == 403 and body["error"] == "not_yours", body
+    finally:
+        assert hub.admin("POST", "/groups/instructors/users", {"users": [INSTRUCTOR]})[0] == 200
+    assert call_json("GET", listing, prof)[0] == 200
+
+
+def test_the_service_answers_503_with_retry_after_while_the_hub_api_is_down(hub) -> None:
+    fresh = hub.token_for("grace")  # never sent: the service must ask the Hub
+    whoami = f"{hub.grader}/api/whoami"
+    os.kill(hub.proc.pid, signal.SIGSTOP)  # the Hub hangs; its proxy still routes
+    try:
+        started = time.monotonic()
+        status, raw, headers = call("GET", whoami, fresh, timeout=30)
+        elapsed = time.monotonic() - started
+        error = json.loads(raw)
+        assert status == 503 and error["error"] == "hub_unavailable", error
+        assert int(lower_keys(headers)["retry-after"]) == error["retry_after_seconds"] >= 1
+        assert elapsed < GRADER_FLAGS["hub-timeout"] + 3, elapsed
+        assert call("GET", f"{hub.grader}/health")[0] == 200
+    finally:
+        os.kill(hub.proc.pid, signal.SIGCONT)
+    wait_until(lambda: call_json("GET", whoami, fresh)[0] == 200, 30, "the Hub to answer again")
+
+
+def test_a_hand_in_while_the_database_is_busy_is_answered_503_then_taken(hub) -> None:
+    token = hub.token_for("grace")
+    [path] = synth(hub.course / "busy", 1, 1)
+    body = path.read_bytes()
+    submissions = f"{hub.grader}/api/submissions"
+    holder = sqlite3.connect(hub.grader_db, timeout=10, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # as `mlsys-grader ingest` or `score` would
+    try:
+        status, raw, headers = call("POST", submissions, token, body)
+        error = json.loads(raw)
+        assert status == 503 and error["error"] == "busy", error
+        assert int(lower_keys(headers)["retry-after"]) >= 1
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    status, raw, _ = call("POST", submissions, token, body)
+    assert status == 201, raw
+
+
+def closed_by_peer(sock: socket.socket, deadline: float) -> bool:
+    """Reads until the peer closes (True) or the deadline passes (False)."""
+    while True:
+        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            if not sock.recv(65536):
+                return True
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+
+def test_slow_and_idle_connections_are_closed_and_health_still_answers(hub) -> None:
+    """300 clients that never finish their headers (straight to the service's port, as anyone
+    on the host can), and one that idles after a request."""
+    limit = GRADER_FLAGS["header-timeout"]
+    half_open = []
+    try:
+        for _ in range(300):
+            sock = socket.create_connection(("127.0.0.1", hub.grader_port), timeout=5)
+            sock.sendall(b"POST /services/mlsys-grader/api/submissions HTTP/1.1\r\nHost: x\r\n")
+            half_open.append(sock)
+        opened = time.monotonic()
+        idle = socket.create_connection(("127.0.0.1", hub.grader_port), timeout=5)
+        half_open.append(idle)
+        idle.sendall(b"GET /services/mlsys-grader/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert idle.recv(65536).startswith(b"HTTP/1.1 200")
+        for url in (f"{hub.grader}/health", f"{hub.grader_direct}/health"):
+            started = time.monotonic()
+            assert call("GET", url, timeout=5)[0] == 200
+            assert time.monotonic() - started < 2
+        deadline = opened + limit + 10
+        still_open = [s for s in half_open if not closed_by_peer(s, deadline)]
+        assert not still_open, f"{len(still_open)} of {len(half_open)} connections still open"
+    finally:
+        for sock in half_open:
+            sock.close()
+
+
+def test_grades_cannot_be_read_by_other_users_and_the_exchange_not_listed(hub) -> None:
+    mode = lambda path: stat.S_IMODE(os.stat(path).st_mode)  # noqa: E731
+    assert mode(hub.course) == 0o711, oct(mode(hub.course))
+    assert mode(hub.grader_db.parent) == 0o700, oct(mode(hub.grader_db.parent))
+    files = [p for p in hub.grader_db.parent.iterdir() if p.name.startswith(hub.grader_db.name)]
+    assert hub.grader_db in files
+    for path in files:
+        assert mode(path) & 0o077 == 0, (path, oct(mode(path)))
+    # The service runs as the Hub's user here: the exchange is write-only for others.
+    assert mode(hub.course / "exchange") == 0o1733

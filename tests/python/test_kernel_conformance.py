@@ -49,8 +49,27 @@ class MlsysKernelTests(jupyter_kernel_test.KernelTests):
         {"text": "%lsm", "matches": {"%lsmagic"}},
         {"text": "%he", "matches": {"%help"}},
     ]
-    complete_code_samples = ["%help", "%lsmagic\n%help lsmagic", ""]
-    invalid_code_samples = ["%help\nnot a magic line"]
+    # Magic cells, and Rust cells judged by rustc's lexer: open brackets, strings (raw ones
+    # too), char literals and block comments (nested ones too) make a cell incomplete, so a
+    # console continues the line.
+    complete_code_samples = [
+        "%help",
+        "%lsmagic\n%help lsmagic",
+        "",
+        "fn f() {}",
+        'let s = "a } in a string";',
+        "let c = '}';",
+        "/* a /* nested */ comment */ 1",
+    ]
+    incomplete_code_samples = [
+        "fn f() {",
+        "let v = vec![1,\n    2,",
+        'let s = "open',
+        'let r = r#"raw " string',
+        "let c = '",
+        "/* a /* nested */ comment",
+    ]
+    invalid_code_samples = ["%help\nnot a magic line", "fn f() }", "let t = (1, 2];"]
 
     code_inspect_sample = "%help"
 

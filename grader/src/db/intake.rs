@@ -1,5 +1,6 @@
 //! Storing submissions: accepted ones with their facts and answers, rejected
-//! ones in quarantine with their raw bytes; a batch in one transaction.
+//! ones in quarantine with their raw bytes (compressed, within a quota when
+//! one is set); a batch in one transaction.
 
 use super::Db;
 use crate::encode::rfc3339;
@@ -63,18 +64,36 @@ pub enum Stored {
     Quarantined(Rejection),
     /// These bytes were quarantined before.
     QuarantinedBefore(Rejection),
+    /// Rejected, and not kept: its source is over its [`QuarantineQuota`].
+    OverQuota(Rejection),
+}
+
+/// How much one source may keep in quarantine. The service names each
+/// student's hand-ins `service:USER`, so for it this is per student.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuarantineQuota {
+    /// Quarantine records.
+    pub records: u64,
+    /// Bytes stored (compressed).
+    pub bytes: u64,
 }
 
 impl Db {
-    /// Stores a batch of submissions (or their quarantine records) in one
-    /// transaction, a group commit; says what became of each, in order.
-    /// `now` is when they were received.
-    pub fn store(&mut self, batch: Vec<Incoming>, now: &str) -> Result<Vec<Stored>, GraderError> {
+    /// Stores a batch of submissions (or their quarantine records, each
+    /// source within `quota` when there is one) in one transaction, a group
+    /// commit; says what became of each, in order. `now` is when they were
+    /// received.
+    pub fn store(
+        &mut self,
+        batch: Vec<Incoming>,
+        now: &str,
+        quota: Option<QuarantineQuota>,
+    ) -> Result<Vec<Stored>, GraderError> {
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(GraderError::db(&path))?;
+        let tx = self.write()?;
         let stored = batch
             .into_iter()
-            .map(|incoming| store_one(&tx, incoming, now))
+            .map(|incoming| store_one(&tx, incoming, now, quota))
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(GraderError::db(&path))?;
         tx.commit().map_err(GraderError::db(&path))?;
@@ -94,26 +113,52 @@ impl Db {
 
     /// The exact bytes submission `id` was ingested from, if it is stored.
     pub fn raw_bytes(&self, id: &str) -> Result<Option<Vec<u8>>, GraderError> {
+        self.decompressed(
+            "SELECT raw_lz4 FROM submissions WHERE id = ?1",
+            id,
+            &format!("submission {id}"),
+        )
+    }
+
+    /// The bytes quarantined with SHA-256 `sha256` (of a `too_large` file,
+    /// its first part), if any.
+    pub fn quarantined_bytes(&self, sha256: &str) -> Result<Option<Vec<u8>>, GraderError> {
+        self.decompressed(
+            "SELECT raw_lz4 FROM quarantine WHERE sha256 = ?1",
+            sha256,
+            &format!("quarantined {sha256}"),
+        )
+    }
+
+    /// The LZ4 blob `sql` selects for `key`, decompressed; `what` names it in
+    /// the error when it is damaged.
+    fn decompressed(
+        &self,
+        sql: &str,
+        key: &str,
+        what: &str,
+    ) -> Result<Option<Vec<u8>>, GraderError> {
         let stored: Option<Vec<u8>> = self
             .conn
-            .query_row("SELECT raw_lz4 FROM submissions WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row(sql, [key], |r| r.get(0))
             .optional()
             .map_err(self.err())?;
         stored
             .map(|lz4| {
                 lz4_flex::decompress_size_prepended(&lz4).map_err(|e| {
-                    GraderError::Precondition(format!(
-                        "submission {id}: stored bytes are damaged ({e})"
-                    ))
+                    GraderError::Precondition(format!("{what}: stored bytes are damaged ({e})"))
                 })
             })
             .transpose()
     }
 }
 
-fn store_one(tx: &Transaction, incoming: Incoming, now: &str) -> rusqlite::Result<Stored> {
+fn store_one(
+    tx: &Transaction,
+    incoming: Incoming,
+    now: &str,
+    quota: Option<QuarantineQuota>,
+) -> rusqlite::Result<Stored> {
     let Incoming {
         source,
         raw,
@@ -122,7 +167,7 @@ fn store_one(tx: &Transaction, incoming: Incoming, now: &str) -> rusqlite::Resul
     } = incoming;
     let row = match outcome {
         Ok(row) => row,
-        Err(rejected) => return quarantine(tx, &source, &raw, &sha256, rejected, now),
+        Err(rejected) => return quarantine(tx, &source, &raw, &sha256, rejected, now, quota),
     };
     let existing: Option<(String, String)> = tx
         .prepare_cached("SELECT sha256, source FROM submissions WHERE id = ?1")?
@@ -145,7 +190,7 @@ fn store_one(tx: &Transaction, incoming: Incoming, now: &str) -> rusqlite::Resul
             let plain =
                 lz4_flex::decompress_size_prepended(&row.raw_lz4).unwrap_or_else(|_| raw.to_vec());
             return Ok(
-                match quarantine(tx, &source, &plain, &sha256, rejected, now)? {
+                match quarantine(tx, &source, &plain, &sha256, rejected, now, quota)? {
                     Stored::QuarantinedBefore(_) => Stored::QuarantinedBefore(Rejection::new(
                         Reason::IdConflict,
                         format!(
@@ -195,6 +240,8 @@ fn store_one(tx: &Transaction, incoming: Incoming, now: &str) -> rusqlite::Resul
     Ok(Stored::Ingested(row.id))
 }
 
+/// Keeps `raw` (compressed) in quarantine, unless these bytes are there
+/// already or `source` would go over `quota`.
 fn quarantine(
     tx: &Transaction,
     source: &str,
@@ -202,25 +249,39 @@ fn quarantine(
     sha256: &str,
     rejected: Rejected,
     now: &str,
+    quota: Option<QuarantineQuota>,
 ) -> rusqlite::Result<Stored> {
-    let inserted = tx
-        .prepare_cached(
-            "INSERT OR IGNORE INTO quarantine (sha256, reason, detail, student, submission_id, \
-             source, quarantined_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![
-            sha256,
-            rejected.rejection.reason.code(),
-            rejected.rejection.detail,
-            rejected.student,
-            rejected.submission_id,
-            source,
-            now,
-            raw
-        ])?;
-    Ok(if inserted == 0 {
-        Stored::QuarantinedBefore(rejected.rejection)
-    } else {
-        Stored::Quarantined(rejected.rejection)
-    })
+    let known = tx
+        .prepare_cached("SELECT 1 FROM quarantine WHERE sha256 = ?1")?
+        .exists([sha256])?;
+    if known {
+        return Ok(Stored::QuarantinedBefore(rejected.rejection));
+    }
+    let raw_lz4 = lz4_flex::compress_prepend_size(raw);
+    if let Some(quota) = quota {
+        let (records, bytes): (u64, u64) = tx
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(SUM(length(raw_lz4)), 0) FROM quarantine \
+                 WHERE source = ?1",
+            )?
+            .query_row([source], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if records >= quota.records || bytes + raw_lz4.len() as u64 > quota.bytes {
+            return Ok(Stored::OverQuota(rejected.rejection));
+        }
+    }
+    tx.prepare_cached(
+        "INSERT INTO quarantine (sha256, reason, detail, student, submission_id, source, \
+         quarantined_at, raw_lz4) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        sha256,
+        rejected.rejection.reason.code(),
+        rejected.rejection.detail,
+        rejected.student,
+        rejected.submission_id,
+        source,
+        now,
+        raw_lz4
+    ])?;
+    Ok(Stored::Quarantined(rejected.rejection))
 }

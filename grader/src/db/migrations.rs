@@ -8,7 +8,8 @@ use mlsys_model::record::Submission;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::Path;
 
-/// What ingest stores (version 1, plus the columns [`TRUSTED_TIMES`] adds).
+/// What ingest stores (since version 3 quarantined bytes are compressed and
+/// found by source; version 4 adds the columns [`TRUSTED_TIMES`] adds).
 const INTAKE_TABLES: &str = r#"
     CREATE TABLE submissions (
         id             TEXT PRIMARY KEY,     -- the submission's UUID
@@ -24,7 +25,7 @@ const INTAKE_TABLES: &str = r#"
         facts          TEXT NOT NULL,        -- JSON, as the lab's scorer stores it
         raw_lz4        BLOB NOT NULL,        -- the JSON exactly as read, LZ4 (size-prepended);
                                              -- `mlsys-grader raw ID` prints it
-        received_at    TEXT,                 -- the time lateness is judged by (version 3):
+        received_at    TEXT,                 -- the time lateness is judged by (version 4):
                                              -- the service's receive time, or the file's
                                              -- ctime as ingest first read it; NULL: created_at
         time_source    TEXT NOT NULL DEFAULT 'unverified', -- service, file or unverified
@@ -46,11 +47,13 @@ const INTAKE_TABLES: &str = r#"
         detail         TEXT NOT NULL,        -- the precise cause
         student        TEXT,                 -- when it could be read
         submission_id  TEXT,                 -- when it could be read
-        source         TEXT NOT NULL,
+        source         TEXT NOT NULL,        -- a path, or `service:USER` for the service
         quarantined_at TEXT NOT NULL,
-        raw            BLOB NOT NULL
+        raw_lz4        BLOB NOT NULL         -- the bytes as received (of a `too_large` file,
+                                             -- its first 4 KiB), LZ4 (size-prepended)
     ) STRICT;
     CREATE INDEX quarantine_by_student ON quarantine (student);
+    CREATE INDEX quarantine_by_source ON quarantine (source);
 "#;
 
 /// What `score` stores, per lab (version 2).
@@ -98,7 +101,7 @@ const SCORE_TABLES: &str = r#"
     ) STRICT;
 "#;
 
-/// The columns version 3 adds to `submissions`, as `ALTER TABLE` adds them
+/// The columns version 4 adds to `submissions`, as `ALTER TABLE` adds them
 /// (a new database gets them in [`INTAKE_TABLES`]).
 const TRUSTED_TIMES: &str = r#"
     ALTER TABLE submissions ADD COLUMN received_at TEXT;
@@ -106,7 +109,7 @@ const TRUSTED_TIMES: &str = r#"
     ALTER TABLE submissions ADD COLUMN event_ids BLOB NOT NULL DEFAULT x'';
 "#;
 
-/// The witness and the flags of scored submissions (version 3).
+/// The witness and the flags of scored submissions (version 4).
 const WITNESS_TABLES: &str = r#"
     CREATE TABLE witnessed_events (
         seq         INTEGER PRIMARY KEY AUTOINCREMENT, -- the order the service received them
@@ -140,7 +143,11 @@ const WITNESS_TABLES: &str = r#"
 type Upgrade = fn(&Transaction, &Path) -> Result<(), GraderError>;
 
 /// `UPGRADES[i]` brings version `i + 1` to `i + 2`.
-const UPGRADES: &[Upgrade] = &[scores_as_items, witness_and_trusted_times];
+const UPGRADES: &[Upgrade] = &[
+    scores_as_items,
+    quarantine_compressed,
+    witness_and_trusted_times,
+];
 
 /// The schema version this grader writes.
 pub const SCHEMA_VERSION: i64 = UPGRADES.len() as i64 + 1;
@@ -252,7 +259,36 @@ fn scores_as_items(tx: &Transaction, path: &Path) -> Result<(), GraderError> {
     .map_err(err())
 }
 
-/// 2 → 3: the times lateness is judged by (a submission the service received
+/// 2 → 3: quarantined bytes LZ4-compressed (`raw` becomes `raw_lz4`), and an
+/// index by source (the service's per-student quota counts by it).
+fn quarantine_compressed(tx: &Transaction, path: &Path) -> Result<(), GraderError> {
+    let err = || GraderError::db(path);
+    tx.execute_batch(
+        "ALTER TABLE quarantine RENAME COLUMN raw TO raw_lz4;
+         CREATE INDEX quarantine_by_source ON quarantine (source);",
+    )
+    .map_err(err())?;
+    let rows: Vec<(i64, Vec<u8>)> = {
+        let mut read = tx
+            .prepare("SELECT id, raw_lz4 FROM quarantine")
+            .map_err(err())?;
+        let rows = read
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(err())?;
+        rows.collect::<Result<_, _>>().map_err(err())?
+    };
+    let mut write = tx
+        .prepare("UPDATE quarantine SET raw_lz4 = ?2 WHERE id = ?1")
+        .map_err(err())?;
+    for (id, raw) in rows {
+        write
+            .execute(rusqlite::params![id, lz4_flex::compress_prepend_size(&raw)])
+            .map_err(err())?;
+    }
+    Ok(())
+}
+
+/// 3 → 4: the times lateness is judged by (a submission the service received
 /// was received at its `ingested_at`; an exchange file's ctime was never read,
 /// so it stays judged by its own `created_at`, as `unverified`), each log's
 /// event ids (read from the stored bytes), the witness and the flags.

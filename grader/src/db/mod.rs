@@ -13,31 +13,43 @@ pub mod scores;
 pub mod witness;
 
 use crate::error::GraderError;
-use rusqlite::{Connection, Params, Row};
+use rusqlite::{Connection, Params, Row, Transaction, TransactionBehavior};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub use migrations::SCHEMA_VERSION;
 
+/// How long a command waits for another writer (the service, another
+/// command) to finish before it gives up.
+pub const BUSY_WAIT: Duration = Duration::from_secs(60);
+
 /// An open grader database.
 pub struct Db {
-    /// The connection (foreign keys on, WAL journal).
+    /// The connection (foreign keys on, WAL journal, every commit synced).
     pub conn: Connection,
     path: PathBuf,
 }
 
 impl Db {
-    /// Opens (creating if needed) the database at `path` and migrates it to
-    /// [`SCHEMA_VERSION`]. Refuses a database written by a newer grader.
+    /// Opens (creating if needed, readable by its owner only) the database at
+    /// `path` and migrates it to [`SCHEMA_VERSION`]; a writer that finds the
+    /// database busy waits up to [`BUSY_WAIT`]. Refuses a database written by
+    /// a newer grader.
+    ///
+    /// Durability: every commit (submissions, quarantine records, a scoring
+    /// run) is synced to disk before it returns (`synchronous=FULL` in WAL
+    /// mode), so what the service acknowledged or ingest counted survives a
+    /// killed process and a power loss alike.
     pub fn open(path: &Path) -> Result<Db, GraderError> {
+        create_private(path)?;
         let err = GraderError::db(path);
         let mut conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
+        conn.busy_timeout(BUSY_WAIT)
             .map_err(GraderError::db(path))?;
-        // WAL: readers never block the writer; NORMAL sync is crash-safe in WAL
-        // (a killed process loses at most uncommitted transactions).
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(GraderError::db(path))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
+        conn.pragma_update(None, "synchronous", "FULL")
             .map_err(GraderError::db(path))?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(GraderError::db(path))?;
@@ -67,12 +79,21 @@ impl Db {
         Db::open(path)
     }
 
-    /// Syncs every commit to disk before it returns (the service acknowledges
-    /// a submission only once it is on disk).
-    pub fn sync_every_commit(&self) -> Result<(), GraderError> {
+    /// How long a write waits for another writer before it fails as busy
+    /// (see [`GraderError::is_busy`]).
+    pub fn set_busy_wait(&self, wait: Duration) -> Result<(), GraderError> {
+        self.conn.busy_timeout(wait).map_err(self.err())
+    }
+
+    /// A write transaction that takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), waiting for another writer as the busy wait allows: a
+    /// deferred one that read first would fail at once when another writer
+    /// committed in between.
+    fn write(&mut self) -> Result<Transaction<'_>, GraderError> {
+        let path = self.path.clone();
         self.conn
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(self.err())
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(GraderError::db(&path))
     }
 
     /// The database file.
@@ -103,4 +124,54 @@ impl Db {
             .query_row(sql, params, |r| r.get(0))
             .map_err(self.err())
     }
+}
+
+/// Creates an empty database file readable and writable by its owner only
+/// (SQLite gives its `-wal` and `-shm` files the same mode), unless it exists.
+fn create_private(path: &Path) -> Result<(), GraderError> {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(GraderError::io(path)(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Warnings about who may use the database at `path`: when users other than
+/// its owner can read or write it (or its `-wal` or `-shm` file), the grades
+/// and every student's submissions are theirs; when it belongs to another user
+/// than the one running the grader, files SQLite creates next to it would be
+/// this user's and private, so its owner (the service) could not open it.
+pub fn access_warnings(path: &Path) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let exposed: Vec<String> = ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let mode = std::fs::metadata(&name).ok()?.permissions().mode() & 0o777;
+            (mode & 0o077 != 0).then(|| format!("{} (mode {mode:03o})", Path::new(&name).display()))
+        })
+        .collect();
+    if !exposed.is_empty() {
+        warnings.push(format!(
+            "warning: other users can read the grader database: {}; run `chmod 600` on it \
+             and `chmod 700` on its directory",
+            exposed.join(", ")
+        ));
+    }
+    let owner = std::fs::metadata(path).ok().map(|m| m.uid());
+    let me = rustix::process::geteuid().as_raw();
+    if let Some(owner) = owner.filter(|&owner| owner != me) {
+        warnings.push(format!(
+            "warning: {} belongs to user id {owner}, not to you (user id {me}): run the grader \
+             as its owner (e.g. `sudo -u mlsys-grader mlsys-grader ...`), or the service may \
+             not open the files SQLite creates next to it",
+            path.display()
+        ));
+    }
+    warnings
 }

@@ -197,7 +197,7 @@ impl Db {
         let path = self.path.clone();
         let err = || GraderError::db(&path);
         let lab = rubric.lab;
-        let tx = self.conn.transaction().map_err(err())?;
+        let tx = self.write()?;
         tx.execute("DELETE FROM grades WHERE lab = ?1", [lab])
             .map_err(err())?;
         tx.execute("DELETE FROM score_items WHERE lab = ?1", [lab])

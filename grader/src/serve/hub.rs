@@ -1,7 +1,20 @@
 //! Who is calling: a token checked with the Hub's REST API (`GET /user` with
-//! the caller's token), group membership looked up with the service's own
-//! token, and both cached briefly.
+//! the caller's token, whose answer lists the token's scopes), group
+//! membership looked up with the service's own token.
+//!
+//! Cache policy: a student's identity is kept for the identity TTL (default
+//! 30 s), so a revoked token still works that long for the student's own
+//! requests (handing in, reading their record); anything that needs an
+//! instructor asks the Hub every time ([`Freshness::Now`]), so a revoked
+//! instructor token, or an instructor removed from the group, loses access at
+//! the next request. A refusal is kept for a sixth of the TTL.
+//!
+//! Tokens the Hub refuses cost their client (see [`HubAuth::identify`]): past
+//! a small budget a client's unknown tokens are refused without asking the
+//! Hub, so random tokens cannot become Hub API calls.
 
+use super::config::ServeConfig;
+use super::rate_limit::RateLimiter;
 use crate::encode::sha256_hex;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -22,8 +35,22 @@ pub struct Identity {
 pub enum AuthError {
     /// The Hub does not know the token.
     Rejected,
+    /// The Hub knows the token, but it does not grant access to this service
+    /// (it lacks the named scope).
+    NoAccess(String),
+    /// This client sent too many refused tokens: retry after this long.
+    TooManyFailures(Duration),
     /// The Hub could not be asked.
     HubUnavailable(String),
+}
+
+/// Whether a cached answer will do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// An answer up to the identity TTL old.
+    Cached,
+    /// Ask the Hub now (for instructor requests).
+    Now,
 }
 
 /// The part of the Hub's user model the service reads.
@@ -34,6 +61,9 @@ struct HubUser {
     admin: Option<bool>,
     #[serde(default)]
     groups: Option<Vec<String>>,
+    /// The scopes of the token that asked (`GET /user` only).
+    #[serde(default)]
+    scopes: Vec<String>,
 }
 
 /// Answers by token SHA-256, each with the time it expires.
@@ -44,53 +74,70 @@ pub struct HubAuth {
     api_url: String,
     service_token: Option<String>,
     instructors_group: String,
+    /// The scope that grants access to this service.
+    access_scope: String,
     ttl: Duration,
     agent: ureq::Agent,
-    /// Keyed by the token's SHA-256; rejections are kept for a sixth of `ttl`.
+    /// Keyed by the token's SHA-256.
     cache: Mutex<Cache>,
+    /// Refused tokens per client.
+    failures: RateLimiter,
 }
 
 /// Beyond this many cached tokens, expired entries are dropped.
 const CACHE_SWEEP_AT: usize = 10_000;
 
 impl HubAuth {
-    /// A verifier for the Hub API at `api_url`.
-    pub fn new(
-        api_url: String,
-        service_token: Option<String>,
-        instructors_group: String,
-        ttl: Duration,
-    ) -> Self {
+    /// A verifier for the Hub API of `config`.
+    pub fn new(config: &ServeConfig) -> Self {
         let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
+            .timeout_global(Some(config.hub_timeout))
             .http_status_as_error(false)
             .proxy(None)
             .build()
             .into();
         HubAuth {
-            api_url,
-            service_token,
-            instructors_group,
-            ttl,
+            api_url: config.hub_api_url.clone(),
+            service_token: config.service_token.clone(),
+            instructors_group: config.instructors_group.clone(),
+            access_scope: format!("access:services!service={}", config.service_name),
+            ttl: config.identity_ttl,
             agent,
             cache: Mutex::new(HashMap::new()),
+            failures: RateLimiter::new(config.auth_failures_burst, config.auth_failures_per_minute),
         }
     }
 
-    /// The identity behind `token` (blocking: call off the async runtime).
-    pub fn identify(&self, token: &str) -> Result<Identity, AuthError> {
+    /// The identity behind `token`, sent by `client` (blocking: call off the
+    /// async runtime). An answer not in the cache (or `Freshness::Now`) is
+    /// asked of the Hub, unless `client` is out of its budget of refused
+    /// tokens; a refusal is charged to it.
+    pub fn identify(
+        &self,
+        token: &str,
+        client: &str,
+        freshness: Freshness,
+    ) -> Result<Identity, AuthError> {
         let key = sha256_hex(token.as_bytes());
         let now = Instant::now();
-        if let Some((until, answer)) = self.lock().get(&key) {
-            if *until > now {
-                return answer.clone();
+        if freshness == Freshness::Cached {
+            if let Some((until, answer)) = self.lock().get(&key) {
+                if *until > now {
+                    return answer.clone();
+                }
             }
         }
+        self.failures
+            .allows(client)
+            .map_err(AuthError::TooManyFailures)?;
         let answer = self.ask_hub(token);
         let keep = match &answer {
             Ok(_) => self.ttl,
-            Err(AuthError::Rejected) => self.ttl / 6,
-            Err(AuthError::HubUnavailable(_)) => return answer,
+            Err(AuthError::Rejected | AuthError::NoAccess(_)) => {
+                self.failures.charge(client);
+                self.ttl / 6
+            }
+            Err(_) => return answer,
         };
         let mut cache = self.lock();
         if cache.len() >= CACHE_SWEEP_AT {
@@ -110,6 +157,9 @@ impl HubAuth {
             Some(user) => user,
             None => return Err(AuthError::Rejected),
         };
+        if !grants_access(&user.scopes, &self.access_scope) {
+            return Err(AuthError::NoAccess(self.access_scope.clone()));
+        }
         let (admin, groups) = match (user.admin, user.groups) {
             (Some(admin), Some(groups)) => (admin, groups),
             (admin, groups) => {
@@ -173,6 +223,15 @@ impl HubAuth {
     }
 }
 
+/// Whether a token with `scopes` may use the service whose access scope is
+/// `access_scope` (`access:services!service=NAME`): that scope, or access to
+/// every service.
+fn grants_access(scopes: &[String], access_scope: &str) -> bool {
+    scopes
+        .iter()
+        .any(|scope| scope == access_scope || scope == "access:services")
+}
+
 /// Percent-encodes a user name for a URL path segment.
 fn percent_encode(name: &str) -> String {
     name.bytes()
@@ -187,7 +246,26 @@ fn percent_encode(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::percent_encode;
+    use super::{grants_access, percent_encode};
+
+    #[test]
+    fn only_a_scope_granting_this_service_gives_access() {
+        let scope = "access:services!service=mlsys-grader";
+        let has = |scopes: &[&str]| {
+            grants_access(
+                &scopes.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                scope,
+            )
+        };
+        assert!(has(&["users:activity!user", scope]));
+        assert!(has(&["access:services"]));
+        assert!(!has(&[
+            "access:servers!server=ada/",
+            "users:activity!user=ada"
+        ]));
+        assert!(!has(&["access:services!service=another"]));
+        assert!(!has(&[]));
+    }
 
     #[test]
     fn user_names_are_encoded_for_a_path() {

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod hub;
+pub mod listen;
 pub mod rate_limit;
 pub mod routes;
 pub mod store;
@@ -14,6 +15,7 @@ use crate::error::GraderError;
 use crate::labs::Scorers;
 use config::ServeConfig;
 use hub::HubAuth;
+use listen::ConnectionLimits;
 use rate_limit::RateLimiter;
 use routes::{router, App};
 use std::sync::Arc;
@@ -28,19 +30,19 @@ pub fn serve(config: ServeConfig, scorers: Scorers) -> Result<(), GraderError> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
-    let store = Store::open(&config.db, config.rubric.clone(), scorers)?;
+    let store = Store::open(&config.db, config.rubric.clone(), scorers, config.store)?;
     let app = Arc::new(App {
-        hub: HubAuth::new(
-            config.hub_api_url.clone(),
-            config.service_token.clone(),
-            config.instructors_group.clone(),
-            config.identity_ttl,
-        ),
+        hub: HubAuth::new(&config),
         limiter: RateLimiter::new(config.rate_burst, config.rate_per_minute),
         store,
         max_body_bytes: config.max_body_bytes,
+        request_timeout: config.request_timeout,
     });
-    let routes = router(app, &config.prefix, config.max_body_bytes);
+    let routes = router(app, &config.prefix);
+    let limits = ConnectionLimits {
+        max_connections: config.max_connections,
+        header_timeout: config.header_timeout,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -57,10 +59,8 @@ pub fn serve(config: ServeConfig, scorers: Scorers) -> Result<(), GraderError> {
             config.db.display(),
             config.hub_api_url
         );
-        axum::serve(listener, routes)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| GraderError::Precondition(format!("server failed: {e}")))
+        listen::serve(listener, routes, limits, shutdown_signal()).await;
+        Ok(())
     })
 }
 

@@ -1,10 +1,11 @@
-//! A token bucket per user: a burst of requests, then a sustained rate.
+//! A token bucket per key (a user, a client address): a burst, then a
+//! sustained rate.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Per-user request budgets.
+/// Per-key budgets.
 pub struct RateLimiter {
     burst: f64,
     per_second: f64,
@@ -16,8 +17,12 @@ struct Bucket {
     at: Instant,
 }
 
+/// Beyond this many keys, buckets that have refilled (the same as new ones)
+/// are dropped.
+const SWEEP_AT: usize = 10_000;
+
 impl RateLimiter {
-    /// `burst` requests at once, refilled at `per_minute`.
+    /// `burst` at once, refilled at `per_minute`.
     pub fn new(burst: u32, per_minute: u32) -> Self {
         RateLimiter {
             burst: f64::from(burst),
@@ -26,27 +31,68 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one request from `user`'s budget, or says how long to wait.
-    pub fn check(&self, user: &str) -> Result<(), Duration> {
-        self.check_at(user, Instant::now())
+    /// Takes one from `key`'s budget, or says how long to wait.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        self.check_at(key, Instant::now())
     }
 
-    fn check_at(&self, user: &str, now: Instant) -> Result<(), Duration> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let bucket = buckets.entry(user.to_string()).or_insert(Bucket {
+    /// Whether `key` has budget left, without taking any (see [`Self::charge`]).
+    pub fn allows(&self, key: &str) -> Result<(), Duration> {
+        let mut buckets = self.buckets();
+        let bucket = self.refilled(&mut buckets, key, Instant::now());
+        self.wait(bucket.tokens)
+    }
+
+    /// Takes one from `key`'s budget, which may go below zero (down to minus
+    /// the burst) when many were allowed at once.
+    pub fn charge(&self, key: &str) {
+        let mut buckets = self.buckets();
+        let bucket = self.refilled(&mut buckets, key, Instant::now());
+        bucket.tokens = (bucket.tokens - 1.0).max(-self.burst);
+    }
+
+    fn check_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let mut buckets = self.buckets();
+        let bucket = self.refilled(&mut buckets, key, now);
+        self.wait(bucket.tokens)?;
+        bucket.tokens -= 1.0;
+        Ok(())
+    }
+
+    fn buckets(&self) -> MutexGuard<'_, HashMap<String, Bucket>> {
+        self.buckets.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `key`'s bucket, refilled up to `now`.
+    fn refilled<'a>(
+        &self,
+        buckets: &'a mut HashMap<String, Bucket>,
+        key: &str,
+        now: Instant,
+    ) -> &'a mut Bucket {
+        if buckets.len() >= SWEEP_AT && !buckets.contains_key(key) {
+            let full = |b: &Bucket| {
+                b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * self.per_second
+                    >= self.burst
+            };
+            buckets.retain(|_, b| !full(b));
+        }
+        let bucket = buckets.entry(key.to_string()).or_insert(Bucket {
             tokens: self.burst,
             at: now,
         });
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
         bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        bucket
+    }
+
+    /// Nothing to wait with a token left; else how long until there is one.
+    fn wait(&self, tokens: f64) -> Result<(), Duration> {
+        if tokens >= 1.0 {
             Ok(())
         } else {
-            Err(Duration::from_secs_f64(
-                (1.0 - bucket.tokens) / self.per_second,
-            ))
+            Err(Duration::from_secs_f64((1.0 - tokens) / self.per_second))
         }
     }
 }
@@ -69,5 +115,27 @@ mod tests {
         assert!(limiter
             .check_at("ada", t0 + Duration::from_secs(1))
             .is_err());
+    }
+
+    #[test]
+    fn only_charges_use_up_a_budget_and_it_refills() {
+        let limiter = RateLimiter::new(2, 60);
+        for _ in 0..5 {
+            assert!(limiter.allows("10.0.0.1").is_ok(), "asking takes nothing");
+        }
+        limiter.charge("10.0.0.1");
+        assert!(limiter.allows("10.0.0.1").is_ok());
+        limiter.charge("10.0.0.1");
+        let wait = limiter.allows("10.0.0.1").unwrap_err();
+        assert!(wait <= Duration::from_secs(1), "{wait:?}");
+        assert!(limiter.allows("10.0.0.2").is_ok(), "budgets are per key");
+        for _ in 0..10 {
+            limiter.charge("10.0.0.1");
+        }
+        let wait = limiter.allows("10.0.0.1").unwrap_err();
+        assert!(
+            wait <= Duration::from_secs(3),
+            "the debt is capped: {wait:?}"
+        );
     }
 }

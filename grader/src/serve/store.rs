@@ -1,10 +1,11 @@
-//! The service's view of the grader database: one connection (synchronous =
-//! FULL, so an acknowledged submission is on disk), used from blocking threads.
-//! Submissions are validated on the callers' threads, then one writer thread
-//! stores whatever is waiting in one transaction (a group commit: one sync for
-//! many submissions).
+//! The service's view of the grader database: a connection for reads, and one
+//! for writes used by one writer thread, which stores whatever submissions are
+//! waiting in one transaction (a group commit: one sync for many) once the
+//! callers' threads have validated them. Every commit is synced before the
+//! service answers (see [`Db::open`]); a write another process keeps busy
+//! longer than the busy wait is refused as [`NotStored::Busy`], to be retried.
 
-use crate::db::intake::{Incoming, Stored};
+use crate::db::intake::{Incoming, QuarantineQuota, Stored};
 use crate::db::Db;
 use crate::encode::{rfc3339, sha256_hex};
 use crate::error::GraderError;
@@ -21,14 +22,48 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Why a submission was not stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotStored {
+    /// Another writer (`mlsys-grader ingest` or `score`) kept the database
+    /// busy for longer than the busy wait: nothing was written; try again.
+    Busy,
+    /// Storing failed; nothing was written.
+    Failed(String),
+}
 
 /// Where the writer sends what became of a submission.
-type Reply = Sender<Result<Stored, String>>;
+type Reply = Sender<Result<Stored, NotStored>>;
+
+/// How the service's store is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// What one student may keep in quarantine.
+    pub quota: QuarantineQuota,
+    /// How long a write waits for another writer.
+    pub busy_wait: Duration,
+}
+
+impl Default for StoreLimits {
+    /// 100 records and 8 MiB (compressed) of quarantine per student; 5 s.
+    fn default() -> Self {
+        StoreLimits {
+            quota: QuarantineQuota {
+                records: 100,
+                bytes: 8 << 20,
+            },
+            busy_wait: Duration::from_secs(5),
+        }
+    }
+}
 
 /// The database, its writer thread and the scores-released flag.
 pub struct Store {
-    db: Arc<Mutex<Db>>,
-    writer: Mutex<Sender<(Option<Incoming>, Reply)>>,
+    reader: Mutex<Db>,
+    writer: Arc<Mutex<Db>>,
+    jobs: Mutex<Sender<(Option<Incoming>, Reply)>>,
     released_flag: PathBuf,
     rubric: Option<PathBuf>,
     scorers: Scorers,
@@ -37,7 +72,7 @@ pub struct Store {
 /// What became of a submission the service received.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
-    /// Stored, already stored, or quarantined.
+    /// Stored, already stored, quarantined, or refused over the quota.
     pub outcome: Stored,
     /// SHA-256 of the bytes stored.
     pub sha256: String,
@@ -52,27 +87,41 @@ impl Store {
         path: &Path,
         rubric: Option<PathBuf>,
         scorers: Scorers,
+        limits: StoreLimits,
     ) -> Result<Store, GraderError> {
-        let db = Db::open(path)?;
-        db.sync_every_commit()?;
+        let writer = Db::open(path)?;
+        writer.set_busy_wait(limits.busy_wait)?;
+        let reader = Db::open(path)?;
+        reader.set_busy_wait(limits.busy_wait)?;
         let mut flag = path.as_os_str().to_owned();
         flag.push(".released");
-        let db = Arc::new(Mutex::new(db));
+        let writer = Arc::new(Mutex::new(writer));
         let (sender, jobs) = channel();
-        let writer_db = db.clone();
+        let writer_db = writer.clone();
         std::thread::Builder::new()
             .name("grader-writer".into())
             .spawn(move || {
                 write_groups(
                     &jobs,
-                    |batch| lock(&writer_db).store(batch, &rfc3339(Utc::now())),
+                    |batch| lock(&writer_db).store(batch, &rfc3339(Utc::now()), Some(limits.quota)),
                     |reply: Reply, stored| {
-                        let _ = reply.send(stored.ok_or_else(|| "nothing to store".to_string()));
+                        let _ = reply.send(
+                            stored.ok_or_else(|| NotStored::Failed("nothing to store".into())),
+                        );
                     },
                     |replies, error| {
-                        tracing::error!("storing {} submissions: {error}", replies.len());
+                        let why = if error.is_busy() {
+                            tracing::warn!(
+                                "the database is busy: {} submissions refused",
+                                replies.len()
+                            );
+                            NotStored::Busy
+                        } else {
+                            tracing::error!("storing {} submissions: {error}", replies.len());
+                            NotStored::Failed(error.to_string())
+                        };
                         for reply in replies {
-                            let _ = reply.send(Err(error.to_string()));
+                            let _ = reply.send(Err(why.clone()));
                         }
                         ControlFlow::Continue(())
                     },
@@ -80,8 +129,9 @@ impl Store {
             })
             .map_err(GraderError::io(path))?;
         Ok(Store {
-            db,
-            writer: Mutex::new(sender),
+            reader: Mutex::new(reader),
+            writer,
+            jobs: Mutex::new(sender),
             released_flag: PathBuf::from(flag),
             rubric,
             scorers,
@@ -89,25 +139,22 @@ impl Store {
     }
 
     fn db(&self) -> MutexGuard<'_, Db> {
-        lock(&self.db)
+        lock(&self.reader)
     }
 
     /// Stores `raw` as `user`'s submission and returns once it is committed:
     /// the payload's `student` is replaced by the Hub's name before validation,
     /// so nothing is stored under another name. Blocks.
-    pub fn submit(&self, user: &str, raw: &[u8]) -> Result<Received, GraderError> {
+    pub fn submit(&self, user: &str, raw: &[u8]) -> Result<Received, NotStored> {
         let (bytes, payload_student) = restamp(raw, user);
         let sha256 = sha256_hex(&bytes);
         let incoming = check_one(&self.scorers, &format!("service:{user}"), bytes);
         let (reply, outcome) = channel();
-        let gone = || GraderError::Precondition("the database writer stopped".into());
-        lock(&self.writer)
+        let gone = || NotStored::Failed("the database writer stopped".into());
+        lock(&self.jobs)
             .send((Some(incoming), reply))
             .map_err(|_| gone())?;
-        let outcome = outcome
-            .recv()
-            .map_err(|_| gone())?
-            .map_err(GraderError::Precondition)?;
+        let outcome = outcome.recv().map_err(|_| gone())??;
         Ok(Received {
             outcome,
             sha256,
@@ -119,7 +166,7 @@ impl Store {
     /// returns once they are committed.
     pub fn witness(&self, user: &str, events: &[Event]) -> Result<WitnessReceipt, GraderError> {
         let now = Utc::now();
-        let done = self.db().witness(user, events, now)?;
+        let done = lock(&self.writer).witness(user, events, now)?;
         Ok(WitnessReceipt {
             student: user.to_string(),
             received_at: now,
@@ -234,7 +281,13 @@ impl Store {
     /// Scores everything with the configured rubric; returns the summary line.
     pub fn score(&self) -> Result<String, GraderError> {
         let (rubric, text, origin) = Rubric::load(&self.scorers, self.rubric.as_deref())?;
-        let summary = score_all(&mut self.db(), &self.scorers, &rubric, &text, &origin)?;
+        let summary = score_all(
+            &mut lock(&self.writer),
+            &self.scorers,
+            &rubric,
+            &text,
+            &origin,
+        )?;
         Ok(summary.to_string())
     }
 
@@ -297,10 +350,104 @@ mod tests {
     use crate::synth::Rng;
 
     fn store() -> (tempfile::TempDir, Store) {
+        store_with(StoreLimits::default())
+    }
+
+    fn store_with(limits: StoreLimits) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("grades.sqlite");
-        let store = Store::open(&path, None, Scorers::builtin()).unwrap();
+        let store = Store::open(&path, None, Scorers::builtin(), limits).unwrap();
         (dir, store)
+    }
+
+    /// `len` bytes that do not compress.
+    fn noise(rng: &mut Rng, len: usize) -> Vec<u8> {
+        (0..len).map(|_| rng.next_u64() as u8).collect()
+    }
+
+    #[test]
+    fn a_students_quarantine_is_compressed_and_capped_by_records_and_bytes() {
+        let quota = QuarantineQuota {
+            records: 5,
+            bytes: 1 << 20,
+        };
+        let (dir, store) = store_with(StoreLimits {
+            quota,
+            ..StoreLimits::default()
+        });
+        let outcome = |received: Received| match received.outcome {
+            Stored::Quarantined(_) => "kept",
+            Stored::OverQuota(_) => "over",
+            other => panic!("{other:?}"),
+        };
+        // 2 MiB of repetitive junk keeps a few KiB; the sixth is over the count.
+        let junk: Vec<_> = (0..8)
+            .map(|i| {
+                let mut body = vec![b'x'; 2 << 20];
+                body[0] = b'0' + i;
+                outcome(store.submit("mallory", &body).unwrap())
+            })
+            .collect();
+        assert_eq!(
+            junk,
+            ["kept"; 5]
+                .iter()
+                .chain(&["over"; 3])
+                .copied()
+                .collect::<Vec<_>>()
+        );
+        // Another student's quarantine is their own; noise does not compress,
+        // so 300 KiB pieces fill a 1 MiB quota after three.
+        let mut rng = Rng::new(3);
+        let noisy: Vec<_> = (0..5)
+            .map(|_| outcome(store.submit("eve", &noise(&mut rng, 300 << 10)).unwrap()))
+            .collect();
+        assert_eq!(noisy, ["kept", "kept", "kept", "over", "over"]);
+        // Refused hand-ins leave nothing; what is kept is within the quotas.
+        let db = Db::open(&dir.path().join("grades.sqlite")).unwrap();
+        let kept: Vec<(String, i64, i64)> = db
+            .conn
+            .prepare(
+                "SELECT source, COUNT(*), SUM(length(raw_lz4)) FROM quarantine GROUP BY source",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kept[0].0, "service:eve");
+        assert_eq!(kept[0].1, 3);
+        assert!(kept[0].2 <= 1 << 20, "{kept:?}");
+        assert_eq!((kept[1].0.as_str(), kept[1].1), ("service:mallory", 5));
+        assert!(kept[1].2 < 100 << 10, "2 MiB of x compresses: {kept:?}");
+        // A student over the quota is still told why, and the bytes are readable.
+        let record = store.student_record("mallory", false).unwrap();
+        assert_eq!(record["quarantined"].as_array().unwrap().len(), 5);
+        let sha = record["quarantined"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(db.quarantined_bytes(&sha).unwrap().unwrap().len(), 2 << 20);
+    }
+
+    #[test]
+    fn a_write_another_process_keeps_busy_is_refused_as_busy_then_taken() {
+        let (dir, store) = store_with(StoreLimits {
+            busy_wait: std::time::Duration::from_millis(200),
+            ..StoreLimits::default()
+        });
+        let scorer = Scorers::builtin().pick(None).unwrap();
+        let submission = scorer.synthetic("ada", Utc::now(), 10, &mut Rng::new(2));
+        let raw = serde_json::to_vec(&submission).unwrap();
+        let other = rusqlite::Connection::open(dir.path().join("grades.sqlite")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        assert_eq!(store.submit("ada", &raw), Err(NotStored::Busy));
+        other.execute_batch("COMMIT").unwrap();
+        let received = store.submit("ada", &raw).unwrap();
+        assert_eq!(
+            received.outcome,
+            Stored::Ingested(submission.id.to_string())
+        );
     }
 
     #[test]

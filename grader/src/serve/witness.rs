@@ -3,10 +3,10 @@
 //! stored under the authenticated Hub user with the service's receive time
 //! (see [`crate::db::witness`]), and the answer is a [`WitnessReceipt`].
 
-use super::routes::{blocking, caller, read_limited, ApiError, ApiResult, App, BODY_TIMEOUT};
+use super::routes::{blocking, caller, read_limited, ApiError, ApiResult, App, Credentials};
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use mlsys_model::receipt::{WitnessBatch, WitnessReceipt};
 use std::sync::Arc;
@@ -14,19 +14,11 @@ use std::sync::Arc;
 /// Stores a batch of the caller's lab events.
 pub async fn witness(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    who: Credentials,
     body: Body,
 ) -> ApiResult<Json<WitnessReceipt>> {
-    let me = caller(&app, &headers).await?;
-    let body = tokio::time::timeout(BODY_TIMEOUT, read_limited(body, app.max_body_bytes))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "slow_body",
-                "the events did not arrive in time",
-            )
-        })??;
+    let me = caller(&app, &who).await?;
+    let body = read_limited(body, app.max_body_bytes).await?;
     let batch: WitnessBatch = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

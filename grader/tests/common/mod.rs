@@ -8,7 +8,7 @@ use mlsys_grader::labs::data_storage::synth::Recorder;
 use mlsys_grader::labs::Scorers;
 use mlsys_grader::progress::Progress;
 use mlsys_grader::provenance::FileTrust;
-use mlsys_grader::source::Source;
+use mlsys_grader::source::{Source, DEFAULT_MAX_BYTES};
 use mlsys_grader::synth::write;
 use mlsys_model::labs::data_storage::{Context, DatasetLayout, IoInputs, MdsInputs, ReadPattern};
 use mlsys_model::record::Submission;
@@ -142,6 +142,7 @@ impl Workspace {
             &Scorers::builtin(),
             sources,
             &FileTrust::Unverified,
+            DEFAULT_MAX_BYTES,
             &Progress::new(0, "test"),
         )
         .unwrap()

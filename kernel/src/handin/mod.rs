@@ -1,7 +1,9 @@
 //! The hand-in magics every lab gets, generic over its session: `%ledger`
-//! ([`ledger`]) and `%submit` ([`submit`], with its [`receipt`]). They reach a
-//! lab through its recorder: every `Recorder` is a [`LabRecord`].
+//! ([`ledger`]) and `%submit` ([`submit`], with its [`receipt`], or as a
+//! [`button`]). They reach a lab through its recorder: every `Recorder` is a
+//! [`LabRecord`].
 
+pub mod button;
 pub mod ledger;
 pub mod receipt;
 pub mod submit;
@@ -10,6 +12,8 @@ use crate::interpreter::{ExecutionError, Outputs};
 use crate::lab::LabRecord;
 use crate::magic::MagicSpec;
 use crate::recorder::Recorder;
+use crate::widgets::OwnedWidgets;
+use button::HandInButtons;
 use jupyter_protocol::Media;
 use mlsys_model::content::Callout;
 use mlsys_model::lab::LabSession;
@@ -32,6 +36,10 @@ impl<S: LabSession> LabRecord for Recorder<S> {
         }
     }
 
+    fn missing(&self) -> Vec<String> {
+        self.session().missing()
+    }
+
     fn hand_in_specs(&self) -> Vec<MagicSpec> {
         vec![ledger::spec::<S>(), submit::spec::<S>()]
     }
@@ -48,4 +56,20 @@ impl<S: LabSession> LabRecord for Recorder<S> {
             _ => Err(usage_error(format!("%{name} is not a hand-in magic"))),
         }
     }
+}
+
+/// Runs hand-in magic `name` of a lab: `%submit --button` opens the lab's
+/// hand-in button on `widgets`, every other call goes to the lab's record.
+pub fn run(
+    name: &str,
+    args: &str,
+    record: &mut dyn LabRecord,
+    buttons: &mut HandInButtons,
+    widgets: &mut OwnedWidgets,
+    outputs: &Outputs,
+) -> Result<Option<Media>, ExecutionError> {
+    if name == "submit" && args.trim() == button::FLAG {
+        return Ok(Some(buttons.open(record, widgets, outputs)));
+    }
+    record.hand_in(name, args, outputs)
 }

@@ -3,9 +3,10 @@
 
 use super::TD;
 use crate::grader_client::Route;
-use crate::render::html::escape;
+use crate::render::{self, html::escape};
 use chrono::SecondsFormat;
 use jupyter_protocol::{Media, MediaType};
+use mlsys_model::content::Callout;
 use mlsys_model::lab::Checked;
 use mlsys_model::receipt::{HandInReceipt, SubmissionSummary};
 use mlsys_model::record::Submission;
@@ -27,8 +28,9 @@ pub fn of(submission: &Submission, route: &Route, checked: Checked) -> HandInRec
 }
 
 /// The receipt as HTML, text and JSON: id, time, where it went, SHA-256, what
-/// is still missing, and the session as submitted.
-pub fn media(receipt: &HandInReceipt) -> Media {
+/// is still missing, and the session as submitted; then the lab's `closing`
+/// summary, if it has one.
+pub fn media(receipt: &HandInReceipt, closing: Option<&Callout>) -> Media {
     let summary = &receipt.summary;
     let created = summary
         .created_at
@@ -88,10 +90,16 @@ pub fn media(receipt: &HandInReceipt) -> Media {
         ]
         .concat(),
     );
+    let mut html = html;
+    let mut text = text.trim_end().to_string();
+    if let Some(closing) = closing {
+        html.push_str(&render::html::callout(closing));
+        text.push_str(&format!("\n\n{}", render::text::callout(closing)));
+    }
     let json = serde_json::to_value(receipt).unwrap_or(Value::Null);
     Media::new(vec![
         MediaType::Html(html),
-        MediaType::Plain(text.trim_end().to_string()),
+        MediaType::Plain(text),
         MediaType::Other((RECEIPT_MIME.to_string(), json)),
     ])
 }

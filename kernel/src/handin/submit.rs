@@ -25,7 +25,7 @@ pub fn spec<S: LabSession>() -> MagicSpec {
         .unwrap_or_default();
     MagicSpec {
         name: "submit",
-        usage: "%submit",
+        usage: "%submit [--button]",
         summary: "Hand in your session (every event and the saved design) and show a receipt.",
         doc: Cow::Owned(format!(
             "Writes a submission to the exchange directory ($MLSYS_EXCHANGE, default \
@@ -34,11 +34,14 @@ pub fn spec<S: LabSession>() -> MagicSpec {
              submission is a new file, none is ever overwritten; the grader decides which one \
              counts. The student id is JUPYTERHUB_USER, else your OS user. On JupyterHub \
              ($MLSYS_GRADER_URL set) it is sent to the course's grader service with your Hub \
-             token instead; if that fails it goes to the exchange directory, and the receipt \
-             says which way it went and why.",
+             token instead; if the service cannot take it (unreachable, busy) it goes to the \
+             exchange directory, and the receipt says which way it went and why. A submission \
+             the service refuses as invalid is not handed in: you are told why. With --button \
+             it shows a Hand in button instead, which hands in the same way when clicked and \
+             shows the receipt beneath it.",
             id = S::LAB_ID
         )),
-        hints: &["--help"],
+        hints: &["--button", "--help"],
     }
 }
 
@@ -55,7 +58,7 @@ pub fn run<S: LabSession>(
 ) -> Result<Option<Media>, ExecutionError> {
     if !args.trim().is_empty() {
         return Err(usage_error(format!(
-            "%submit takes no arguments, got `{}` (see %submit --help)",
+            "%submit takes no arguments but --button, got `{}` (see %submit --help)",
             args.trim()
         )));
     }
@@ -119,7 +122,8 @@ fn hand_in<S: LabSession>(
         ));
     }
     let receipt = receipt::of(&submission, &route, Checked::of(&submitted));
-    Ok(receipt::media(&receipt))
+    let closing = recorder.session().closing_summary();
+    Ok(receipt::media(&receipt, closing.as_ref()))
 }
 
 #[cfg(test)]

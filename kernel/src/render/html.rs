@@ -41,12 +41,35 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Converts the lab's Markdown subset (paragraphs, `**bold**`, `*italic*`, `` `code` ``) to HTML.
+/// Converts the lab's Markdown subset (paragraphs, `- ` bullet lists, `**bold**`,
+/// `*italic*`, `` `code` ``) to HTML.
 pub fn markdown(text: &str) -> String {
-    text.split("\n\n")
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| format!("<p style=\"margin:0 0 8px 0\">{}</p>", inline(p.trim())))
-        .collect()
+    let mut out = String::new();
+    for block in text.split("\n\n").map(str::trim).filter(|b| !b.is_empty()) {
+        let mut lines = block.lines().map(str::trim).peekable();
+        while let Some(line) = lines.next() {
+            if let Some(item) = line.strip_prefix("- ") {
+                out.push_str("<ul style=\"margin:0 0 8px 0;padding-left:1.4em\">");
+                let _ = write!(out, "<li>{}</li>", inline(item));
+                while let Some(item) = lines.next_if(|l| l.starts_with("- ")) {
+                    let _ = write!(out, "<li>{}</li>", inline(&item[2..]));
+                }
+                out.push_str("</ul>");
+            } else {
+                let mut paragraph = line.to_string();
+                while let Some(more) = lines.next_if(|l| !l.starts_with("- ")) {
+                    paragraph.push('\n');
+                    paragraph.push_str(more);
+                }
+                let _ = write!(
+                    out,
+                    "<p style=\"margin:0 0 8px 0\">{}</p>",
+                    inline(&paragraph)
+                );
+            }
+        }
+    }
+    out
 }
 
 fn inline(text: &str) -> String {
@@ -135,12 +158,13 @@ pub fn cards(cards: &[Card]) -> String {
     out
 }
 
-/// The formula panel: the model's equations with the run's numbers.
-pub fn formula_panel(text: &str) -> String {
+/// The formula panel under `title`: the model's equations with the run's numbers.
+pub fn formula_panel(title: &str, text: &str) -> String {
     format!(
         "<div style=\"background:{PANEL_BG};border:1px solid {BORDER};border-radius:12px;padding:12px 16px;margin:10px 0\">\
-         <div style=\"font-size:0.75rem;font-weight:700;color:{FG2};text-transform:uppercase;letter-spacing:0.08em;margin-bottom:6px\">The physics</div>\
+         <div style=\"font-size:0.75rem;font-weight:700;color:{FG2};text-transform:uppercase;letter-spacing:0.08em;margin-bottom:6px\">{}</div>\
          <pre style=\"margin:0;font-family:{MONO};font-size:0.8rem;line-height:1.5;color:{FG1};white-space:pre;overflow-x:auto;background:transparent\">{}</pre></div>",
+        escape(title),
         escape(text)
     )
 }
@@ -205,14 +229,21 @@ pub fn question(kicker: &str, q: &Question, marked: Option<Choice>, hint: &str) 
         );
     }
     format!(
-        "<div style=\"font-family:{FONT};margin:8px 0;max-width:860px\">\
-         <div style=\"font-size:0.72rem;font-weight:700;letter-spacing:0.12em;text-transform:uppercase;color:{indigo}\">{kicker}</div>\
-         <div style=\"font-size:1rem;font-weight:700;color:{FG1};margin:4px 0 6px 0\">{prompt}</div>{options}\
+        "<div style=\"font-family:{FONT};margin:8px 0;max-width:860px\">{prompt}{options}\
          <div style=\"font-size:0.82rem;color:{FG2};margin-top:6px\">{hint}</div></div>",
+        prompt = prompt(kicker, &q.prompt),
+        hint = inline(hint),
+    )
+}
+
+/// A question's kicker and prompt, above its options.
+pub fn prompt(kicker: &str, prompt: &str) -> String {
+    format!(
+        "<div style=\"font-size:0.72rem;font-weight:700;letter-spacing:0.12em;text-transform:uppercase;color:{indigo}\">{kicker}</div>\
+         <div style=\"font-size:1rem;font-weight:700;color:{FG1};margin:4px 0 6px 0\">{prompt}</div>",
         indigo = palette::color(Tone::Indigo),
         kicker = escape(kicker),
-        prompt = escape(&q.prompt),
-        hint = inline(hint),
+        prompt = escape(prompt),
     )
 }
 
@@ -255,6 +286,12 @@ mod tests {
         );
         assert_eq!(inline("2 * 3 = 6"), "2 * 3 = 6");
         assert_eq!(markdown("a\n\nb").matches("<p").count(), 2);
+        assert_eq!(
+            markdown("Still missing:\n- one\n- **two**\nafter"),
+            "<p style=\"margin:0 0 8px 0\">Still missing:</p>\
+             <ul style=\"margin:0 0 8px 0;padding-left:1.4em\"><li>one</li><li><strong>two</strong></li></ul>\
+             <p style=\"margin:0 0 8px 0\">after</p>"
+        );
     }
 
     #[test]

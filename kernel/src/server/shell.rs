@@ -8,8 +8,8 @@ use crate::interpreter::ExecutionError;
 use jupyter_protocol::{
     CommClose, CommId, CommInfo, CommInfoReply, CompleteReply, ErrorOutput, ExecuteInput,
     ExecuteReply, ExecuteRequest, ExecuteResult, ExecutionCount, HistoryReply, InspectReply,
-    IsCompleteReply, JupyterMessage, JupyterMessageContent, Media, MediaType, ReplyError,
-    ReplyStatus, Status, Transient,
+    JupyterMessage, JupyterMessageContent, Media, MediaType, ReplyError, ReplyStatus, Status,
+    Transient,
 };
 use jupyter_zmq_client::{KernelShellConnection, RouterRecvConnection, RouterSendConnection};
 use std::collections::{HashMap, VecDeque};
@@ -101,10 +101,10 @@ impl Shell {
             JupyterMessageContent::KernelInfoRequest(_) => self.kernel.info.clone().into(),
             JupyterMessageContent::IsCompleteRequest(check) => {
                 let code = check.code.clone();
-                let status = executor
+                executor
                     .run(request, true, move |i, _| i.is_complete(&code))
-                    .await?;
-                IsCompleteReply::new(status, String::new()).into()
+                    .await?
+                    .into()
             }
             JupyterMessageContent::CompleteRequest(complete) => {
                 let (code, cursor) = (complete.code.clone(), complete.cursor_pos);

@@ -9,7 +9,8 @@
 //! (an `echo_update`, which the front end matches against the `msg_id` of the
 //! `comm_msg` it sent — the server parents every output to that message) or
 //! [`reject`](OwnedWidgets::reject)s it (an `update` back to the last good
-//! value, so the widget snaps back). `request_state` and the control comm's
+//! value, so the widget snaps back). A `custom` message (a button's click) is
+//! handed over as [`Received::Event`]. `request_state` and the control comm's
 //! `request_states` are answered from the mirror, with every owner's widgets.
 //!
 //! The front end opens comms by target name; the one target served is the
@@ -36,6 +37,16 @@ pub enum Received {
         id: WidgetId,
         /// The changed keys and their new values, as sent.
         state: Map<String, Value>,
+    },
+    /// The front end sent widget `id` a custom message (a button's click is
+    /// `{"event": "click"}`); its owner decides what it means.
+    Event {
+        /// Who opened the widget (a lab's id).
+        owner: &'static str,
+        /// The widget.
+        id: WidgetId,
+        /// The message's `content`, as sent.
+        content: Value,
     },
 }
 
@@ -108,6 +119,11 @@ impl WidgetManager {
                 owner: model.owner,
                 id: WidgetId(comm_id.to_string()),
                 state: state.clone(),
+            },
+            ("custom", _) => Received::Event {
+                owner: model.owner,
+                id: WidgetId(comm_id.to_string()),
+                content: data.get("content").cloned().unwrap_or(Value::Null),
             },
             ("request_state", _) => {
                 outputs.send(Output::CommMsg {

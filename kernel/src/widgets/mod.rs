@@ -3,11 +3,14 @@
 //! [`models`] holds typed widget models that build the full state a front end
 //! needs; [`manager`] (one per kernel, shared by every lab) speaks the comm
 //! protocol: it opens widgets, mirrors their state, answers `request_state` /
-//! `request_states`, and hands each `update` from the front end to the widget's
+//! `request_states`, and hands each `update` (and `custom` message, a button's
+//! click) from the front end to the widget's
 //! owner, which accepts it (`echo_update`) or rejects it (an `update` restoring
-//! the last good value). No JavaScript of our own:
+//! the last good value); [`choice`] is a question as widgets (radio buttons and
+//! a button that commits the pick). No JavaScript of our own:
 //! JupyterLab's standard widget manager renders everything. Nothing here names a lab.
 
+pub mod choice;
 pub mod manager;
 pub mod models;
 

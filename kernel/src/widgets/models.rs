@@ -223,6 +223,93 @@ impl Widget for ToggleButtons {
     }
 }
 
+/// A column of exclusive radio buttons (`RadioButtonsModel`); the front end
+/// syncs `index`, which is `None` until the user picks an option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RadioButtons {
+    /// The option labels.
+    pub labels: Vec<String>,
+    /// The picked option, if any.
+    pub index: Option<usize>,
+    /// The label shown before the options (empty: none).
+    pub description: String,
+    /// No option can be picked.
+    pub disabled: bool,
+    /// Layout and style.
+    pub dom: Dom,
+}
+
+impl Widget for RadioButtons {
+    fn state(&self) -> Map<String, Value> {
+        let mut state = dom_widget(
+            "RadioButtonsModel",
+            "RadioButtonsView",
+            Module::Controls,
+            &self.dom,
+        );
+        let fields = json!({
+            "_options_labels": self.labels, "index": self.index,
+            "description": self.description, "description_allow_html": false,
+            "disabled": self.disabled, "orientation": "vertical",
+        });
+        if let Value::Object(mut fields) = fields {
+            state.append(&mut fields);
+        }
+        state
+    }
+}
+
+/// How a button looks (`button_style`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ButtonStyle {
+    /// The theme's plain button.
+    #[default]
+    Plain,
+    /// The main action (blue).
+    Primary,
+    /// Done (green).
+    Success,
+}
+
+impl ButtonStyle {
+    /// The `button_style` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            ButtonStyle::Plain => "",
+            ButtonStyle::Primary => "primary",
+            ButtonStyle::Success => "success",
+        }
+    }
+}
+
+/// A push button (`ButtonModel`); a click reaches the kernel as a `custom`
+/// message `{"event": "click"}`, not as a state change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    /// The button's text.
+    pub description: String,
+    /// Shown on hover.
+    pub tooltip: String,
+    /// The button cannot be clicked.
+    pub disabled: bool,
+    /// How it looks.
+    pub style: ButtonStyle,
+    /// Layout.
+    pub dom: Dom,
+}
+
+impl Widget for Button {
+    fn state(&self) -> Map<String, Value> {
+        let mut state = dom_widget("ButtonModel", "ButtonView", Module::Controls, &self.dom);
+        state.insert("description".into(), self.description.clone().into());
+        state.insert("tooltip".into(), self.tooltip.clone().into());
+        state.insert("disabled".into(), self.disabled.into());
+        state.insert("icon".into(), "".into());
+        state.insert("button_style".into(), self.style.name().into());
+        state
+    }
+}
+
 /// A block of HTML (`HTMLModel`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Html {

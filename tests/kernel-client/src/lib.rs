@@ -27,7 +27,12 @@
 //! * [`TestKernel::send_shell`], [`TestKernel::read_shell`], [`TestKernel::iopub_until_idle`]
 //!   are the building blocks, for comm messages (no reply) and pipelined requests.
 //!
+//! * [`widgets`]: the widget models a cell opened, and comm messages sent as
+//!   JupyterLab sends them ([`TestKernel::comm`]).
+//!
 //! Every wait times out after [`TIMEOUT`] with a panic naming what was awaited.
+
+pub mod widgets;
 
 use jupyter_protocol::connection_info::Transport;
 use jupyter_protocol::{

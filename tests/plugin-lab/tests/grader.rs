@@ -9,13 +9,14 @@ use mlsys_grader::db::Db;
 use mlsys_grader::export::{grade_rows, write_grades, Format};
 use mlsys_grader::grading::score_all;
 use mlsys_grader::ingest::ingest;
-use mlsys_grader::labs::Scorers;
+use mlsys_grader::labs::{Audited, LabQuestion, LabScorer, Scorers};
 use mlsys_grader::progress::Progress;
+use mlsys_grader::rejection::Rejection;
 use mlsys_grader::rubric::Rubric;
-use mlsys_grader::source::Source;
+use mlsys_grader::source::{Source, DEFAULT_MAX_BYTES};
 use mlsys_grader::synth::{write, Recorder, Rng};
 use mlsys_model::record::{EventKind, Submission};
-use mlsys_model::{Act, Choice};
+use mlsys_model::{Act, Choice, Lab};
 use mlsys_plugin_lab::grader::{PIPE_RUBRIC, SCORER};
 use mlsys_plugin_lab::model::{PipeSession, LAB_ID};
 use serde_json::json;
@@ -49,7 +50,14 @@ fn ingest_all(db: &Path, dir: &Path, scorers: &Scorers, submissions: &[Submissio
     let paths: Vec<PathBuf> = submissions.iter().map(|s| write(dir, s).unwrap()).collect();
     let mut db = Db::open(db).unwrap();
     let sources = paths.into_iter().map(Source::File).collect();
-    let summary = ingest(&mut db, scorers, sources, &Progress::new(0, "test")).unwrap();
+    let summary = ingest(
+        &mut db,
+        scorers,
+        sources,
+        DEFAULT_MAX_BYTES,
+        &Progress::new(0, "test"),
+    )
+    .unwrap();
     summary.to_string()
 }
 
@@ -251,4 +259,74 @@ fn the_pipes_rubric_is_read_by_its_scorer_with_mistakes_named() {
     let rubric = Rubric::parse(&scorers, PIPE_RUBRIC, "pipe.toml").unwrap();
     assert_eq!(rubric.max_total(), 5.0);
     assert_eq!(rubric.groups(), ["act1"]);
+}
+
+/// The Pipe's scorer, except that it panics on a student named `crash`: a
+/// bug in a lab's code, which must not pass for a finished ingest.
+struct Crashing;
+
+static CRASHING: Crashing = Crashing;
+
+impl LabScorer for Crashing {
+    fn lab(&self) -> &'static dyn Lab {
+        SCORER.lab()
+    }
+
+    fn audit(&self, submission: &Submission) -> Result<Audited, Rejection> {
+        assert_ne!(submission.student, "crash", "a bug in the lab's audit");
+        SCORER.audit(submission)
+    }
+
+    fn default_rubric(&self) -> &'static str {
+        SCORER.default_rubric()
+    }
+
+    fn rubric(&self, text: &str) -> Result<Rubric, toml::de::Error> {
+        SCORER.rubric(text)
+    }
+
+    fn questions(&self) -> Vec<LabQuestion> {
+        SCORER.questions()
+    }
+
+    fn synthetic(
+        &self,
+        student: &str,
+        start: DateTime<Utc>,
+        events: usize,
+        rng: &mut Rng,
+    ) -> Submission {
+        SCORER.synthetic(student, start, events, rng)
+    }
+}
+
+#[test]
+fn a_lab_scorer_that_panics_ends_ingest_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("grades.sqlite");
+    let mut scorers = Scorers::builtin();
+    scorers.register(&CRASHING);
+    let submissions = [
+        pipe_student("ada", Choice::B, &[1, 2]),
+        pipe_student("crash", Choice::B, &[1]),
+    ];
+    let paths: Vec<PathBuf> = submissions
+        .iter()
+        .map(|s| write(dir.path(), s).unwrap())
+        .collect();
+    let mut db = Db::open(&db_path).unwrap();
+    let sources = paths.into_iter().map(Source::File).collect();
+    let result = ingest(
+        &mut db,
+        &scorers,
+        sources,
+        DEFAULT_MAX_BYTES,
+        &Progress::new(0, "test"),
+    );
+    let error = result.unwrap_err().to_string();
+    assert!(
+        error.starts_with("ingest stopped: reading the submissions failed (")
+            && error.contains("a bug in the lab's audit"),
+        "{error}"
+    );
 }

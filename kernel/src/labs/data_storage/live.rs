@@ -28,6 +28,7 @@ use mlsys_model::input_error::SteppedRange;
 use mlsys_model::labs::data_storage::constants::{
     BATCH, GPUS, MDS_NODES, OSTS, WORKERS, WORKERS_PER_GPU,
 };
+use mlsys_model::labs::data_storage::content::{layout_text, pattern_text, OptionText};
 use mlsys_model::labs::data_storage::{
     Context, DatasetLayout, IoInputs, MdsInputs, ReadPattern, RunInputs,
 };
@@ -227,21 +228,18 @@ impl Control {
                 dom,
             }),
             None => {
-                let labels: Vec<String> = match self {
-                    Control::Pattern => ReadPattern::ALL
-                        .iter()
-                        .map(|p| p.id().to_string())
-                        .collect(),
-                    _ => DatasetLayout::ALL
-                        .iter()
-                        .map(|l| l.id().replace('_', " "))
-                        .collect(),
+                let options: Vec<OptionText> = match self {
+                    Control::Pattern => ReadPattern::ALL.map(pattern_text).to_vec(),
+                    _ => DatasetLayout::ALL.map(layout_text).to_vec(),
                 };
                 Box::new(ToggleButtons {
                     index: self.current(run) as usize,
                     description: self.label().into(),
-                    tooltips: labels.clone(),
-                    labels,
+                    labels: options.iter().map(|o| o.label.to_string()).collect(),
+                    tooltips: options
+                        .iter()
+                        .map(|o| format!("{}: {}", o.label, o.description))
+                        .collect(),
                     dom,
                 })
             }
@@ -274,23 +272,20 @@ struct Shown {
 }
 
 fn show(run: &RunInputs) -> Shown {
-    let report = run.evaluate();
-    let rendered = render::instrument(&report);
+    let rendered = render::instrument(&run.evaluate());
     let mut page = String::new();
     let mut plain = String::new();
-    for media in rendered.bundle.content {
+    for media in rendered.cards.content {
         match media {
             MediaType::Html(html) => page = html,
             MediaType::Plain(text) => plain = text,
             _ => {}
         }
     }
-    let mut chart = rendered.chart;
-    chart.content.push(render::report_media(&report));
     Shown {
         page,
         plain,
-        chart: Output::display_data(chart),
+        chart: Output::display_data(rendered.chart),
     }
 }
 
@@ -322,7 +317,7 @@ impl DataStorageLab {
         w: &mut OwnedWidgets,
         outputs: &Outputs,
     ) -> Result<Media, ExecutionError> {
-        self.recorder.record(run_event(&run, RunSource::Magic)?)?;
+        self.record_event(run_event(&run, RunSource::Magic)?)?;
         let act = run.act();
         if let Some(at) = self.live.panels.iter().position(|p| p.run.act() == act) {
             let old = self.live.panels.remove(at);
@@ -352,7 +347,7 @@ impl DataStorageLab {
             w,
             &Style::ToggleButtons {
                 description_width: "9em".into(),
-                button_width: "7em".into(),
+                button_width: "auto".into(),
             },
         );
         let mut controls = Vec::new();

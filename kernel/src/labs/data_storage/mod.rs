@@ -5,6 +5,7 @@
 //! model's rules, journaled, then committed), so a refused or unrecordable
 //! action changes nothing. A new kernel replays the journal.
 
+pub mod answers;
 pub mod args;
 pub mod live;
 pub mod render;
@@ -13,18 +14,20 @@ pub mod specs;
 use crate::interpreter::{ExecutionError, Outputs};
 use crate::lab::{KernelLab, LabMagics, LabRecord};
 use crate::magic::MagicSpec;
-use crate::recorder::Recorder;
+use crate::recorder::{RecordError, Recorder};
 use crate::render::palette::Tone;
-use crate::render::{self as shared, callout, table};
+use crate::render::{callout, table};
 use crate::widgets::{OwnedWidgets, WidgetId};
+use answers::Kind;
 use args::Command;
 use jupyter_protocol::Media;
-use mlsys_model::content::{Callout, CalloutKind};
-use mlsys_model::labs::data_storage::content::{self, context_callout, is_correct};
+use mlsys_model::content::CalloutKind;
+use mlsys_model::labs::data_storage::content::{context_callout, is_correct};
 use mlsys_model::labs::data_storage::narrative;
-use mlsys_model::labs::data_storage::session::instrument_magic;
+use mlsys_model::labs::data_storage::status::status_footer;
 use mlsys_model::labs::data_storage::{Report, RunInputs, Session, LAB, LAB_ID, LAB_TITLE};
 use mlsys_model::record::{EventKind, RunSource};
+use mlsys_model::rules::SessionError;
 use mlsys_model::{Act, Choice, Lab};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -51,12 +54,12 @@ impl KernelLab for DataStorageKernel {
     }
 }
 
-/// A report as the instruments show it: the chart as a display of its own,
-/// the four-mimetype bundle returned.
+/// A report as the instruments show it: the cards displayed first, then the
+/// chart (carrying the report JSON) returned.
 fn instrument_view(report: &Report, outputs: &Outputs) -> Media {
     let shown = render::instrument(report);
-    outputs.display(shown.chart);
-    shown.bundle
+    outputs.display(shown.cards);
+    shown.chart
 }
 
 /// The lab's magics and the student's session.
@@ -64,6 +67,7 @@ pub struct DataStorageLab {
     recorder: Recorder<Session>,
     specs: Vec<MagicSpec>,
     live: live::LivePanels,
+    answers: answers::AnswerPanels,
 }
 
 impl DataStorageLab {
@@ -73,6 +77,7 @@ impl DataStorageLab {
             recorder: Recorder::open(home),
             specs: specs::specs(),
             live: Default::default(),
+            answers: Default::default(),
         }
     }
 
@@ -81,7 +86,12 @@ impl DataStorageLab {
         self.recorder.session()
     }
 
-    fn dispatch(&mut self, command: Command, outputs: &Outputs) -> Result<Media, ExecutionError> {
+    fn dispatch(
+        &mut self,
+        command: Command,
+        w: &mut OwnedWidgets,
+        outputs: &Outputs,
+    ) -> Result<Media, ExecutionError> {
         match command {
             Command::Context(context) => {
                 if let Some(context) = context {
@@ -93,11 +103,15 @@ impl DataStorageLab {
                 }
                 Ok(callout(&context_callout(self.session().context)))
             }
-            Command::Predict(act, choice) => self.predict(act, choice),
+            Command::Predict(act, choice) => {
+                self.question(Kind::Prediction, act, choice, w, outputs)
+            }
             Command::Io(inputs) => self.run_instrument(RunInputs::Act1(inputs), outputs),
             Command::Mds(inputs) => self.run_instrument(RunInputs::Act2(inputs), outputs),
             Command::Reveal(act) => self.reveal(act),
-            Command::Reflect(act, choice) => self.reflect(act, choice),
+            Command::Reflect(act, choice) => {
+                self.question(Kind::Reflection, act, choice, w, outputs)
+            }
             Command::MathPeek(act) => {
                 let report = self
                     .session()
@@ -116,49 +130,18 @@ impl DataStorageLab {
         }
     }
 
-    fn predict(&mut self, act: Act, choice: Option<Choice>) -> Result<Media, ExecutionError> {
-        let question = content::prediction(act);
-        let locked = self.session().predictions.get(&act).copied();
-        match (choice, locked) {
-            (None, None) => Ok(render::prediction(
-                act,
-                &question,
-                None,
-                &format!("Lock your answer with `%predict {act} A` (or B, C, D). It cannot be changed later."),
-            )),
-            (None, Some(locked)) => Ok(render::prediction(
-                act,
-                &question,
-                Some(locked),
-                &format!(
-                    "Locked as {locked}. Run `{}` to test it.",
-                    instrument_magic(act)
-                ),
-            )),
-            (Some(choice), Some(locked)) if choice != locked => Err(ExecutionError::new(
-                "PredictionLocked",
-                format!(
-                    "{} prediction is already locked as {locked} ({}); it cannot be changed",
-                    act.title(),
-                    question.option(locked)
-                ),
-            )),
-            (Some(choice), locked) => {
-                if locked.is_none() {
-                    self.recorder
-                        .record(EventKind::PredictionLocked { act, choice })?;
-                }
-                Ok(callout(&Callout::new(
-                    CalloutKind::Info,
-                    format!("Prediction locked: {choice}. {}", question.option(choice)),
-                    format!(
-                        "Now test your hypothesis with `{}` and see what moves the needle. \
-                         `{} --help` lists the settings.",
-                        instrument_magic(act),
-                        instrument_magic(act)
-                    ),
-                )))
-            }
+    /// `%predict` / `%reflect`: the question as a panel, or the magic form's answer.
+    fn question(
+        &mut self,
+        kind: Kind,
+        act: Act,
+        choice: Option<Choice>,
+        w: &mut OwnedWidgets,
+        outputs: &Outputs,
+    ) -> Result<Media, ExecutionError> {
+        match choice {
+            None => Ok(self.open_question(kind, act, w, outputs)),
+            Some(choice) => Ok(callout(&self.answer(kind, act, choice, w, outputs)?)),
         }
     }
 
@@ -167,13 +150,24 @@ impl DataStorageLab {
         run: RunInputs,
         outputs: &Outputs,
     ) -> Result<Media, ExecutionError> {
-        self.recorder.record(run_event(&run, RunSource::Magic)?)?;
+        self.record_event(run_event(&run, RunSource::Magic)?)?;
         Ok(instrument_view(&run.evaluate(), outputs))
+    }
+
+    /// Records `kind`; a refusal for want of a locked prediction tells the
+    /// student how to lock it.
+    fn record_event(&mut self, kind: EventKind) -> Result<(), ExecutionError> {
+        self.recorder.record(kind).map_err(|error| match error {
+            RecordError::Refused(SessionError::PredictionNotLocked { act }) => {
+                ExecutionError::new("LabError", lock_first(act))
+            }
+            other => other.into(),
+        })
     }
 
     fn reveal(&mut self, act: Act) -> Result<Media, ExecutionError> {
         if !self.session().revealed.contains(&act) {
-            self.recorder.record(EventKind::Revealed { act })?;
+            self.record_event(EventKind::Revealed { act })?;
         }
         let (Some(&predicted), Some(report)) = (
             self.session().predictions.get(&act),
@@ -187,50 +181,27 @@ impl DataStorageLab {
         Ok(callout(&narrative::reveal(act, predicted, &report)))
     }
 
-    fn reflect(&mut self, act: Act, choice: Option<Choice>) -> Result<Media, ExecutionError> {
-        let question = content::reflection(act);
-        let kicker = format!("{} · reflection", act.title());
-        let answered = self.session().reflections.get(&act).copied();
-        match (choice, answered) {
-            (None, None) => Ok(shared::question(
-                &kicker,
-                &question,
-                None,
-                &format!("Answer with `%reflect {act} A` (or B, C, D). Your first answer counts."),
-            )),
-            (None, Some(first)) => Ok(callout(&content::reflection_feedback(act, first))),
-            (Some(choice), Some(first)) if choice != first => Err(ExecutionError::new(
-                "ReflectionAnswered",
-                format!(
-                    "{} reflection was already answered {first}; the first answer counts",
-                    act.title()
-                ),
-            )),
-            (Some(choice), first) => {
-                if first.is_none() {
-                    self.recorder
-                        .record(EventKind::ReflectionAnswered { act, choice })?;
-                }
-                Ok(callout(&content::reflection_feedback(act, choice)))
-            }
-        }
-    }
-
+    /// `%status`: the seed's status footer (context, predictions, Act I's
+    /// utilization and effective bandwidth, the MDS state, the workers), then
+    /// the lab's progress, one row each.
     fn status(&self) -> Media {
         let s = self.session();
-        let mut rows = vec![(
-            "Context".to_string(),
-            s.context.label().to_string(),
-            Tone::Blue,
-        )];
+        let mut rows: Vec<(String, String, Tone)> = status_footer(s)
+            .items()
+            .into_iter()
+            .map(|item| {
+                let tone = match item.tone {
+                    None => Tone::Blue,
+                    Some(CalloutKind::Info) => Tone::Grey,
+                    Some(CalloutKind::Success) => Tone::Green,
+                    Some(CalloutKind::Warn) => Tone::Orange,
+                    Some(CalloutKind::Danger) => Tone::Red,
+                };
+                (item.label.to_string(), item.value, tone)
+            })
+            .collect();
         for act in Act::ALL {
             let t = act.title();
-            let (prediction, tone) = match s.predictions.get(&act) {
-                Some(&c) if is_correct(c) => (format!("{c} (correct)"), Tone::Green),
-                Some(&c) => (format!("{c} (not the key)"), Tone::Red),
-                None => (format!("not locked — %predict {act}"), Tone::Grey),
-            };
-            rows.push((format!("{t} prediction"), prediction, tone));
             let runs = s.runs.iter().filter(|r| r.act() == act).count();
             let last = s.last_report(act).map(|r| match r {
                 Report::Act1 { outputs, .. } => {
@@ -300,6 +271,16 @@ impl DataStorageLab {
     }
 }
 
+/// Why an act's instrument or reveal refuses before its prediction, and what to do.
+fn lock_first(act: Act) -> String {
+    format!(
+        "{} prediction is not locked yet: pick your answer in the question of `%predict {act}` \
+         and click Lock (or type `%predict {act}` followed by your letter, A–D), then run this \
+         cell again",
+        act.title()
+    )
+}
+
 /// The event recording `run` as made from `source`.
 fn run_event(run: &RunInputs, source: RunSource) -> Result<EventKind, ExecutionError> {
     let inputs = match run {
@@ -339,7 +320,7 @@ impl LabMagics for DataStorageLab {
             Command::Mds(inputs) if live => {
                 self.open_live(RunInputs::Act2(inputs), widgets, outputs)
             }
-            _ => self.dispatch(command, outputs),
+            _ => self.dispatch(command, widgets, outputs),
         }
         .map(Some)
     }
@@ -351,7 +332,25 @@ impl LabMagics for DataStorageLab {
         widgets: &mut OwnedWidgets,
         outputs: &Outputs,
     ) {
-        self.live_update(id, state, widgets, outputs);
+        if self.is_question_widget(id) {
+            self.answer_update(id, state, widgets, outputs);
+        } else {
+            self.live_update(id, state, widgets, outputs);
+        }
+    }
+
+    fn widget_event(
+        &mut self,
+        id: &WidgetId,
+        content: &Value,
+        widgets: &mut OwnedWidgets,
+        outputs: &Outputs,
+    ) {
+        if self.is_question_widget(id) {
+            self.answer_event(id, content, widgets, outputs);
+        } else {
+            tracing::info!(comm_id = id.0, %content, "event of a widget without a button ignored");
+        }
     }
 
     fn record(&mut self) -> &mut dyn LabRecord {

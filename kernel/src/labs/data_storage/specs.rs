@@ -7,6 +7,7 @@ use mlsys_model::labs::data_storage::constants::{
     ACT1_GPU_COUNT, BATCH, GPUS, MDS_NODES, NVME_DRIVES_PER_NODE, NVME_NODE_BW_GBS, OSTS, WORKERS,
     WORKERS_PER_GPU,
 };
+use mlsys_model::labs::data_storage::content::{layout_text, pattern_text, OptionText};
 use mlsys_model::labs::data_storage::{Context, DatasetLayout, IoInputs, MdsInputs, ReadPattern};
 use std::borrow::Cow;
 
@@ -18,6 +19,19 @@ fn one_of(ids: impl IntoIterator<Item = &'static str>) -> String {
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
         None => String::new(),
     }
+}
+
+/// One line per option of a selector flag: its id, label and what it means in the model.
+fn options(options: impl IntoIterator<Item = (&'static str, OptionText)>) -> String {
+    options
+        .into_iter()
+        .map(|(id, o)| {
+            format!(
+                "\n                  {id:<13} {}: {}",
+                o.label, o.description
+            )
+        })
+        .collect()
 }
 
 /// `1 to 16 (default 1)`.
@@ -51,7 +65,7 @@ fn io_doc() -> String {
         "Models {ACT1_GPU_COUNT} H100s reading training data. Options (omitted ones keep their last value):\n  \
          --workers N   data loader workers per GPU, {workers}\n  \
          --batch N     batch size in samples, {batch}\n  \
-         --pattern P   {patterns} (default {pattern})\n  \
+         --pattern P   {patterns} (default {pattern}):{pattern_options}\n  \
          --osts N      active Lustre OST nodes, {osts}\n\
          Shows GPU utilization, I/O wait, prefetch depth and storage utilization, the\n\
          utilization-vs-workers chart and the formulas. Needs %predict act1 first.\n  \
@@ -60,6 +74,7 @@ fn io_doc() -> String {
         batch = range(BATCH, d.batch),
         patterns = one_of(ReadPattern::ALL.map(ReadPattern::id)),
         pattern = d.pattern.id(),
+        pattern_options = options(ReadPattern::ALL.map(|p| (p.id(), pattern_text(p)))),
         osts = range(OSTS, d.osts),
     )
 }
@@ -70,7 +85,7 @@ fn mds_doc() -> String {
         "Models a cluster's bandwidth and metadata demand. Options (omitted ones keep their last value):\n  \
          --gpus N      GPU count, {gpus}\n  \
          --workers N   data workers per GPU, {workers}\n  \
-         --layout L    {layouts} (default {layout})\n  \
+         --layout L    {layouts} (default {layout}):{layout_options}\n  \
          --mds N       metadata server nodes, {mds}\n\
          Shows metadata demand against MDS capacity, bandwidth headroom, the demand-vs-scale\n\
          chart, the formulas and the failure state. Needs %predict act2 first.\n  \
@@ -79,6 +94,7 @@ fn mds_doc() -> String {
         workers = range(WORKERS_PER_GPU, d.workers_per_gpu),
         layouts = one_of(DatasetLayout::ALL.map(DatasetLayout::id)),
         layout = d.layout.id(),
+        layout_options = options(DatasetLayout::ALL.map(|l| (l.id(), layout_text(l)))),
         mds = range(MDS_NODES, d.mds),
     )
 }
@@ -98,7 +114,8 @@ pub fn specs() -> Vec<MagicSpec> {
             usage: "%predict act1|act2 [A-D]",
             summary: "Show an act's prediction question, or lock your answer.",
             doc: Cow::Borrowed(
-                "%predict act1 shows the question and its options. %predict act1 B locks answer B.\n\
+                "%predict act1 shows the act's briefing and its question: in JupyterLab pick an\n\
+                 option and click Lock. From the keyboard, %predict act1 B locks answer B.\n\
                  A locked prediction cannot be changed. Each act's instrument (%io, %mds) unlocks\n\
                  once its prediction is locked.",
             ),
@@ -133,8 +150,9 @@ pub fn specs() -> Vec<MagicSpec> {
             usage: "%reflect act1|act2 [A-D]",
             summary: "Show an act's reflection question, or answer it.",
             doc: Cow::Borrowed(
-                "%reflect act1 shows the question. %reflect act1 B answers it and shows the feedback.\n\
-                 The first answer counts.",
+                "%reflect act1 shows the question: in JupyterLab pick an option and click Answer.\n\
+                 From the keyboard, %reflect act1 B answers B. Either way you get the feedback,\n\
+                 and the first answer counts.",
             ),
             hints: &["act1", "act2", "A", "B", "C", "D", "--help"],
         },
@@ -153,8 +171,9 @@ pub fn specs() -> Vec<MagicSpec> {
             usage: "%status",
             summary: "Where you are in the lab.",
             doc: Cow::Borrowed(
-                "Lists the context, both predictions, runs, reveals and reflections, and where\n\
-                 your progress is saved.",
+                "The seed's status line (context, both predictions, Act I's GPU utilization and\n\
+                 effective I/O bandwidth, the MDS state, the workers), then runs, reveals and\n\
+                 reflections, and where your progress is saved.",
             ),
             hints: &["--help"],
         },
@@ -181,22 +200,38 @@ mod tests {
             "Models 128 H100s reading training data. Options (omitted ones keep their last value):\n  \
              --workers N   data loader workers per GPU, 1 to 16 (default 1)\n  \
              --batch N     batch size in samples, a multiple of 32 from 32 to 512 (default 64)\n  \
-             --pattern P   sequential, random or prefetch (default random)\n  \
+             --pattern P   sequential, random or prefetch (default random):\n                  \
+             sequential    Sequential: large chunks, Lustre-optimal: 85% of peak bandwidth, the highest of the three\n                  \
+             random        Random: small 4K reads, worst case: 7% of peak bandwidth\n                  \
+             prefetch      Prefetch pipeline: async, overlapped with compute: 78% of peak bandwidth, and reading hidden behind up to 4 batches of compute\n  \
              --osts N      active Lustre OST nodes, a multiple of 4 from 4 to 48 (default 24)\n\
              Shows GPU utilization, I/O wait, prefetch depth and storage utilization, the\n\
              utilization-vs-workers chart and the formulas. Needs %predict act1 first.\n  \
              --live        live sliders and buttons (Jupyter widgets); each settled change is a run."
         );
+        let layouts: String = DatasetLayout::ALL
+            .iter()
+            .map(|&l| {
+                let t = layout_text(l);
+                format!(
+                    "\n                  {:<13} {}: {}",
+                    l.id(),
+                    t.label,
+                    t.description
+                )
+            })
+            .collect();
+        assert!(layouts.contains("individual    Individual files: one file per sample"));
         assert_eq!(
             doc("mds"),
-            "Models a cluster's bandwidth and metadata demand. Options (omitted ones keep their last value):\n  \
+            format!("Models a cluster's bandwidth and metadata demand. Options (omitted ones keep their last value):\n  \
              --gpus N      GPU count, a multiple of 128 from 128 to 4096 (default 512)\n  \
              --workers N   data workers per GPU, 1 to 16 (default 4)\n  \
-             --layout L    shards, individual or object_store (default individual)\n  \
+             --layout L    shards, individual or object_store (default individual):{layouts}\n  \
              --mds N       metadata server nodes, 1 to 8 (default 1)\n\
              Shows metadata demand against MDS capacity, bandwidth headroom, the demand-vs-scale\n\
              chart, the formulas and the failure state. Needs %predict act2 first.\n  \
-             --live        live sliders and buttons (Jupyter widgets); each settled change is a run."
+             --live        live sliders and buttons (Jupyter widgets); each settled change is a run.")
         );
         assert_eq!(
             doc("context"),

@@ -90,7 +90,9 @@ fn instruments_refuse_until_the_prediction_is_locked_and_the_lock_holds() {
     let err = lab.run("%io --workers 4").unwrap_err();
     assert_eq!(
         err.evalue,
-        "Act I prediction is not locked yet: lock it with %predict act1 A|B|C|D first"
+        "Act I prediction is not locked yet: pick your answer in the question of \
+         `%predict act1` and click Lock (or type `%predict act1` followed by your letter, A–D), \
+         then run this cell again"
     );
     let err = lab.run("%mds").unwrap_err();
     assert!(err.evalue.contains("%predict act2"), "{}", err.evalue);
@@ -111,9 +113,9 @@ fn instruments_refuse_until_the_prediction_is_locked_and_the_lock_holds() {
     let shown = lab.run("%predict act1").unwrap();
     assert!(plain(&shown).contains("C) Network bandwidth") && plain(&shown).contains("locked"));
 
+    lab.displays();
     let bundle = lab.run("%io --workers 4 --pattern prefetch").unwrap();
     for mime in [
-        "text/html",
         "text/plain",
         "application/vnd.vegalite.v5+json",
         "application/vnd.mlsys.report.v1+json",
@@ -130,9 +132,13 @@ fn instruments_refuse_until_the_prediction_is_locked_and_the_lock_holds() {
         bundle["application/vnd.mlsys.report.v1+json"],
         serde_json::to_value(&expected).unwrap()
     );
-    let charts = lab.displays();
-    assert_eq!(charts.len(), 1);
-    assert!(charts[0].get("application/vnd.vegalite.v5+json").is_some());
+    let cards = lab.displays();
+    assert_eq!(cards.len(), 1, "the cards come before the chart");
+    assert!(cards[0]["text/html"]
+        .as_str()
+        .unwrap()
+        .contains("GPU Utilization"));
+    assert!(cards[0].get("application/vnd.vegalite.v5+json").is_none());
 }
 
 #[test]
@@ -163,7 +169,9 @@ fn bad_input_is_one_clear_error_and_changes_nothing() {
         ),
         (
             "%reveal act2",
-            "Act II prediction is not locked yet: lock it with %predict act2 A|B|C|D first",
+            "Act II prediction is not locked yet: pick your answer in the question of \
+             `%predict act2` and click Lock (or type `%predict act2` followed by your letter, \
+             A–D), then run this cell again",
         ),
     ] {
         let err = lab.run(line).unwrap_err();
@@ -205,9 +213,12 @@ fn the_session_survives_many_cells_and_a_new_kernel() {
     assert!(err.evalue.contains("already locked as A"));
     let status = lab2.run("%status").unwrap();
     for needle in [
-        "NVMe",
-        "B (correct)",
-        "A (not the key)",
+        "Context            NVMe — Single Node",
+        "Act I prediction   B (correct)",
+        "Act II prediction  A (incorrect)",
+        "Effective I/O BW   23.5 GB/s",
+        "MDS status         saturated (4,915K ops/s)",
+        "Workers            32,768 (4096×8)",
         "17 (17 distinct)",
         "1 (1 distinct)",
         "events.jsonl",
@@ -398,5 +409,58 @@ fn a_second_notebook_of_the_lab_is_told_which_prediction_holds() {
     assert!(
         status.contains("not witnessed: no grader service is configured"),
         "{status}"
+    );
+}
+
+#[test]
+fn reveals_mathpeeks_and_status_show_the_models_texts() {
+    use crate::render::text::callout;
+    use mlsys_model::labs::data_storage::limits::io_limits;
+    use mlsys_model::labs::data_storage::narrative::{self, act1_binding_sentence};
+    use mlsys_model::labs::data_storage::status::{closing_summary, status_footer};
+    use mlsys_model::labs::data_storage::ReadPattern;
+
+    let mut lab = Lab::new();
+    lab.run("%predict act1 A").unwrap();
+    lab.run("%io --pattern prefetch --workers 8").unwrap();
+    let i = IoInputs {
+        workers: 8,
+        pattern: ReadPattern::Prefetch,
+        ..IoInputs::default()
+    };
+    let Report::Act1 { outputs: o, .. } = RunInputs::Act1(i).evaluate() else {
+        panic!()
+    };
+    let reveal = lab.run("%reveal act1").unwrap();
+    let binds = act1_binding_sentence(&i, &o, &io_limits(&i, &o)).replace('`', "");
+    assert!(plain(&reveal).contains(&binds), "{}", plain(&reveal));
+
+    let peek = lab.run("%mathpeek act1").unwrap();
+    let md = peek["text/markdown"].as_str().unwrap();
+    let expected = narrative::mathpeek(&RunInputs::Act1(i).evaluate());
+    assert!(!expected.simplifications.is_empty());
+    assert!(md.contains("**Where this model simplifies**"), "{md}");
+    for s in &expected.simplifications {
+        assert!(md.contains(&s.text), "{}", s.text);
+    }
+
+    let status = lab.run("%status").unwrap();
+    for item in status_footer(&lab.session()).items() {
+        assert!(
+            plain(&status).contains(&item.value),
+            "{}: {}",
+            item.label,
+            plain(&status)
+        );
+    }
+    assert!(plain(&status).contains("Effective I/O BW"));
+
+    lab.run("%predict act2 B").unwrap();
+    let submitted = lab.run("%submit").unwrap();
+    let closing = closing_summary(&lab.session());
+    assert!(
+        plain(&submitted).contains(&callout(&closing)),
+        "{}",
+        plain(&submitted)
     );
 }

@@ -7,8 +7,10 @@
 //! through the same rules.
 
 use super::handin::missing;
+use super::status::closing_summary;
 use super::{act1, act2, Context, IoInputs, LedgerDesign, MdsInputs, Report, RunInputs, LAB_ID};
 use crate::choice::{Act, Choice};
+use crate::content::Callout;
 use crate::lab::LabSession;
 use crate::ledger::Design;
 use crate::record::{Event, EventKind};
@@ -163,6 +165,10 @@ impl LabSession for Session {
 
     fn saved_design(&self) -> Option<Design> {
         self.saved_design.as_ref().map(LedgerDesign::to_map)
+    }
+
+    fn closing_summary(&self) -> Option<Callout> {
+        Some(closing_summary(self))
     }
 
     fn saved_design_is(&self, handed_in: Option<&Design>) -> bool {

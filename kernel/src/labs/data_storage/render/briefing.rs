@@ -1,9 +1,14 @@
-//! An act's briefing, shown above its prediction question: the act's title and
-//! time, the situation, the stakeholder's message and (Act I) the arithmetic.
+//! An act's briefing, shown above its prediction question: (Act I) the
+//! chapter's recommended reading, the act's title and time, the situation, the
+//! stakeholder's message, (Act I) the arithmetic, and the seed's lead-in to
+//! the prediction.
 
-use crate::render::html::{escape, BORDER, FG1, FG2, FG3, PANEL_BG};
+use crate::render::html::{self, escape, BORDER, FG1, FG2, FG3, PANEL_BG};
 use crate::render::palette::{self, Tone};
-use mlsys_model::labs::data_storage::briefing::{self, Arithmetic, Side};
+use mlsys_model::content::{Callout, CalloutKind};
+use mlsys_model::labs::data_storage::briefing::{
+    self, prediction_lead_in, Arithmetic, Section, Side, CHAPTER,
+};
 use mlsys_model::labs::data_storage::content::{act_intro, ActIntro};
 use mlsys_model::Act;
 use std::fmt::Write;
@@ -25,10 +30,30 @@ fn act1_arithmetic() -> (Arithmetic, Vec<(String, String, Tone)>) {
     (arithmetic, rows)
 }
 
+/// The seed's recommended reading: the chapter's sections, each with why
+/// (Markdown), as a callout.
+pub fn reading() -> Callout {
+    let body = Section::READING
+        .iter()
+        .map(|s| format!("- **{}** — {}", s.reference(), s.why()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Callout::new(
+        CalloutKind::Info,
+        format!("Recommended reading · {CHAPTER} · complete before this lab"),
+        body,
+    )
+}
+
 /// The briefing of `act` as HTML.
 pub fn html(act: Act) -> String {
     let intro = act_intro(act);
-    let mut out = header_html(act, &intro);
+    let mut out = if act == Act::Act1 {
+        html::callout(&reading())
+    } else {
+        String::new()
+    };
+    out.push_str(&header_html(act, &intro));
     let _ = write!(
         out,
         "<div style=\"border-left:4px solid {c};background:{tint};border-radius:0 10px 10px 0;padding:12px 18px;margin:10px 0\">\
@@ -62,6 +87,12 @@ pub fn html(act: Act) -> String {
             escape(&arithmetic.moral)
         );
     }
+    let _ = write!(
+        out,
+        "<div style=\"margin:12px 0 4px 0;font-size:0.92rem;color:{FG2};line-height:1.6\">\
+         <div style=\"font-size:1rem;font-weight:700;color:{FG1};margin-bottom:4px\">Your prediction</div>{}</div>",
+        html::markdown(&prediction_lead_in(act))
+    );
     out
 }
 
@@ -82,7 +113,12 @@ fn header_html(act: Act, intro: &ActIntro) -> String {
 /// The briefing of `act` as plain text.
 pub fn plain(act: Act) -> String {
     let intro = act_intro(act);
-    let mut out = format!(
+    let mut out = if act == Act::Act1 {
+        format!("{}\n\n", crate::render::text::callout(&reading()))
+    } else {
+        String::new()
+    };
+    out += &format!(
         "{} · {} · {}\n{}\n\nIncoming message · {}:\n“{}”\n",
         act.title(),
         intro.minutes,
@@ -99,6 +135,11 @@ pub fn plain(act: Act) -> String {
         }
         let _ = writeln!(out, "{}", arithmetic.moral);
     }
+    let _ = writeln!(
+        out,
+        "\nYour prediction\n{}",
+        prediction_lead_in(act).replace('*', "")
+    );
     out.push('\n');
     out
 }
@@ -119,9 +160,19 @@ mod tests {
             "400 GB/s",
             "Lustre aggregate bandwidth (24 OSTs × 28 GB/s)",
             "about 1% utilization",
+            "Chapter 4, \"The Fuel Line\" — The 479× gap",
+            "Chapter 4: Data Storage",
+            "Before interacting with the I/O analyzer, commit to your diagnosis.",
+            "~1.0% of its 672 GB/s peak",
         ] {
             assert!(text.contains(needle), "{needle}: {text}");
         }
+        for section in Section::READING {
+            assert!(text.contains(&section.why()), "{}", section.why());
+        }
+        let act2 = plain(Act::Act2);
+        assert!(act2.contains(&prediction_lead_in(Act::Act2).replace('*', "")));
+        assert!(!act2.contains("Recommended reading"));
         assert!(html(Act::Act2).contains("Infrastructure CTO"));
         assert!(!html(Act::Act1).contains("<script"));
     }

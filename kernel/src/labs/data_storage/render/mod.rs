@@ -1,11 +1,13 @@
-//! Turns the lab's model results into Jupyter mime bundles: the four-mimetype
-//! bundle of an instrument run, the chart, the briefing before a prediction and
-//! MathPeeks (callouts, questions and tables are lab-neutral: `crate::render`).
+//! Turns the lab's model results into Jupyter mime bundles: an instrument
+//! run's cards (with what limits the run) and its chart carrying the report,
+//! the briefing and question before an answer, and MathPeeks (callouts,
+//! questions and tables are lab-neutral: `crate::render`).
 
 pub mod briefing;
 pub mod text;
 pub mod vega;
 
+use super::answers::Kind;
 use crate::render::html;
 use crate::render::palette::Tone;
 use jupyter_protocol::{Media, MediaType};
@@ -13,6 +15,7 @@ use mlsys_model::content::Question;
 use mlsys_model::format::{fmt_kilo, fmt_thousands};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs, UtilStatus};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs, RecommendationKind};
+use mlsys_model::labs::data_storage::briefing::Section;
 use mlsys_model::labs::data_storage::constants::{
     MDS_UTIL_CAP_PCT, MDS_WARN_UTIL_PCT, STORAGE_UTIL_FAIR_PCT, STORAGE_UTIL_LOW_PCT,
 };
@@ -20,13 +23,13 @@ use mlsys_model::labs::data_storage::narrative::{self, MathPeek};
 use mlsys_model::labs::data_storage::{Report, RunInputs};
 use mlsys_model::{Act, Choice};
 
-/// What an instrument run shows: the chart (a display of its own, since
-/// JupyterLab renders one mimetype per bundle) and the four-mimetype bundle.
+/// What an instrument run shows, in this order: the cards, then the chart.
+/// They are two outputs because JupyterLab renders one mimetype per bundle.
 pub struct InstrumentOutput {
-    /// The Vega-Lite chart with a text alternative.
+    /// The cards, what limits the run and the formulas: HTML and text.
+    pub cards: Media,
+    /// The Vega-Lite chart with its title as text, and the report JSON.
     pub chart: Media,
-    /// HTML cards, Vega-Lite chart, text cards and the report JSON, together.
-    pub bundle: Media,
 }
 
 /// A run's settings in one line: `1 worker/GPU · batch 64 · random reads · 24 OSTs`.
@@ -102,19 +105,29 @@ fn act1(report: &Report, i: &IoInputs, o: &IoOutputs) -> InstrumentOutput {
             caption_toned: false,
         },
     ];
+    let binds = narrative::what_binds(report);
     let page = html::frame(&format!(
-        "{}{}{}",
+        "{}{}{}{}",
         html::heading(
             "Act I · I/O bottleneck analyzer",
             "Your run",
             &settings(RunInputs::Act1(*i))
         ),
         html::cards(&cards),
-        html::formula_panel(&narrative::formula_panel(report)),
+        html::callout(&binds),
+        html::formula_panel(&physics_title(), &narrative::formula_panel(report)),
     ));
     let spec = vega::act1(i, o, tone);
-    let plain = text::act1(i, o);
+    let plain = text::act1(i, o, &binds);
     finish(report, page, spec, plain)
+}
+
+/// The formula panel's heading, as the seed's "The physics (from @sec-data-storage)".
+fn physics_title() -> String {
+    format!(
+        "The physics (from {})",
+        Section::PipelineArchitecture.reference()
+    )
 }
 
 fn act2(report: &Report, i: &MdsInputs, o: &MdsOutputs) -> InstrumentOutput {
@@ -193,21 +206,24 @@ fn act2(report: &Report, i: &MdsInputs, o: &MdsOutputs) -> InstrumentOutput {
             caption_toned: false,
         },
     ];
+    let binds = narrative::what_binds(report);
     let callout = narrative::act2_callout(i, o);
+    let recommendation = narrative::recommendation(i, o);
     let page = html::frame(&format!(
-        "{}{}{}{}{}",
+        "{}{}{}{}{}{}",
         html::heading(
             "Act II · distributed storage designer",
             "Your design",
             &settings(RunInputs::Act2(*i))
         ),
         html::cards(&cards),
-        html::formula_panel(&narrative::formula_panel(report)),
-        html::recommendation("Architecture recommendation", &o.recommendation, rec_tone),
+        html::callout(&binds),
+        html::formula_panel(&physics_title(), &narrative::formula_panel(report)),
+        html::recommendation("Architecture recommendation", &recommendation, rec_tone),
         html::callout(&callout),
     ));
     let spec = vega::act2(i, o);
-    let plain = text::act2(i, o, &callout);
+    let plain = text::act2(i, o, &binds, &callout, &recommendation);
     finish(report, page, spec, plain)
 }
 
@@ -224,31 +240,44 @@ fn finish(
         .unwrap_or("chart")
         .to_string();
     InstrumentOutput {
+        cards: Media::new(vec![MediaType::Html(page), MediaType::Plain(plain)]),
         chart: Media::new(vec![
-            MediaType::VegaLiteV5(spec.clone()),
-            MediaType::Plain(format!("[chart] {title}")),
-        ]),
-        bundle: Media::new(vec![
-            MediaType::Html(page),
             MediaType::VegaLiteV5(spec),
-            MediaType::Plain(plain),
+            MediaType::Plain(format!("[chart] {title}")),
             report_media(report),
         ]),
     }
 }
 
-/// An act's briefing followed by its prediction question.
-pub fn prediction(act: Act, q: &Question, marked: Option<Choice>, hint: &str) -> Media {
-    let kicker = format!("{} · your prediction", act.title());
+/// What a question shows above its options: for a prediction the act's
+/// briefing with the seed's lead-in, then the kicker and the prompt.
+pub fn question_header(kind: Kind, act: Act) -> String {
+    let intro = match kind {
+        Kind::Prediction => briefing::html(act),
+        Kind::Reflection => String::new(),
+    };
+    let q = kind.question(act);
+    html::frame(&format!(
+        "{intro}{}",
+        html::prompt(&kind.kicker(act), &q.prompt)
+    ))
+}
+
+/// A question in full (briefing, options and `hint`, `marked` flagged), for
+/// front ends that show no widgets, as HTML and text.
+pub fn question(kind: Kind, act: Act, q: &Question, marked: Option<Choice>, hint: &str) -> Media {
+    let kicker = kind.kicker(act);
+    let (intro_html, intro_plain) = match kind {
+        Kind::Prediction => (briefing::html(act), briefing::plain(act)),
+        Kind::Reflection => (String::new(), String::new()),
+    };
     Media::new(vec![
         MediaType::Html(html::frame(&format!(
-            "{}{}",
-            briefing::html(act),
+            "{intro_html}{}",
             html::question(&kicker, q, marked, hint)
         ))),
         MediaType::Plain(format!(
-            "{}{}",
-            briefing::plain(act),
+            "{intro_plain}{}",
             crate::render::text::question(&kicker, q, marked, hint)
         )),
     ])
@@ -265,7 +294,9 @@ pub fn mathpeek(peek: &MathPeek) -> Media {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mlsys_model::labs::data_storage::RunInputs;
+    use crate::render::text as plain_text;
+    use mlsys_model::labs::data_storage::charts::{act1_chart, act2_chart};
+    use mlsys_model::labs::data_storage::{Context, DatasetLayout, RunInputs};
 
     fn kinds(media: &Media) -> Vec<String> {
         let json = serde_json::to_value(media).unwrap();
@@ -274,35 +305,40 @@ mod tests {
         keys
     }
 
+    /// The cards' HTML and text, and the chart's spec.
+    fn parts(out: &InstrumentOutput) -> (String, String, serde_json::Value) {
+        let [MediaType::Html(page), MediaType::Plain(plain)] = &out.cards.content[..] else {
+            panic!("cards are HTML and text")
+        };
+        let MediaType::VegaLiteV5(spec) = &out.chart.content[0] else {
+            panic!("the chart comes first in its bundle")
+        };
+        (page.clone(), plain.clone(), spec.clone())
+    }
+
     #[test]
-    fn every_run_carries_the_four_mimetypes_and_the_exact_report() {
+    fn every_run_shows_cards_then_a_chart_carrying_the_exact_report() {
         for run in [
             RunInputs::Act1(IoInputs::default()),
             RunInputs::Act2(MdsInputs::default()),
         ] {
             let report = run.evaluate();
             let out = instrument(&report);
+            assert_eq!(kinds(&out.cards), ["text/html", "text/plain"]);
             assert_eq!(
-                kinds(&out.bundle),
+                kinds(&out.chart),
                 [
                     "application/vnd.mlsys.report.v1+json",
                     "application/vnd.vegalite.v5+json",
-                    "text/html",
                     "text/plain",
                 ]
             );
-            let MediaType::Other((_, json)) = &out.bundle.content[3] else {
+            let MediaType::Other((_, json)) = &out.chart.content[2] else {
                 panic!()
             };
-            assert_eq!(json, &serde_json::to_value(&report).unwrap());
-            let MediaType::Html(page) = &out.bundle.content[0] else {
-                panic!()
-            };
+            assert_eq!(*json, serde_json::to_value(&report).unwrap());
+            let (page, ..) = parts(&out);
             assert!(!page.to_lowercase().contains("<script"));
-            assert_eq!(
-                kinds(&out.chart),
-                ["application/vnd.vegalite.v5+json", "text/plain"]
-            );
         }
     }
 
@@ -310,9 +346,7 @@ mod tests {
     fn act1_cards_and_chart_show_the_seed_figures() {
         let report = RunInputs::Act1(IoInputs::default()).evaluate();
         let out = instrument(&report);
-        let MediaType::Html(page) = &out.bundle.content[0] else {
-            panic!()
-        };
+        let (page, plain, spec) = parts(&out);
         for needle in [
             "GPU Utilization",
             "1%",
@@ -321,28 +355,110 @@ mod tests {
             "4521.4",
             "Prefetch Queue",
             "Storage Utilization",
-            "The physics",
+            "The physics (from Chapter 4, &quot;Data Pipeline Architecture&quot;)",
             "672 GB/s × 0.07 × 0.25 × 0.60",
         ] {
             assert!(page.contains(needle), "{needle}");
         }
-        let MediaType::VegaLiteV5(spec) = &out.bundle.content[1] else {
-            panic!()
-        };
-        let text = serde_json::to_string(spec).unwrap();
+        let text = serde_json::to_string(&spec).unwrap();
         assert!(text.contains("Target: 80% GPU utilization"));
         assert!(text.contains("Current: 1 worker → 1%"));
         assert_eq!(
             spec["layer"][0]["data"]["values"].as_array().unwrap().len(),
             16
         );
-        let MediaType::Plain(plain) = &out.bundle.content[2] else {
-            panic!()
-        };
         assert!(
             plain.contains("GPU utilization    1.1%  Starved"),
             "{plain}"
         );
+    }
+
+    #[test]
+    fn the_cards_say_what_binds_in_the_models_words() {
+        let runs = [
+            RunInputs::Act1(IoInputs::default()),
+            RunInputs::Act1(IoInputs {
+                workers: 8,
+                pattern: mlsys_model::labs::data_storage::ReadPattern::Sequential,
+                osts: 48,
+                ..IoInputs::default()
+            }),
+            RunInputs::Act2(MdsInputs::default()),
+            RunInputs::Act2(MdsInputs {
+                layout: DatasetLayout::ObjectStore,
+                context: Context::Nvme,
+                ..MdsInputs::default()
+            }),
+        ];
+        for run in runs {
+            let report = run.evaluate();
+            let binds = narrative::what_binds(&report);
+            let (page, plain, _) = parts(&instrument(&report));
+            assert!(page.contains(&html::callout(&binds)), "{run:?}");
+            assert!(plain.contains(&plain_text::callout(&binds)), "{run:?}");
+        }
+        let (page, ..) = parts(&instrument(
+            &RunInputs::Act1(IoInputs::default()).evaluate(),
+        ));
+        assert!(
+            page.contains("What limits this run: the read pattern"),
+            "{page}"
+        );
+        assert!(page.contains("IB fabric"), "the fabric's cost is listed");
+    }
+
+    #[test]
+    fn chart_words_are_the_models_and_an_nvme_chart_names_no_osts() {
+        for context in [Context::DistributedFs, Context::Nvme] {
+            let i = IoInputs {
+                context,
+                ..IoInputs::default()
+            };
+            let report = RunInputs::Act1(i).evaluate();
+            let Report::Act1 { outputs, .. } = &report else {
+                panic!()
+            };
+            let t = act1_chart(&i, outputs);
+            let (_, _, spec) = parts(&instrument(&report));
+            assert_eq!(spec["title"]["text"], t.title);
+            let x = &spec["layer"][0]["encoding"]["x"];
+            assert_eq!(x["title"], t.x_axis);
+            assert_eq!(spec["layer"][0]["encoding"]["y"]["title"], t.y_axis);
+            let text = serde_json::to_string(&spec).unwrap();
+            assert!(text.contains(&t.current) && text.contains(&t.target));
+            assert_eq!(
+                t.title.contains("OST"),
+                context == Context::DistributedFs,
+                "{}",
+                t.title
+            );
+        }
+        let i = MdsInputs {
+            layout: DatasetLayout::ObjectStore,
+            context: Context::Nvme,
+            ..MdsInputs::default()
+        };
+        let report = RunInputs::Act2(i).evaluate();
+        let Report::Act2 { outputs, .. } = &report else {
+            panic!()
+        };
+        let t = act2_chart(&i, outputs);
+        let (_, _, spec) = parts(&instrument(&report));
+        assert_eq!(spec["title"]["text"], t.title);
+        let text = serde_json::to_string(&spec).unwrap();
+        for words in [
+            t.x_axis,
+            t.bandwidth_axis,
+            t.metadata_axis,
+            t.bandwidth_demand,
+            t.metadata_demand,
+            &t.bandwidth_supply,
+            &t.mds_capacity,
+            &t.current,
+        ] {
+            assert!(text.contains(words), "{words}");
+        }
+        assert!(text.contains("Local NVMe supply: 28 GB/s"));
     }
 
     #[test]
@@ -353,9 +469,7 @@ mod tests {
             ..MdsInputs::default()
         };
         let out = instrument(&RunInputs::Act2(inputs).evaluate());
-        let MediaType::Html(page) = &out.bundle.content[0] else {
-            panic!()
-        };
+        let (page, _, spec) = parts(&out);
         for needle in [
             "4,915K",
             "Metadata server saturation",
@@ -367,12 +481,30 @@ mod tests {
         ] {
             assert!(page.contains(needle), "{needle}");
         }
-        let MediaType::VegaLiteV5(spec) = &out.bundle.content[1] else {
-            panic!()
-        };
         assert_eq!(spec["data"]["values"].as_array().unwrap().len(), 32);
-        assert!(serde_json::to_string(spec)
+        assert!(serde_json::to_string(&spec)
             .unwrap()
             .contains("MDS capacity: 50K ops/s (1 MDS)"));
+    }
+
+    #[test]
+    fn the_designer_recommends_what_the_model_supports_not_the_seeds_words() {
+        // On one NVMe node an object store runs out of bandwidth: the seed's
+        // "Scales to any GPU count" would be false here.
+        let i = MdsInputs {
+            layout: DatasetLayout::ObjectStore,
+            context: Context::Nvme,
+            ..MdsInputs::default()
+        };
+        let report = RunInputs::Act2(i).evaluate();
+        let Report::Act2 { outputs, .. } = &report else {
+            panic!()
+        };
+        let corrected = narrative::recommendation(&i, outputs);
+        assert_ne!(corrected, outputs.recommendation);
+        let (page, plain, _) = parts(&instrument(&report));
+        assert!(page.contains(&html::escape(&corrected)), "{page}");
+        assert!(plain.contains(&format!("Recommendation: {corrected}")));
+        assert!(!page.contains("Scales to any GPU count"));
     }
 }

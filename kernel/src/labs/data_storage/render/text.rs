@@ -1,20 +1,22 @@
 //! Compact `text/plain` versions of the lab's instrument cards, for terminals and logs.
 
+use crate::render::text::callout;
 use mlsys_model::content::Callout;
 use mlsys_model::format::{fmt_kilo, fmt_thousands};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs};
 use mlsys_model::labs::data_storage::RunInputs;
 
-/// Act I's cards as aligned lines.
-pub fn act1(i: &IoInputs, o: &IoOutputs) -> String {
+/// Act I's cards as aligned lines, then what limits the run.
+pub fn act1(i: &IoInputs, o: &IoOutputs, binds: &Callout) -> String {
     format!(
         "Act I · I/O analyzer: {}\n\
          GPU utilization    {:.1}%  {}\n\
          Effective I/O BW   {:.1} GB/s total\n\
          I/O wait           {:.1} ms per batch\n\
          Prefetch queue     {} batch{} ahead\n\
-         Storage util       {:.0}% of capacity",
+         Storage util       {:.0}% of capacity\n\
+         {}",
         super::settings(RunInputs::Act1(*i)),
         o.gpu_util_pct,
         o.status.label(),
@@ -23,11 +25,19 @@ pub fn act1(i: &IoInputs, o: &IoOutputs) -> String {
         o.prefetch_depth,
         if o.prefetch_depth == 1 { "" } else { "es" },
         o.storage_util_pct,
+        callout(binds),
     )
 }
 
-/// Act II's cards as aligned lines, with the callout's title and the recommendation.
-pub fn act2(i: &MdsInputs, o: &MdsOutputs, callout: &Callout) -> String {
+/// Act II's cards as aligned lines, what limits the design, the failure
+/// state's title and the recommendation.
+pub fn act2(
+    i: &MdsInputs,
+    o: &MdsOutputs,
+    binds: &Callout,
+    state: &Callout,
+    recommendation: &str,
+) -> String {
     format!(
         "Act II · storage designer: {}\n\
          Metadata demand    {}K ops/s of {}K capacity\n\
@@ -35,6 +45,7 @@ pub fn act2(i: &MdsInputs, o: &MdsOutputs, callout: &Callout) -> String {
          MDS nodes needed   {} (have {})\n\
          Bandwidth          {:.1} of {:.0} GB/s, headroom {:.0}%\n\
          Connections        {}\n\
+         {}\n\
          {}\n\
          Recommendation: {}",
         super::settings(RunInputs::Act2(*i)),
@@ -48,7 +59,8 @@ pub fn act2(i: &MdsInputs, o: &MdsOutputs, callout: &Callout) -> String {
         o.bw_supply_gbs,
         o.bw_headroom_pct,
         fmt_thousands(u64::from(i.total_workers())),
-        callout.title,
-        o.recommendation,
+        callout(binds),
+        state.title,
+        recommendation,
     )
 }

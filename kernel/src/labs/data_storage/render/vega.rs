@@ -1,8 +1,10 @@
-//! Vega-Lite v5 specs of the seed's charts, data inline.
+//! Vega-Lite v5 specs of the seed's charts, data inline. Every word on them
+//! (titles, axes, legend entries, markers) is the model's (`charts`).
 
 use crate::render::palette::{self, Tone};
 use mlsys_model::labs::data_storage::act1::{IoInputs, IoOutputs};
 use mlsys_model::labs::data_storage::act2::{MdsInputs, MdsOutputs};
+use mlsys_model::labs::data_storage::charts::{act1_chart, act2_chart};
 use mlsys_model::labs::data_storage::constants::{GPUS, HEALTHY_UTIL_PCT, WORKERS};
 use serde_json::{json, Value};
 
@@ -16,20 +18,15 @@ pub fn act1(i: &IoInputs, o: &IoOutputs, tone: Tone) -> Value {
         .zip(&o.util_curve)
         .map(|(w, u)| json!({"workers": w, "util": u}))
         .collect();
-    let x = json!({"field": "workers", "type": "quantitative", "title": "Data loader workers per GPU",
+    let t = act1_chart(i, o);
+    let x = json!({"field": "workers", "type": "quantitative", "title": t.x_axis,
                    "scale": {"domain": [WORKERS.min, WORKERS.max], "nice": false}, "axis": {"tickMinStep": 1}});
-    let y = json!({"field": "util", "type": "quantitative", "title": "GPU utilization (%)",
+    let y = json!({"field": "util", "type": "quantitative", "title": t.y_axis,
                    "scale": {"domain": [0, 105]}});
-    let current = format!(
-        "Current: {} worker{} → {:.0}%",
-        i.workers,
-        if i.workers == 1 { "" } else { "s" },
-        o.gpu_util_pct
-    );
-    let target = format!("Target: {HEALTHY_UTIL_PCT:.0}% GPU utilization");
+    let (current, target) = (t.current, t.target);
     let mut spec = json!({
         "$schema": SCHEMA,
-        "title": {"text": format!("GPU Utilization vs. Workers ({}, {} OSTs)", i.pattern, i.osts), "fontSize": 13},
+        "title": {"text": t.title, "fontSize": 13},
         "width": 560,
         "height": 260,
         "layer": [
@@ -38,8 +35,8 @@ pub fn act1(i: &IoInputs, o: &IoOutputs, tone: Tone) -> Value {
                 "mark": {"type": "line", "point": {"size": 45, "filled": true, "color": palette::color(Tone::Blue)},
                          "color": palette::color(Tone::Blue), "strokeWidth": 2.5},
                 "encoding": {"x": x, "y": y, "tooltip": [
-                    {"field": "workers", "title": "workers"},
-                    {"field": "util", "title": "GPU util (%)", "format": ".1f"}]}
+                    {"field": "workers", "title": t.x_axis},
+                    {"field": "util", "title": t.curve, "format": ".1f"}]}
             },
             {
                 "data": {"values": [{"util": HEALTHY_UTIL_PCT, "label": target}]},
@@ -76,17 +73,16 @@ pub fn act1(i: &IoInputs, o: &IoOutputs, tone: Tone) -> Value {
 /// Act II: bandwidth and metadata demand vs. GPU count against supply and MDS
 /// capacity (two y axes), the current GPU count marked.
 pub fn act2(i: &MdsInputs, o: &MdsOutputs) -> Value {
-    let bw_name = "Bandwidth demand (GB/s)";
-    let ops_name = "Metadata demand (K ops/s)";
-    let supply_name = format!("Storage BW supply: {:.0} GB/s", o.bw_supply_gbs);
+    let t = act2_chart(i, o);
+    let (bw_name, ops_name) = (t.bandwidth_demand, t.metadata_demand);
+    let (supply_name, capacity_name) = (t.bandwidth_supply, t.mds_capacity);
     let capacity_k = f64::from(o.mds_capacity_per_s) / 1000.0;
-    let capacity_name = format!("MDS capacity: {capacity_k:.0}K ops/s ({} MDS)", i.mds);
     let rows: Vec<Value> = GPUS
         .values()
         .zip(o.bw_demand_curve.iter().zip(&o.ops_demand_curve))
         .map(|(g, (bw, ops))| json!({"gpus": g, "bw": bw, "ops_k": ops / 1000.0}))
         .collect();
-    let x = json!({"field": "gpus", "type": "quantitative", "title": "GPU count",
+    let x = json!({"field": "gpus", "type": "quantitative", "title": t.x_axis,
                    "scale": {"domain": [GPUS.min, GPUS.max], "nice": false}});
     let color_scale = json!({
         "domain": [bw_name, supply_name, ops_name, capacity_name],
@@ -98,8 +94,7 @@ pub fn act2(i: &MdsInputs, o: &MdsOutputs) -> Value {
     let color = |name: &str| json!({"datum": name});
     let mut spec = json!({
         "$schema": SCHEMA,
-        "title": {"text": format!("Bandwidth and Metadata Demand vs. Cluster Scale ({} layout)",
-                                  i.layout.ledger_name().replace('_', " ")), "fontSize": 13},
+        "title": {"text": t.title, "fontSize": 13},
         "width": 560,
         "height": 280,
         "data": {"values": null},
@@ -107,11 +102,11 @@ pub fn act2(i: &MdsInputs, o: &MdsOutputs) -> Value {
             {
                 "layer": [
                     {"mark": {"type": "line", "strokeWidth": 2.5},
-                     "encoding": {"x": x, "y": {"field": "bw", "type": "quantitative", "title": "Bandwidth (GB/s)",
+                     "encoding": {"x": x, "y": {"field": "bw", "type": "quantitative", "title": t.bandwidth_axis,
                                                 "axis": {"titleColor": palette::color(Tone::Blue)}},
                                   "color": {"datum": bw_name, "scale": color_scale, "legend": legend},
-                                  "tooltip": [{"field": "gpus", "title": "GPUs"},
-                                              {"field": "bw", "title": "GB/s", "format": ".1f"}]}},
+                                  "tooltip": [{"field": "gpus", "title": t.x_axis},
+                                              {"field": "bw", "title": t.bandwidth_demand, "format": ".1f"}]}},
                     {"mark": {"type": "rule", "strokeDash": [6, 4], "strokeWidth": 1.5},
                      "encoding": {"y": {"datum": o.bw_supply_gbs, "type": "quantitative"},
                                   "color": color(&supply_name)}}
@@ -120,18 +115,18 @@ pub fn act2(i: &MdsInputs, o: &MdsOutputs) -> Value {
             {
                 "layer": [
                     {"mark": {"type": "line", "strokeWidth": 2.5, "strokeDash": [2, 3]},
-                     "encoding": {"x": x, "y": {"field": "ops_k", "type": "quantitative", "title": "Metadata ops (K ops/s)",
+                     "encoding": {"x": x, "y": {"field": "ops_k", "type": "quantitative", "title": t.metadata_axis,
                                                 "axis": {"orient": "right", "titleColor": palette::color(Tone::Orange)}},
                                   "color": color(ops_name),
-                                  "tooltip": [{"field": "gpus", "title": "GPUs"},
-                                              {"field": "ops_k", "title": "K ops/s", "format": ",.1f"}]}},
+                                  "tooltip": [{"field": "gpus", "title": t.x_axis},
+                                              {"field": "ops_k", "title": t.metadata_demand, "format": ",.1f"}]}},
                     {"mark": {"type": "rule", "strokeDash": [6, 4], "strokeWidth": 1.5},
                      "encoding": {"y": {"datum": capacity_k, "type": "quantitative"},
                                   "color": color(&capacity_name)}}
                 ]
             },
             {
-                "data": {"values": [{"gpus": i.gpus, "label": format!("{} GPUs", i.gpus)}]},
+                "data": {"values": [{"gpus": i.gpus, "label": t.current}]},
                 "layer": [
                     {"mark": {"type": "rule", "color": palette::color(Tone::Indigo), "strokeWidth": 2},
                      "encoding": {"x": {"field": "gpus", "type": "quantitative"}}},
