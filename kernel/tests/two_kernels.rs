@@ -8,8 +8,8 @@ mod common;
 
 use common::widgets::{click, sent_to, update, Widgets};
 use common::{TempDir, TestKernel, KERNEL};
-use mlsys_model::labs::data_storage::Session;
 use mlsys_model::lab::LabSession;
+use mlsys_model::labs::data_storage::Session;
 use mlsys_model::record::{Event, EventKind, Submission};
 use mlsys_model::{Act, Choice};
 use serde_json::{json, Value};
@@ -108,7 +108,9 @@ async fn two_kernels_racing_locks_and_runs_keep_one_lock_and_a_log_that_replays_
         let refused = kernel.execute(&format!("%predict act1 {other}")).await;
         let error = refused.error().expect("refused");
         assert!(
-            error.evalue.contains(&format!("already locked as {}", held[0])),
+            error
+                .evalue
+                .contains(&format!("already locked as {}", held[0])),
             "{}",
             error.evalue
         );
@@ -137,8 +139,7 @@ async fn two_kernels_racing_locks_and_runs_keep_one_lock_and_a_log_that_replays_
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|x| x == "json"))
         .expect("a hand-in in the outbox");
-    let submission: Submission =
-        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let submission: Submission = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(
         submission.events, events,
         "the hand-in holds both kernels' events, in journal order"
