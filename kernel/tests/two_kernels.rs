@@ -8,7 +8,6 @@ mod common;
 
 use common::widgets::{click, sent_to, update, Widgets};
 use common::{TempDir, TestKernel, KERNEL};
-use mlsys_model::lab::LabSession;
 use mlsys_model::labs::data_storage::Session;
 use mlsys_model::record::{Event, EventKind, Submission};
 use mlsys_model::{Act, Choice};
