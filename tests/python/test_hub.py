@@ -699,7 +699,7 @@ def test_an_edited_log_is_graded_on_what_the_service_witnessed_and_show_names_th
 def test_events_recorded_while_the_service_is_stopped_are_witnessed_late_in_order(hub) -> None:
     user, token = "max", hub.token_for("max")
     hub.start_server(user)
-    asyncio.run(run_cells(hub.base, user, token, ["%context distributed_fs"]))
+    asyncio.run(run_cells(hub.base, user, token, ["%context nvme"]))
     wait_until(lambda: len(witnessed(hub, user)) == 1, 60, "max's first event witnessed")
 
     service = hub.service_pid()
