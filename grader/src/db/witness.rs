@@ -150,3 +150,76 @@ impl Db {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mlsys_model::{Act, Choice};
+    use uuid::Uuid;
+
+    fn lock(choice: Choice) -> Event {
+        Event {
+            id: Uuid::nil(),
+            at: "2026-12-01T10:00:00Z".parse().unwrap(),
+            lab: "v2_04".into(),
+            kernel_version: "test".into(),
+            kind: mlsys_model::record::EventKind::PredictionLocked {
+                act: Act::Act1,
+                choice,
+            },
+        }
+    }
+
+    #[test]
+    fn a_resent_event_is_stored_once_and_other_content_under_its_id_is_kept_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("g.sqlite")).unwrap();
+        let first: DateTime<Utc> = "2026-12-01T10:00:01Z".parse().unwrap();
+        let later: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().unwrap();
+        let stored = db.witness("ada", &[lock(Choice::A)], first).unwrap();
+        assert_eq!(
+            (stored.stored, stored.duplicates, stored.conflicts),
+            (1, 0, 0)
+        );
+        let again = db.witness("ada", &[lock(Choice::A)], later).unwrap();
+        assert_eq!((again.stored, again.duplicates, again.conflicts), (0, 1, 0));
+        let changed = db.witness("ada", &[lock(Choice::B)], later).unwrap();
+        assert_eq!(
+            (changed.stored, changed.duplicates, changed.conflicts),
+            (0, 0, 1)
+        );
+        // Another student's event of the same id is theirs, not a conflict.
+        let bob = db.witness("bob", &[lock(Choice::B)], later).unwrap();
+        assert_eq!((bob.stored, bob.conflicts), (1, 0));
+
+        let rows = db.witnessed_of_lab("v2_04").unwrap();
+        let ada: Vec<_> = rows.iter().filter(|r| r.student == "ada").collect();
+        assert_eq!(ada.len(), 2);
+        assert!(!ada[0].conflict && ada[0].received_at == rfc3339(first));
+        assert!(
+            ada[0].event.contains("\"choice\":\"A\""),
+            "{}",
+            ada[0].event
+        );
+        assert!(ada[1].conflict && ada[1].event.contains("\"choice\":\"B\""));
+        assert!(
+            ada[0].batch < ada[1].batch,
+            "requests are numbered in receive order"
+        );
+    }
+
+    #[test]
+    fn witnessed_events_can_be_neither_changed_nor_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("g.sqlite")).unwrap();
+        db.witness("ada", &[lock(Choice::A)], Utc::now()).unwrap();
+        for sql in [
+            "UPDATE witnessed_events SET event = '{}'",
+            "DELETE FROM witnessed_events",
+        ] {
+            let error = db.conn.execute(sql, []).unwrap_err();
+            assert!(error.to_string().contains("append-only"), "{error}");
+        }
+        assert_eq!(db.witnessed_count("ada").unwrap(), 1);
+    }
+}
