@@ -230,6 +230,9 @@ pub fn lock_order(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lab id (the witness does not read it).
+    const LAB: &str = "t_lab";
     use mlsys_model::Choice;
     use serde_json::json;
 
@@ -242,7 +245,7 @@ mod tests {
         Event {
             id: Uuid::from_u128(n),
             at: at(seconds),
-            lab: "v2_04".into(),
+            lab: LAB.into(),
             kernel_version: "test".into(),
             kind,
         }
@@ -250,14 +253,14 @@ mod tests {
 
     fn lock(choice: Choice) -> EventKind {
         EventKind::PredictionLocked {
-            act: Act::Act1,
+            act: Act::ALL[0],
             choice,
         }
     }
 
     fn run(workers: u32) -> EventKind {
         EventKind::InstrumentRun {
-            act: Act::Act1,
+            act: Act::ALL[0],
             inputs: json!({ "workers": workers }),
             source: Default::default(),
         }
@@ -343,7 +346,7 @@ mod tests {
         let log = witnessed(&events, 1);
         let scored: Vec<&WitnessedEvent> = log.events.iter().collect();
         assert_eq!(
-            lock_order(&scored, 0, Act::Act1, grace),
+            lock_order(&scored, 0, Act::ALL[0], grace),
             LockOrder::Witnessed
         );
 
@@ -352,7 +355,7 @@ mod tests {
         same.events[1].batch = same.events[0].batch;
         let scored: Vec<&WitnessedEvent> = same.events.iter().collect();
         assert_eq!(
-            lock_order(&scored, 0, Act::Act1, grace),
+            lock_order(&scored, 0, Act::ALL[0], grace),
             LockOrder::NotBefore
         );
 
@@ -361,7 +364,7 @@ mod tests {
         let late = witnessed(&events, 60);
         let scored: Vec<&WitnessedEvent> = late.events.iter().collect();
         assert_eq!(
-            lock_order(&scored, 0, Act::Act1, grace),
+            lock_order(&scored, 0, Act::ALL[0], grace),
             LockOrder::Late {
                 lock_received: at(60),
                 run_made: at(10)

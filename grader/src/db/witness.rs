@@ -154,6 +154,9 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lab id (the witness does not read it).
+    const LAB: &str = "t_lab";
     use mlsys_model::{Act, Choice};
     use uuid::Uuid;
 
@@ -161,10 +164,10 @@ mod tests {
         Event {
             id: Uuid::nil(),
             at: "2026-12-01T10:00:00Z".parse().unwrap(),
-            lab: "v2_04".into(),
+            lab: LAB.into(),
             kernel_version: "test".into(),
             kind: mlsys_model::record::EventKind::PredictionLocked {
-                act: Act::Act1,
+                act: Act::ALL[0],
                 choice,
             },
         }
@@ -192,7 +195,7 @@ mod tests {
         let bob = db.witness("bob", &[lock(Choice::B)], later).unwrap();
         assert_eq!((bob.stored, bob.conflicts), (1, 0));
 
-        let rows = db.witnessed_of_lab("v2_04").unwrap();
+        let rows = db.witnessed_of_lab(LAB).unwrap();
         let ada: Vec<_> = rows.iter().filter(|r| r.student == "ada").collect();
         assert_eq!(ada.len(), 2);
         assert!(!ada[0].conflict && ada[0].received_at == rfc3339(first));

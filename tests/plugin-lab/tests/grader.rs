@@ -133,8 +133,14 @@ fn the_pipe_is_ingested_scored_by_its_scorer_and_exported_beside_the_course_lab(
     );
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(lines[1].starts_with("ada,on_time,"), "{csv}");
-    assert!(lines[1].ends_with(",0,5.00,5.00,0.00,5.00,5.00,unverified"), "{csv}");
-    assert!(lines[2].ends_with(",0,2.00,2.00,0.00,2.00,5.00,unverified"), "{csv}");
+    assert!(
+        lines[1].ends_with(",0,5.00,5.00,0.00,5.00,5.00,unverified"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].ends_with(",0,2.00,2.00,0.00,2.00,5.00,unverified"),
+        "{csv}"
+    );
     assert_eq!(
         lines[3],
         "eve,no_valid_submission,,,0,0.00,0.00,0.00,0.00,5.00,"
