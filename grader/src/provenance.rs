@@ -14,8 +14,8 @@ use crate::source::FileFacts;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use nix::unistd::{Uid, User};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// How far a file's ctime may be ahead of ingest's clock (a file server's
 /// clock a little ahead); later is out of range.
