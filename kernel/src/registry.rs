@@ -95,6 +95,15 @@ fn usage_error(message: impl Into<String>) -> ExecutionError {
 }
 
 impl MagicRegistry {
+    /// Gives every lab's witness up to `within` (together) to receive what
+    /// awaits it.
+    pub fn flush_witnesses(&mut self, within: std::time::Duration) {
+        let until = std::time::Instant::now() + within;
+        for lab in &mut self.labs {
+            lab.magics.record().flush_witness(until);
+        }
+    }
+
     /// Adds lab `id` (titled `title`) with its magics.
     pub fn register(
         &mut self,
@@ -201,6 +210,7 @@ impl MagicRegistry {
                 };
                 self.active = at;
                 let lab = &mut self.labs[at];
+                lab.magics.record().refresh();
                 if let Some(notice) = lab.magics.record().take_notice() {
                     outputs.display(render::callout(&notice));
                 }
@@ -289,6 +299,7 @@ impl MagicRegistry {
         let Some(lab) = self.labs.iter_mut().find(|lab| lab.id == owner) else {
             return false;
         };
+        lab.magics.record().refresh();
         let mut owned = widgets.owned_by(lab.id);
         if lab.buttons.owns(id) {
             owned.reject(id, state.keys(), outputs);
@@ -311,6 +322,7 @@ impl MagicRegistry {
         let Some(lab) = self.labs.iter_mut().find(|lab| lab.id == owner) else {
             return false;
         };
+        lab.magics.record().refresh();
         let mut owned = widgets.owned_by(lab.id);
         if lab.buttons.owns(id) {
             let record = lab.magics.record();

@@ -11,6 +11,7 @@ pub mod intake;
 pub mod reads;
 pub mod scores;
 pub mod web;
+pub mod witness;
 
 use crate::error::GraderError;
 use rusqlite::{Connection, Params, Row, Transaction, TransactionBehavior};

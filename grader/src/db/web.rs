@@ -2,10 +2,8 @@
 //! facts of the counting submissions (for the lab's charts), when hand-ins
 //! arrived, and the flags of scored submissions.
 //!
-//! "Started" and flags come from the witness's tables (`witnessed_events`,
-//! `submission_flags`) when this database has them; a database without them
-//! counts a student as started once anything of theirs reached the grader,
-//! and has no flags.
+//! A student has started once the witness received an event of theirs, or
+//! anything of theirs reached the grader (a course without the witness).
 
 use super::Db;
 use crate::error::GraderError;
@@ -23,43 +21,21 @@ pub struct FlagRecord {
 }
 
 impl Db {
-    /// Whether the database has a table `name`.
-    fn has_table(&self, name: &str) -> Result<bool, GraderError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [name],
-                |_| Ok(()),
-            )
-            .optional()
-            .map_err(self.err())?
-            .is_some())
-    }
-
     /// Every student who has started: whose events the witness received, or
     /// (without a witness) who handed in anything, valid or not; by name.
     pub fn started_students(&self) -> Result<Vec<String>, GraderError> {
-        let witnessed = if self.has_table("witnessed_events")? {
-            "UNION SELECT student FROM witnessed_events"
-        } else {
-            ""
-        };
-        let sql = format!(
+        self.rows(
             "SELECT student FROM submissions \
              UNION SELECT student FROM quarantine WHERE student IS NOT NULL \
              UNION SELECT substr(source, 9) FROM quarantine WHERE source LIKE 'service:%' \
-             {witnessed} ORDER BY 1"
-        );
-        self.rows(&sql, [], |r| r.get(0))
+             UNION SELECT student FROM witnessed_events ORDER BY 1",
+            [],
+            |r| r.get(0),
+        )
     }
 
-    /// Every flag of `lab`'s scored submissions, by submission and position
-    /// (none when the database has no flags).
+    /// Every flag of `lab`'s scored submissions, by submission and position.
     pub fn flags_of_lab(&self, lab: &str) -> Result<Vec<FlagRecord>, GraderError> {
-        if !self.has_table("submission_flags")? {
-            return Ok(Vec::new());
-        }
         self.rows(
             "SELECT f.submission_id, f.flag, f.detail FROM submission_flags f \
              JOIN submissions s ON s.id = f.submission_id WHERE s.lab = ?1 \
@@ -77,9 +53,6 @@ impl Db {
 
     /// Every flag of `student`'s scored submissions, in order.
     pub fn flags_of_student(&self, student: &str) -> Result<Vec<FlagRecord>, GraderError> {
-        if !self.has_table("submission_flags")? {
-            return Ok(Vec::new());
-        }
         self.rows(
             "SELECT f.submission_id, f.flag, f.detail FROM submission_flags f \
              JOIN submissions s ON s.id = f.submission_id WHERE s.student = ?1 \
@@ -147,17 +120,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn flags_and_witnessed_students_are_read_once_their_tables_exist() {
+    fn a_student_whose_events_were_witnessed_has_started() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("g.sqlite")).unwrap();
         assert!(db.started_students().unwrap().is_empty());
-        assert!(db.flags_of_student("ada").unwrap().is_empty());
         db.conn
-            .execute_batch(
-                "CREATE TABLE witnessed_events (student TEXT, lab TEXT);
-                 INSERT INTO witnessed_events VALUES ('ada', 'x');
-                 CREATE TABLE submission_flags (submission_id TEXT, position INTEGER,
-                     flag TEXT, detail TEXT);",
+            .execute(
+                "INSERT INTO witnessed_events (student, lab, event_id, batch, received_at, \
+                 sha256, event, conflict) VALUES ('ada', 'x', 'e1', 1, 't', 'h', '{}', 0)",
+                [],
             )
             .unwrap();
         assert_eq!(db.started_students().unwrap(), ["ada"]);

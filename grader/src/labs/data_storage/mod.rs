@@ -8,11 +8,13 @@ pub mod reached;
 pub mod rubric;
 pub mod score;
 pub mod synth;
+pub mod witnessed;
 
-use super::{Audited, LabQuestion, LabScorer, Measure};
+use super::{Audited, LabQuestion, LabScorer, Measure, Witnessed};
 use crate::rejection::Rejection;
 use crate::rubric::Rubric;
 use crate::synth::Rng;
+use crate::witness::{WitnessRules, WitnessedEvent};
 use chrono::{DateTime, Utc};
 use facts::Facts;
 use mlsys_model::lab::Lab;
@@ -41,6 +43,10 @@ impl LabScorer for DataStorageScorer {
             facts: serde_json::to_string(&facts).unwrap_or_default(),
             answers: facts.answers(),
         })
+    }
+
+    fn witnessed(&self, log: &[&WitnessedEvent], rules: &WitnessRules) -> Witnessed {
+        witnessed::witnessed(log, rules)
     }
 
     fn default_rubric(&self) -> &'static str {
