@@ -8,6 +8,7 @@ use crate::grading::{score_all, scored_lab, stale_warning};
 use crate::ingest::ingest;
 use crate::labs::Scorers;
 use crate::progress::Progress;
+use crate::provenance::{FileTrust, Users};
 use crate::rubric::Rubric;
 use crate::source::{collect, DEFAULT_MAX_BYTES};
 use chrono::{DateTime, Utc};
@@ -39,11 +40,24 @@ pub enum Command {
     /// Validate submissions and store them; bad ones go to quarantine with the reason.
     ///
     /// PATHs are submission files, directories (every *.json below them), or `-`
-    /// for one submission on stdin. Ingesting a file again changes nothing.
+    /// for one submission on stdin. Ingesting a file again changes nothing. Each
+    /// file must be owned by the student it names, and is judged on time by its
+    /// status-change time (ctime) as read now: ingest the exchange directory
+    /// itself, not a copy.
     Ingest {
         /// Files, directories, or `-`.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Name file owners with this map (`<unix user or uid> <student>` per
+        /// line) instead of the system's user database, where Unix names are
+        /// not the students' names.
+        #[arg(long, value_name = "FILE", conflicts_with = "unverified")]
+        users: Option<PathBuf>,
+        /// The files were collected by other means (their owners and times say
+        /// nothing): take student and time from each file, and flag every
+        /// submission `unverified`.
+        #[arg(long)]
+        unverified: bool,
         /// Largest submission read, in KiB (the service's `--max-body-kib`): a
         /// larger file is quarantined as `too_large` with its first 4 KiB.
         #[arg(long, default_value_t = DEFAULT_MAX_BYTES / 1024, value_name = "KIB")]
@@ -132,12 +146,22 @@ pub fn run(cli: Cli, scorers: &Scorers) -> Result<i32, GraderError> {
         source: e,
     };
     match cli.command {
-        Command::Ingest { paths, max_kib } => {
+        Command::Ingest {
+            paths,
+            users,
+            unverified,
+            max_kib,
+        } => {
             if max_kib == 0 {
                 return Err(GraderError::Precondition(
                     "--max-kib must be positive".into(),
                 ));
             }
+            let trust = match (unverified, users) {
+                (true, _) => FileTrust::Unverified,
+                (false, Some(map)) => FileTrust::Verify(Users::from_file(&map)?),
+                (false, None) => FileTrust::Verify(Users::system()),
+            };
             let (sources, unlistable) = collect(&paths);
             for problem in &unlistable {
                 eprintln!(
@@ -148,7 +172,7 @@ pub fn run(cli: Cli, scorers: &Scorers) -> Result<i32, GraderError> {
             }
             let mut db = Db::open(&cli.db)?;
             let progress = Progress::new(sources.len() as u64, "ingest");
-            let summary = ingest(&mut db, scorers, sources, max_kib * 1024, &progress);
+            let summary = ingest(&mut db, scorers, sources, &trust, max_kib * 1024, &progress);
             progress.finish();
             let summary = summary?;
             writeln!(stdout.lock(), "{summary}").map_err(out_err)?;
@@ -161,7 +185,7 @@ pub fn run(cli: Cli, scorers: &Scorers) -> Result<i32, GraderError> {
         Command::Score { rubric } => {
             let (rubric, text, origin) = Rubric::load(scorers, rubric.as_deref())?;
             let mut db = Db::open_existing(&cli.db)?;
-            let summary = score_all(&mut db, &rubric, &text, &origin)?;
+            let summary = score_all(&mut db, scorers, &rubric, &text, &origin)?;
             writeln!(stdout.lock(), "{summary}").map_err(out_err)?;
             Ok(0)
         }

@@ -4,6 +4,7 @@
 
 use crate::db::Db;
 use crate::error::GraderError;
+use crate::flags::Flag;
 use crate::rubric::Rubric;
 use crate::score::{group_totals, Item};
 use serde::ser::SerializeMap;
@@ -32,7 +33,7 @@ pub struct GradeRow {
     pub status: String,
     /// The counting submission.
     pub submission_id: Option<String>,
-    /// When it was made.
+    /// When it was handed in (the time lateness is judged by).
     pub submitted_at: Option<String>,
     /// Started days late.
     pub late_days: u32,
@@ -48,6 +49,9 @@ pub struct GradeRow {
     pub max_total: f64,
     /// Every rubric item (JSON export only).
     pub items: Option<Vec<Item>>,
+    /// The counting submission's flags, when any row of the export has some
+    /// (the `flags` column).
+    pub flags: Option<Vec<Flag>>,
 }
 
 impl Serialize for GradeRow {
@@ -69,12 +73,16 @@ impl Serialize for GradeRow {
         if let Some(items) = &self.items {
             map.serialize_entry("items", items)?;
         }
+        if let Some(flags) = &self.flags {
+            map.serialize_entry("flags", flags)?;
+        }
         map.end()
     }
 }
 
 /// Reads every student's grade in the rubric's lab, sorted by student;
-/// `with_items` adds the rubric items.
+/// `with_items` adds the rubric items. Flags are listed when any counting
+/// submission has some.
 pub fn grade_rows(
     db: &Db,
     rubric: &Rubric,
@@ -85,7 +93,18 @@ pub fn grade_rows(
     for (submission, item) in db.counting_items(&rubric.lab)? {
         items.entry(submission).or_default().push(item);
     }
+    let listed = db.counting_flags(&rubric.lab)?;
+    let any_flags = !listed.is_empty();
+    let mut flags: HashMap<String, Vec<Flag>> = HashMap::new();
+    for (submission, flag) in listed {
+        flags.entry(submission).or_default().push(flag);
+    }
     let rows = db.grades(&rubric.lab)?.into_iter().map(|grade| {
+        let own_flags = grade
+            .submission_id
+            .as_ref()
+            .and_then(|id| flags.remove(id))
+            .unwrap_or_default();
         let mine = grade
             .submission_id
             .as_ref()
@@ -104,6 +123,7 @@ pub fn grade_rows(
             total: grade.total,
             max_total: grade.max_total,
             items: with_items.then_some(mine),
+            flags: any_flags.then_some(own_flags),
         }
     });
     Ok(rows.collect())
@@ -130,6 +150,10 @@ pub fn write_grades(
             ];
             header.extend(groups.iter().map(String::as_str));
             header.extend(["raw_total", "late_penalty", "total", "max_total"]);
+            let with_flags = rows.iter().any(|r| r.flags.is_some());
+            if with_flags {
+                header.push("flags");
+            }
             w.write_record(&header).map_err(|e| export_err(&e))?;
             for r in rows {
                 let mut record = vec![
@@ -141,6 +165,11 @@ pub fn write_grades(
                 ];
                 record.extend(r.groups.iter().map(|(_, p)| points(*p)));
                 record.extend([r.raw_total, r.penalty, r.total, r.max_total].map(points));
+                if with_flags {
+                    let codes: Vec<&str> =
+                        r.flags.iter().flatten().map(|f| f.flag.as_str()).collect();
+                    record.push(codes.join(" "));
+                }
                 w.write_record(&record).map_err(|e| export_err(&e))?;
             }
             w.flush().map_err(|e| export_err(&e))

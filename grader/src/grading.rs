@@ -1,19 +1,33 @@
 //! `score`: recompute and score every stored submission of the rubric's lab,
 //! then pick each student's counting submission by the rubric's policy.
 //!
+//! A submission is judged late by the time its student cannot set (the
+//! service's receive time, or the exchange file's ctime), and, where the
+//! grader service witnessed the student's work and the rubric's `[integrity]`
+//! uses the witness, scored on what the witness received
+//! ([`crate::witness`]). Flags mark it for the instructor: disagreement with
+//! the witness, event ids shared with another student ([`crate::copies`]),
+//! an unverified time.
+//!
 //! Results replace the lab's previous scoring in one transaction, so `export`
 //! never sees half a scoring run; other labs' grades stay.
 
+use crate::copies::shared_events;
 use crate::db::scores::{NewGrade, StoredFacts, UsedRubric};
 use crate::db::Db;
 use crate::encode::{parse_time, rfc3339, sha256_hex};
 use crate::error::GraderError;
-use crate::rubric::{CountingPolicy, Rubric};
+use crate::flags::{self, Flag};
+use crate::labs::{LabScorer, Scorers};
+use crate::provenance::UNVERIFIED;
+use crate::rubric::{CountingPolicy, Rubric, WitnessMode};
 use crate::score::{round2, score, SubmissionScore};
 use crate::validate::check_student;
+use crate::witness::{judge, logs, WitnessLog};
 use chrono::{DateTime, Utc};
+use mlsys_model::record::Submission;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Submissions scored per parallel batch.
 const CHUNK: usize = 1024;
@@ -59,22 +73,49 @@ impl std::fmt::Display for ScoreSummary {
 struct Scored {
     id: String,
     student: String,
-    created_at: DateTime<Utc>,
+    /// The time it is judged by (none could be read: never on time).
+    handed_in: Option<DateTime<Utc>>,
     score: SubmissionScore,
 }
 
-/// Scores every submission of the rubric's lab and stores the grades.
+/// What scoring a lab knows beyond each submission.
+struct Context<'a> {
+    rubric: &'a Rubric,
+    scorer: &'static dyn LabScorer,
+    /// Each student's witnessed log, when the rubric uses the witness.
+    witnessed: BTreeMap<String, WitnessLog>,
+    /// `shared_events` flags, by submission id.
+    shared: HashMap<String, Flag>,
+}
+
+/// Scores every submission of the rubric's lab (one of `scorers`) and stores
+/// the grades.
 pub fn score_all(
     db: &mut Db,
+    scorers: &Scorers,
     rubric: &Rubric,
     rubric_text: &str,
     rubric_origin: &str,
 ) -> Result<ScoreSummary, GraderError> {
+    let lab = &rubric.lab;
+    let all_witnessed = logs(db.witnessed_of_lab(lab)?);
+    let shared = shared_events(&db.event_ids_of_lab(lab)?, &all_witnessed);
+    let uses_witness = rubric.integrity.witness != WitnessMode::Off;
+    let context = Context {
+        rubric,
+        scorer: scorers.pick(Some(lab))?,
+        witnessed: if uses_witness {
+            all_witnessed
+        } else {
+            BTreeMap::new()
+        },
+        shared,
+    };
     let mut scored = Vec::new();
-    db.facts_of_lab(&rubric.lab, CHUNK, |mut batch| {
+    db.facts_of_lab(lab, CHUNK, uses_witness, |mut batch| {
         let done: Vec<Scored> = batch
             .par_drain(..)
-            .map(|stored| score_one(stored, rubric))
+            .map(|stored| score_one(stored, &context))
             .collect();
         scored.extend(done);
     })?;
@@ -143,7 +184,7 @@ pub fn score_all(
 /// The submission that counts for a student, by the rubric's policy.
 fn counting<'a>(candidates: &[&'a Scored], rubric: &Rubric) -> Option<&'a Scored> {
     let latest = |list: &mut dyn Iterator<Item = &&'a Scored>| {
-        list.max_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)))
+        list.max_by(|a, b| (a.handed_in, &a.id).cmp(&(b.handed_in, &b.id)))
             .copied()
     };
     let any = latest(&mut candidates.iter())?;
@@ -158,23 +199,94 @@ fn counting<'a>(candidates: &[&'a Scored], rubric: &Rubric) -> Option<&'a Scored
                 a.score
                     .total
                     .total_cmp(&b.score.total)
-                    .then((a.created_at, &a.id).cmp(&(b.created_at, &b.id)))
+                    .then((a.handed_in, &a.id).cmp(&(b.handed_in, &b.id)))
             })
             .copied()
             .unwrap_or(any),
     })
 }
 
-/// Scores one stored submission from its facts (results recomputed from the
-/// run inputs).
-fn score_one(stored: StoredFacts, rubric: &Rubric) -> Scored {
-    let created_at = parse_time(&stored.created_at).unwrap_or_default();
+/// Scores one stored submission: on its facts, or on what the witness
+/// received of it; late by the time its student cannot set.
+fn score_one(stored: StoredFacts, context: &Context) -> Scored {
+    let handed_in = match stored.received_at.as_deref() {
+        Some(verified) => parse_time(verified),
+        None => parse_time(&stored.created_at),
+    };
+    let mut flags = Vec::new();
+    if stored.time_source == UNVERIFIED {
+        flags.push(Flag::new(
+            flags::UNVERIFIED,
+            "its student and time are the file's own: its owner and status-change time were \
+             not checked",
+        ));
+    }
+    let facts = witnessed_facts(&stored, handed_in, context, &mut flags);
+    flags.extend(context.shared.get(&stored.id).cloned());
+    let mut score = score(
+        facts.as_deref().unwrap_or(&stored.facts),
+        handed_in,
+        context.rubric,
+    );
+    score.flags = flags;
     Scored {
-        score: score(&stored.facts, created_at, rubric),
+        score,
         id: stored.id,
         student: stored.student,
-        created_at,
+        handed_in,
     }
+}
+
+/// The facts the witness gives a submission (adding its flags to `flags`);
+/// `None` when it is scored on its own facts (the witness is off, or has
+/// none of the student's work and is not required).
+fn witnessed_facts(
+    stored: &StoredFacts,
+    handed_in: Option<DateTime<Utc>>,
+    context: &Context,
+    flags: &mut Vec<Flag>,
+) -> Option<String> {
+    let integrity = &context.rubric.integrity;
+    let rules = integrity.rules();
+    let log = match (integrity.witness, context.witnessed.get(&stored.student)) {
+        (WitnessMode::Off, _) => return None,
+        (mode, None) => {
+            let course_is_witnessed = !context.witnessed.is_empty();
+            if mode == WitnessMode::Required || course_is_witnessed {
+                flags.push(Flag::new(
+                    flags::UNWITNESSED,
+                    "none of the student's work reached the grader service's witness",
+                ));
+            }
+            return (mode == WitnessMode::Required)
+                .then(|| context.scorer.witnessed(&[], &rules).audited.facts);
+        }
+        (_, Some(log)) => log,
+    };
+    let events = stored
+        .raw_lz4
+        .as_deref()
+        .and_then(|lz4| lz4_flex::decompress_size_prepended(lz4).ok())
+        .and_then(|raw| serde_json::from_slice::<Submission>(&raw).ok())
+        .map(|submission| submission.events)
+        .unwrap_or_default();
+    let judgement = judge(&events, log, handed_in);
+    if let Some(mismatch) = judgement.mismatch {
+        flags.push(Flag::new(flags::WITNESS_MISMATCH, mismatch));
+    }
+    if let Some(conflict) = log.conflicts.first() {
+        flags.push(Flag::new(
+            flags::WITNESS_CONFLICT,
+            format!(
+                "the witness received event {} again with other content at {} (the first counts)",
+                conflict.event.id,
+                rfc3339(conflict.received_at)
+            ),
+        ));
+    }
+    let witnessed = context.scorer.witnessed(&judgement.scored, &rules);
+    flags.extend(witnessed.flags);
+    Some(witnessed.audited.facts)
 }
 
 /// The lab to report on: `requested`, else the lab scored last.

@@ -15,10 +15,11 @@ use crate::encode::{printable, rfc3339, sha256_hex};
 use crate::error::GraderError;
 use crate::labs::Scorers;
 use crate::progress::Progress;
+use crate::provenance::{check_owner, judge_time, FileTrust, Provenance};
 use crate::rejection::{Reason, Rejected, Rejection};
-use crate::source::{Source, KEPT_OF_TOO_LARGE};
+use crate::source::{Entry, Source, KEPT_OF_TOO_LARGE};
 use crate::validate::{validate, Accepted};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -73,8 +74,9 @@ enum Note {
 }
 
 /// Reads (at most `limit` bytes of each), validates and stores every
-/// source; messages about quarantined or unreadable files go to `progress`,
-/// with names and causes escaped for the terminal.
+/// source, checking each file's owner and time as `trust` says; messages
+/// about quarantined or unreadable files go to `progress`, with names and
+/// causes escaped for the terminal.
 ///
 /// Any error ends it: a database error stops the writer, which drops the
 /// queue so the reader thread stops too, and is returned; so is a panic of the
@@ -83,19 +85,22 @@ pub fn ingest(
     db: &mut Db,
     scorers: &Scorers,
     sources: Vec<Source>,
+    trust: &FileTrust,
     limit: usize,
     progress: &Progress,
 ) -> Result<Summary, GraderError> {
     let mut summary = Summary::default();
-    let ingested_at = rfc3339(Utc::now());
+    let now = Utc::now();
+    let ingested_at = rfc3339(now);
     let known = db.known_digests()?;
     let scorers = scorers.clone();
+    let trust = trust.clone();
     let (sender, receiver) = sync_channel(CHUNK * 2);
     let producer = std::thread::spawn(move || {
         for chunk in sources.chunks(CHUNK) {
             let prepared: Vec<_> = chunk
                 .par_iter()
-                .map(|s| prepare(s, &known, &scorers, limit))
+                .map(|s| prepare(s, &known, &scorers, &trust, limit, now))
                 .collect();
             for job in prepared {
                 if sender.send(job).is_err() {
@@ -193,18 +198,61 @@ pub fn write_groups<R>(
     Ok(())
 }
 
-/// Validates one submission held in memory; `source` says where it came from.
-/// Needs no database, so many can be checked at once.
+/// Validates one submission the service received; `source` says from whom.
+/// Its time is the service's receive time. Needs no database, so many can be
+/// checked at once.
 pub fn check_one(scorers: &Scorers, source: &str, raw: Vec<u8>) -> Incoming {
     let sha256 = sha256_hex(&raw);
-    check_hashed(scorers, source, raw, sha256)
+    let outcome = validate(&raw, scorers).map(|a| row_of(a, &raw, Provenance::Service));
+    incoming(source, raw, sha256, outcome)
 }
 
-/// Validates bytes whose SHA-256 is known.
-fn check_hashed(scorers: &Scorers, source: &str, raw: Vec<u8>, sha256: String) -> Incoming {
-    let outcome = validate(&raw, scorers).map(|accepted| row_of(accepted, &raw));
-    // An accepted submission travels to the writer compressed only; the plain
-    // bytes are kept for a quarantine record.
+/// Validates a submission read from a file (or stdin), then its owner and its
+/// time as `trust` says, at `now` by ingest's clock.
+fn check_entry(
+    scorers: &Scorers,
+    source: &str,
+    entry: Entry,
+    sha256: String,
+    trust: &FileTrust,
+    now: DateTime<Utc>,
+) -> Incoming {
+    let validated = validate(&entry.bytes, scorers);
+    let (claimed, id) = match &validated {
+        Ok(a) => (Some(a.submission.student.clone()), Some(a.submission.id)),
+        Err(r) => (r.student.clone(), None),
+    };
+    let file = entry.file.as_ref();
+    let outcome = match check_owner(trust, file, claimed.as_deref()) {
+        Err(mismatch) => Err(Rejected {
+            submission_id: id
+                .map(|id| id.to_string())
+                .or(validated.err().and_then(|r| r.submission_id)),
+            ..mismatch
+        }),
+        Ok(()) => validated.and_then(|accepted| {
+            let submission = &accepted.submission;
+            match judge_time(trust, file, submission.created_at, now) {
+                Ok(provenance) => Ok(row_of(accepted, &entry.bytes, provenance)),
+                Err(rejection) => Err(Rejected {
+                    rejection,
+                    student: Some(submission.student.clone()),
+                    submission_id: Some(submission.id.to_string()),
+                }),
+            }
+        }),
+    };
+    incoming(source, entry.bytes, sha256, outcome)
+}
+
+/// A checked submission for the writer: an accepted one travels compressed
+/// only; the plain bytes are kept for a quarantine record.
+fn incoming(
+    source: &str,
+    raw: Vec<u8>,
+    sha256: String,
+    outcome: Result<NewSubmission, Rejected>,
+) -> Incoming {
     let raw = if outcome.is_ok() { Vec::new() } else { raw };
     Incoming {
         source: source.to_string(),
@@ -220,7 +268,9 @@ fn prepare(
     source: &Source,
     known: &HashSet<String>,
     scorers: &Scorers,
+    trust: &FileTrust,
     limit: usize,
+    now: DateTime<Utc>,
 ) -> (Option<Incoming>, Note) {
     let name = source.name();
     let entry = match source.read(limit) {
@@ -256,16 +306,21 @@ fn prepare(
                 submission_id: None,
             }),
         },
-        None => check_hashed(scorers, &name, entry.bytes, sha256),
+        None => check_entry(scorers, &name, entry, sha256, trust, now),
     };
     (Some(incoming), Note::Checked(name))
 }
 
-fn row_of(accepted: Accepted, raw: &[u8]) -> NewSubmission {
+fn row_of(accepted: Accepted, raw: &[u8], provenance: Provenance) -> NewSubmission {
     let Accepted {
         submission,
         audited,
     } = accepted;
+    let event_ids = submission
+        .events
+        .iter()
+        .flat_map(|e| e.id.into_bytes())
+        .collect();
     NewSubmission {
         id: submission.id.to_string(),
         student: submission.student,
@@ -277,5 +332,7 @@ fn row_of(accepted: Accepted, raw: &[u8]) -> NewSubmission {
         facts: audited.facts,
         answers: audited.answers,
         raw_lz4: lz4_flex::compress_prepend_size(raw),
+        provenance,
+        event_ids,
     }
 }

@@ -16,14 +16,17 @@
 //! behind [`labs::LabScorer`]; the rest names no lab.
 
 pub mod cli;
+pub mod copies;
 pub mod db;
 pub mod encode;
 pub mod error;
 pub mod export;
+pub mod flags;
 pub mod grading;
 pub mod ingest;
 pub mod labs;
 pub mod progress;
+pub mod provenance;
 pub mod rejection;
 pub mod rubric;
 pub mod score;
@@ -33,5 +36,6 @@ pub mod source;
 pub mod stats;
 pub mod synth;
 pub mod validate;
+pub mod witness;
 
 pub use error::GraderError;

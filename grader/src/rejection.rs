@@ -31,13 +31,18 @@ pub enum Reason {
     TamperedNumbers,
     /// The submission id was already ingested with different content.
     IdConflict,
+    /// An exchange file whose owner is not the student it names.
+    IdentityMismatch,
+    /// No time the student cannot set vouches for the submission (read from
+    /// standard input), or that time is out of range: never on time.
+    UntrustedTime,
     /// Over the size limit: only its first bytes were read (and kept).
     TooLarge,
 }
 
 impl Reason {
     /// Every reason, in the order `stats` and the docs list them.
-    pub const ALL: [Reason; 12] = [
+    pub const ALL: [Reason; 14] = [
         Reason::MalformedJson,
         Reason::UnknownSchemaVersion,
         Reason::InvalidSubmission,
@@ -50,6 +55,8 @@ impl Reason {
         Reason::TamperedNumbers,
         Reason::IdConflict,
         Reason::TooLarge,
+        Reason::IdentityMismatch,
+        Reason::UntrustedTime,
     ];
 
     /// The code stored in the quarantine table.
@@ -67,6 +74,8 @@ impl Reason {
             Reason::TamperedNumbers => "tampered_numbers",
             Reason::IdConflict => "id_conflict",
             Reason::TooLarge => "too_large",
+            Reason::IdentityMismatch => "identity_mismatch",
+            Reason::UntrustedTime => "untrusted_time",
         }
     }
 }

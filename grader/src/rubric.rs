@@ -2,8 +2,8 @@
 //! and counting policy, and the lab's own sections (points and thresholds of
 //! its items), read from TOML.
 //!
-//! A rubric file's top-level keys are `lab`, `[assignment]`, `[deadline]`
-//! (read here, the same for every lab) and the sections of its lab, read by
+//! A rubric file's top-level keys are `lab`, `[assignment]`, `[deadline]`,
+//! `[integrity]` (read here, the same for every lab) and the sections of its lab, read by
 //! that lab's scorer ([`crate::labs::LabScorer::rubric`] via [`read`]). Each lab
 //! has a built-in rubric; an instructor passes their own copy with `--rubric`.
 
@@ -11,6 +11,7 @@ use crate::db::Db;
 use crate::error::GraderError;
 use crate::labs::{LabRubric, LabScorer, Scorers};
 use crate::score::{round2, Item};
+use crate::witness::WitnessRules;
 use chrono::{DateTime, Utc};
 use serde::de::{
     DeserializeOwned, DeserializeSeed, Deserializer, Error as _, IntoDeserializer, MapAccess,
@@ -32,6 +33,8 @@ pub struct Rubric {
     pub assignment: Assignment,
     /// Due date, late penalty, counting policy.
     pub deadline: Deadline,
+    /// Whether the grader service's witness decides what counts.
+    pub integrity: Integrity,
     /// The lab's sections: its items and how they are scored.
     pub scoring: Box<dyn LabRubric>,
     /// The groups of the lab's items, in order (see [`Rubric::groups`]).
@@ -67,6 +70,57 @@ pub struct Deadline {
     /// Which submission counts.
     #[serde(default)]
     pub policy: CountingPolicy,
+}
+
+/// How the witness is used (`[integrity]`; every key optional).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Integrity {
+    /// Whether scoring uses what the grader service witnessed.
+    #[serde(default)]
+    pub witness: WitnessMode,
+    /// How long after an act's first run was made its lock may reach the
+    /// service and still be witnessed as locked before it.
+    #[serde(default = "default_lock_grace_seconds")]
+    pub lock_grace_seconds: u32,
+}
+
+impl Default for Integrity {
+    fn default() -> Self {
+        Integrity {
+            witness: WitnessMode::default(),
+            lock_grace_seconds: default_lock_grace_seconds(),
+        }
+    }
+}
+
+fn default_lock_grace_seconds() -> u32 {
+    30
+}
+
+impl Integrity {
+    /// The rules the witness's facts are scored by.
+    pub fn rules(&self) -> WitnessRules {
+        WitnessRules {
+            required: self.witness == WitnessMode::Required,
+            lock_grace: chrono::Duration::seconds(i64::from(self.lock_grace_seconds)),
+        }
+    }
+}
+
+/// Whether scoring uses what the grader service witnessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WitnessMode {
+    /// Only witnessed work counts: a student with no witnessed events earns
+    /// nothing (a course on JupyterHub).
+    Required,
+    /// The witness decides where it exists; work of a student it never saw is
+    /// scored as submitted.
+    #[default]
+    Preferred,
+    /// Submissions are scored as submitted.
+    Off,
 }
 
 /// Which of a student's submissions counts.
@@ -222,6 +276,7 @@ pub fn read<S: LabSections>(text: &str) -> Result<Rubric, toml::de::Error> {
         lab: document.lab,
         assignment: document.assignment,
         deadline: document.deadline,
+        integrity: document.integrity,
         scoring: Box::new(document.sections),
         groups,
     })
@@ -230,11 +285,16 @@ pub fn read<S: LabSections>(text: &str) -> Result<Rubric, toml::de::Error> {
 /// The lab-neutral top-level keys, in the order errors list them.
 const NEUTRAL_KEYS: [&str; 3] = ["lab", "assignment", "deadline"];
 
+/// Lab-neutral keys errors do not list: an unknown key is refused with the
+/// words of the release before them, byte for byte.
+const UNLISTED_KEYS: [&str; 1] = ["integrity"];
+
 /// A whole rubric file while it is read.
 struct Document<S> {
     lab: String,
     assignment: Assignment,
     deadline: Deadline,
+    integrity: Integrity,
     sections: S,
 }
 
@@ -244,6 +304,7 @@ struct Neutral {
     lab: Option<String>,
     assignment: Option<Assignment>,
     deadline: Option<Deadline>,
+    integrity: Option<Integrity>,
 }
 
 impl<'de, S: LabSections> Deserialize<'de> for Document<S> {
@@ -277,6 +338,7 @@ impl<'de, S: LabSections> Visitor<'de> for DocumentVisitor<S> {
             deadline: neutral
                 .deadline
                 .ok_or_else(|| A::Error::missing_field("deadline"))?,
+            integrity: neutral.integrity.unwrap_or_default(),
             sections,
         })
     }
@@ -309,6 +371,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for LabKeys<'_, A> {
                 "lab" => self.neutral.lab = Some(self.map.next_value()?),
                 "assignment" => self.neutral.assignment = Some(self.map.next_value()?),
                 "deadline" => self.neutral.deadline = Some(self.map.next_value()?),
+                "integrity" => self.neutral.integrity = Some(self.map.next_value()?),
                 _ => return seed.deserialize(key.into_deserializer()).map(Some),
             }
         }
@@ -340,7 +403,10 @@ impl Visitor<'_> for KnownKey {
     }
 
     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<String, E> {
-        if NEUTRAL_KEYS.contains(&key) || self.sections.contains(&key) {
+        if NEUTRAL_KEYS.contains(&key)
+            || UNLISTED_KEYS.contains(&key)
+            || self.sections.contains(&key)
+        {
             return Ok(key.to_string());
         }
         // Worded as serde words an unknown field of a struct.

@@ -1,6 +1,7 @@
 //! Scoring one submission: its lab's items (scored by the lab's rules from the
 //! stored facts, every result recomputed), the late penalty and the total.
 
+use crate::flags::Flag;
 use crate::rubric::{Deadline, Rubric};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -75,11 +76,14 @@ pub struct SubmissionScore {
     pub penalty: f64,
     /// The score: `raw_total - penalty`.
     pub total: f64,
+    /// What marks it for the instructor's decision.
+    pub flags: Vec<Flag>,
 }
 
-/// Scores a submission made at `created_at` from its stored facts. Facts that
-/// cannot be read score 0 with the reason.
-pub fn score(facts: &str, created_at: DateTime<Utc>, rubric: &Rubric) -> SubmissionScore {
+/// Scores a submission handed in at `handed_in` from its facts; without a
+/// time (none could be read) it is never on time. Facts that cannot be read
+/// score 0 with the reason.
+pub fn score(facts: &str, handed_in: Option<DateTime<Utc>>, rubric: &Rubric) -> SubmissionScore {
     let items = match rubric.scoring.score(facts) {
         Ok(items) => items,
         Err(e) => {
@@ -90,6 +94,7 @@ pub fn score(facts: &str, created_at: DateTime<Utc>, rubric: &Rubric) -> Submiss
                 late_days: 0,
                 penalty: 0.0,
                 total: 0.0,
+                flags: Vec::new(),
             };
         }
     };
@@ -98,7 +103,7 @@ pub fn score(facts: &str, created_at: DateTime<Utc>, rubric: &Rubric) -> Submiss
             .iter()
             .fold(0.0, |a, b| a + b),
     );
-    let late_days = late_days(created_at, &rubric.deadline);
+    let late_days = handed_in.map_or(u32::MAX, |at| late_days(at, &rubric.deadline));
     let percent = (f64::from(late_days) * rubric.deadline.late_penalty_percent_per_day).min(100.0);
     let penalty = round2(raw_total * percent / 100.0);
     SubmissionScore {
@@ -107,6 +112,7 @@ pub fn score(facts: &str, created_at: DateTime<Utc>, rubric: &Rubric) -> Submiss
         late_days,
         penalty,
         total: round2(raw_total - penalty),
+        flags: Vec::new(),
     }
 }
 
@@ -158,7 +164,7 @@ mod tests {
         assert!(totals[2].is_sign_positive(), "exported as 0.00, not -0.00");
         let rubric = builtin();
         let late = rubric.deadline.due + chrono::Duration::days(3);
-        let unreadable = score("{", late, &rubric);
+        let unreadable = score("{", Some(late), &rubric);
         assert_eq!((unreadable.total, unreadable.late_days), (0.0, 0));
         assert_eq!(unreadable.items.len(), 1);
         assert_eq!(unreadable.items[0].max, rubric.max_total());

@@ -1,5 +1,5 @@
-//! `show STUDENT`: one student's grades, submissions, scores with reasons, and
-//! quarantined files.
+//! `show STUDENT`: one student's grades, submissions (with the time each is
+//! judged by, and its flags), scores with reasons, and quarantined files.
 
 use crate::db::reads::GradeRecord;
 use crate::db::Db;
@@ -7,6 +7,7 @@ use crate::encode::printable;
 use crate::error::GraderError;
 use crate::export::points;
 use crate::labs::Scorers;
+use crate::provenance;
 use crate::rubric::Rubric;
 use crate::score::group_totals;
 use mlsys_model::Act;
@@ -61,6 +62,17 @@ pub fn report(db: &Db, scorers: &Scorers, student: &str) -> Result<String, Grade
             s.events,
             printable(&s.source)
         );
+        let clock = match s.time_source.as_str() {
+            provenance::SERVICE => Some("the grader service's receive time"),
+            provenance::FILE => Some("the file's status-change time"),
+            _ => None,
+        };
+        if let (Some(clock), Some(at)) = (clock, &s.received_at) {
+            let _ = writeln!(out, "           handed in {at} ({clock})");
+        }
+        for flag in db.flags_of(&s.id)? {
+            let _ = writeln!(out, "           flag {}: {}", flag.flag, flag.detail);
+        }
         if counts {
             for item in db.items_of(&s.id)? {
                 let _ = writeln!(

@@ -42,8 +42,8 @@ pub enum Source {
 }
 
 /// What the file system says of a file, from `fstat` of the file as opened
-/// (so a path renamed or replaced after the open cannot change it). Ingest
-/// does not use it yet; it is what tells who wrote a file and when.
+/// (so a path renamed or replaced after the open cannot change it): who
+/// wrote it and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileFacts {
     /// The owner's user id.

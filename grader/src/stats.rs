@@ -1,5 +1,6 @@
-//! `stats`: what the class answered in a lab (its misconceptions) and how the
-//! scores spread.
+//! `stats`: what the class answered in a lab (its misconceptions), how the
+//! scores spread, which clocks judged the counting submissions and what
+//! flagged them.
 
 use crate::db::Db;
 use crate::error::GraderError;
@@ -46,6 +47,7 @@ pub fn report(db: &Db, scorers: &Scorers, lab: &str) -> Result<String, GraderErr
     }
     out.push_str(&distribution(db, lab)?);
     out.push_str(&item_means(db, lab)?);
+    out.push_str(&provenance(db, lab)?);
     out.push_str(&quarantine_counts(db)?);
     Ok(out)
 }
@@ -115,6 +117,33 @@ fn item_means(db: &Db, lab: &str) -> Result<String, GraderError> {
             points(sum / n as f64),
             points(max)
         );
+    }
+    Ok(out)
+}
+
+/// The clocks that judged the counting submissions, and their flags (but
+/// `unverified`, which the clocks say).
+fn provenance(db: &Db, lab: &str) -> Result<String, GraderError> {
+    let sources: BTreeMap<String, i64> = db.counting_time_sources(lab)?.into_iter().collect();
+    let count = |source: &str| sources.get(source).copied().unwrap_or(0);
+    let mut out = format!(
+        "\nCounting submissions judged on time by: the grader service's receive time {}, the \
+         file's status-change time {}, their own created_at (unverified) {}\n",
+        count(crate::provenance::SERVICE),
+        count(crate::provenance::FILE),
+        count(crate::provenance::UNVERIFIED)
+    );
+    let mut flags: BTreeMap<String, i64> = BTreeMap::new();
+    for (_, flag) in db.counting_flags(lab)? {
+        if flag.flag != crate::flags::UNVERIFIED {
+            *flags.entry(flag.flag).or_default() += 1;
+        }
+    }
+    if !flags.is_empty() {
+        out.push_str("Flags of the counting submissions (scored, for your decision):\n");
+        for (flag, n) in flags {
+            let _ = writeln!(out, "  {flag:<24} {n:>6}");
+        }
     }
     Ok(out)
 }

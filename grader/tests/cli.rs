@@ -44,7 +44,10 @@ fn a_bad_rubric_is_one_clear_error_and_changes_nothing() {
     let ws = Workspace::new();
     ws.put(&play("ada", before_due(48), &Script::all_correct()));
     let db = ws.db_path();
-    run_grader(&db, &["ingest", ws.inbox().to_str().unwrap()]);
+    run_grader(
+        &db,
+        &["ingest", "--unverified", ws.inbox().to_str().unwrap()],
+    );
     let bad = ws.dir.path().join("bad.toml");
     std::fs::write(
         &bad,
@@ -111,7 +114,7 @@ fn raw_prints_a_submission_exactly_as_ingested() {
     let submission = play("ada", before_due(48), &Script::all_correct());
     let path = ws.put(&submission);
     let db = ws.db_path();
-    run_grader(&db, &["ingest", path.to_str().unwrap()]);
+    run_grader(&db, &["ingest", "--unverified", path.to_str().unwrap()]);
     let output = std::process::Command::new(grader_bin())
         .arg("--db")
         .arg(&db)

@@ -25,7 +25,10 @@ fn scored_class() -> Workspace {
     );
     let db = ws.db_path();
     let inbox = ws.inbox();
-    assert_eq!(run_grader(&db, &["ingest", inbox.to_str().unwrap()]).0, 0);
+    assert_eq!(
+        run_grader(&db, &["ingest", "--unverified", inbox.to_str().unwrap()]).0,
+        0
+    );
     let (code, out, err) = run_grader(&db, &["score"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(
@@ -67,7 +70,8 @@ fn csv_has_one_quoted_row_per_student() {
             "raw_total",
             "late_penalty",
             "total",
-            "max_total"
+            "max_total",
+            "flags"
         ]
     );
     let rows: Vec<Vec<String>> = reader
@@ -78,7 +82,17 @@ fn csv_has_one_quoted_row_per_student() {
     assert_eq!(rows[0][0], "ada");
     assert_eq!(
         &rows[0][4..],
-        ["0", "10.00", "10.00", "5.00", "25.00", "0.00", "25.00", "25.00"]
+        [
+            "0",
+            "10.00",
+            "10.00",
+            "5.00",
+            "25.00",
+            "0.00",
+            "25.00",
+            "25.00",
+            "unverified"
+        ]
     );
     assert_eq!(rows[1][0], "o'neil, k");
     assert_eq!(rows[1][10], "17.00");
@@ -97,7 +111,8 @@ fn csv_has_one_quoted_row_per_student() {
             "0.00",
             "0.00",
             "0.00",
-            "25.00"
+            "25.00",
+            ""
         ]
     );
 }
@@ -184,7 +199,7 @@ fn export_needs_scores_and_warns_when_they_are_stale() {
     assert_eq!(code, 2);
     assert!(err.contains("no grader database"), "{err}");
     let inbox = ws.inbox();
-    run_grader(&db, &["ingest", inbox.to_str().unwrap()]);
+    run_grader(&db, &["ingest", "--unverified", inbox.to_str().unwrap()]);
     let (code, _, err) = run_grader(&db, &["export", "--format", "csv"]);
     assert_eq!(code, 2);
     assert!(err.contains("run `mlsys-grader score` first"), "{err}");
@@ -192,7 +207,7 @@ fn export_needs_scores_and_warns_when_they_are_stale() {
     let (_, _, err) = run_grader(&db, &["export", "--format", "csv"]);
     assert!(!err.contains("warning"), "{err}");
     ws.put(&play("bob", before_due(20), &Script::all_correct()));
-    run_grader(&db, &["ingest", inbox.to_str().unwrap()]);
+    run_grader(&db, &["ingest", "--unverified", inbox.to_str().unwrap()]);
     let (code, out, err) = run_grader(&db, &["export", "--format", "csv"]);
     assert_eq!(code, 0);
     assert!(

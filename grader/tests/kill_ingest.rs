@@ -44,7 +44,7 @@ fn ingest_killed_after_marker(db: &Path, inbox: &Path) -> Option<i64> {
     let mut child = Command::new(grader_bin())
         .arg("--db")
         .arg(db)
-        .arg("ingest")
+        .args(["ingest", "--unverified"])
         .arg(inbox)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -81,7 +81,10 @@ fn a_killed_ingest_resumes_without_loss_or_duplicates() {
         "killed after {before} of {FILES}: every file before the marker is stored"
     );
 
-    let (code, out, err) = run_grader(&db, &["ingest", ws.inbox().to_str().unwrap()]);
+    let (code, out, err) = run_grader(
+        &db,
+        &["ingest", "--unverified", ws.inbox().to_str().unwrap()],
+    );
     assert_eq!(code, 0, "{err}");
     let fresh = FILES - before as usize;
     let files_read = FILES + 1;

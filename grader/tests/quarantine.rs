@@ -282,7 +282,7 @@ fn the_cli_summarizes_quarantines_and_reports_unreadable_paths() {
     ws.put_raw("notes.txt", b"ignored: not *.json");
     let db = ws.db_path();
     let inbox = ws.inbox().display().to_string();
-    let (code, out, err) = run_grader(&db, &["ingest", &inbox]);
+    let (code, out, err) = run_grader(&db, &["ingest", "--unverified", &inbox]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out.trim(),
@@ -294,7 +294,7 @@ fn the_cli_summarizes_quarantines_and_reports_unreadable_paths() {
     );
 
     let missing = ws.dir.path().join("missing.json").display().to_string();
-    let (code, out, err) = run_grader(&db, &["ingest", &inbox, &missing]);
+    let (code, out, err) = run_grader(&db, &["ingest", "--unverified", &inbox, &missing]);
     assert_eq!(code, 1);
     assert_eq!(
         out.trim(),
@@ -313,7 +313,7 @@ fn stdin_is_one_submission() {
     let mut child = std::process::Command::new(grader_bin())
         .arg("--db")
         .arg(ws.db_path())
-        .args(["ingest", "-"])
+        .args(["ingest", "--unverified", "-"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

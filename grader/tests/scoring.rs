@@ -151,7 +151,10 @@ fn ingest_and_score(ws: &Workspace, rubric_text: &str) -> Db {
 /// Ingests the workspace's files with the binary; returns its summary line.
 fn ingest(ws: &Workspace) -> String {
     let inbox = ws.inbox();
-    let (code, out, err) = run_grader(&ws.db_path(), &["ingest", inbox.to_str().unwrap()]);
+    let (code, out, err) = run_grader(
+        &ws.db_path(),
+        &["ingest", "--unverified", inbox.to_str().unwrap()],
+    );
     assert_eq!(code, 0, "{err}");
     out
 }
@@ -160,7 +163,7 @@ fn ingest(ws: &Workspace) -> String {
 fn scored(ws: &Workspace, rubric_text: &str) -> Db {
     let mut db = ws.open();
     let rubric = Rubric::parse(&Scorers::builtin(), rubric_text, "test").unwrap();
-    score_all(&mut db, &rubric, rubric_text, "test").unwrap();
+    score_all(&mut db, &Scorers::builtin(), &rubric, rubric_text, "test").unwrap();
     db
 }
 
@@ -312,8 +315,8 @@ fn a_late_penalty_never_takes_more_than_the_points_earned() {
     assert_eq!(code, 0, "{err}");
     let max = csv.lines().find(|l| l.starts_with("max,")).unwrap();
     assert!(
-        max.ends_with(",25.00,25.00,0.00,25.00"),
-        "raw, penalty, total, max: {max}"
+        max.ends_with(",25.00,25.00,0.00,25.00,unverified"),
+        "raw, penalty, total, max, flags: {max}"
     );
 }
 
@@ -328,7 +331,7 @@ fn a_changed_rubric_rescores_without_reingesting() {
             "late_penalty_percent_per_day = 50.0",
         );
     let rubric = Rubric::parse(&Scorers::builtin(), &text, "lenient").unwrap();
-    score_all(&mut db, &rubric, &text, "lenient").unwrap();
+    score_all(&mut db, &Scorers::builtin(), &rubric, &text, "lenient").unwrap();
     let got = grades(&db);
     // cyd's best %io run (4.2%) now reaches the 3% target: +3.
     assert_eq!(got["cyd"].total, 22.0);

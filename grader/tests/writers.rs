@@ -83,7 +83,7 @@ fn a_quarantine_ingest_reported_survives_a_sigkill_right_after() {
     let mut child = Command::new(grader_bin())
         .arg("--db")
         .arg(ws.db_path())
-        .arg("ingest")
+        .args(["ingest", "--unverified"])
         .arg(ws.inbox())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -180,6 +180,16 @@ impl GraderService {
         format!("{}/api/submissions", self.url)
     }
 
+    /// The witness endpoint (see `crate::witness`).
+    pub fn witness_endpoint(&self) -> String {
+        format!("{}/api/witness", self.url)
+    }
+
+    /// The `Authorization` header's value: the Hub token.
+    pub fn authorization(&self) -> String {
+        format!("token {}", self.token)
+    }
+
     /// POSTs `bytes`; retries on connection errors, 429 and 5xx, after the
     /// service's `Retry-After` when it says one.
     fn submit(&self, bytes: &[u8]) -> Result<ServiceReceipt, NotTaken> {
@@ -200,7 +210,7 @@ impl GraderService {
             }
             let sent = agent
                 .post(&url)
-                .header("Authorization", &format!("token {}", self.token))
+                .header("Authorization", &self.authorization())
                 .header("Content-Type", "application/json")
                 .send(bytes);
             let mut response = match sent {
@@ -258,7 +268,7 @@ fn is_private_channel(url: &str) -> bool {
 }
 
 /// The service's JSON error as one sentence.
-fn describe(status: u16, body: &str) -> String {
+pub(crate) fn describe(status: u16, body: &str) -> String {
     format!("HTTP {status}: {}", field(body, "message"))
 }
 

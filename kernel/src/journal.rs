@@ -1,11 +1,17 @@
 //! The session journal: every lab event appended to
 //! `$MLSYS_HOME/labs/<lab>/events.jsonl` and flushed to disk as it happens,
 //! so a restarted kernel resumes where the student was.
+//!
+//! Several kernels of one student may share a journal (two notebooks of the
+//! same lab). Every append is a [`Transaction`]: under the file's exclusive
+//! lock it first reads what the others appended since this kernel last read,
+//! so the caller checks its event against the whole journal, and the event is
+//! stamped under the lock, never earlier than the event before it.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use mlsys_model::record::{Event, EventKind};
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
@@ -40,13 +46,40 @@ pub fn mlsys_home() -> PathBuf {
 /// An append-only, fsync'd log of one lab's events.
 ///
 /// Every append and the repair on open hold an exclusive advisory lock on the
-/// file, so two kernels of the same student never interleave their lines.
+/// file, so two kernels of the same student never interleave their lines, and
+/// each append sees every event before it.
 #[derive(Debug)]
 pub struct Journal {
     lab: String,
     home: PathBuf,
     path: PathBuf,
     file: File,
+    /// Bytes read so far: always the end of a complete line.
+    read_to: u64,
+    /// Events read or appended so far.
+    len: usize,
+    /// The time of the last event read or appended.
+    last_at: Option<DateTime<Utc>>,
+}
+
+/// An append in progress: holds the journal's exclusive lock (released when
+/// dropped) and what other kernels appended since this one last read.
+#[must_use = "a transaction appends nothing until `append` is called"]
+pub struct Transaction<'j> {
+    journal: &'j mut Journal,
+    news: News,
+}
+
+/// What a read under the lock found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum News {
+    /// Nothing new.
+    #[default]
+    Nothing,
+    /// Events appended by other kernels, in order.
+    Appended(Vec<Event>),
+    /// The file shrank (it was edited or replaced): every event it holds now.
+    Rewritten(Vec<Event>),
 }
 
 impl Journal {
@@ -58,7 +91,7 @@ impl Journal {
     /// a line of its own. Complete lines that do not parse are skipped.
     pub fn open(home: &Path, lab: &str) -> Result<(Journal, Vec<Event>), JournalError> {
         let dir = home.join("labs").join(lab);
-        let path = dir.join("events.jsonl");
+        let path = Journal::path_in(home, lab);
         let io_err = |source| JournalError::Io {
             path: path.clone(),
             source,
@@ -70,11 +103,14 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(io_err)?;
-        let journal = Journal {
+        let mut journal = Journal {
             lab: lab.to_string(),
             home: home.to_path_buf(),
             path,
             file,
+            read_to: 0,
+            len: 0,
+            last_at: None,
         };
         journal.file.lock().map_err(|e| journal.io_err(e))?;
         let events = journal.repair_and_read();
@@ -84,10 +120,15 @@ impl Journal {
         Ok((journal, events))
     }
 
+    /// Where the journal of `lab` under `home` is.
+    pub fn path_in(home: &Path, lab: &str) -> PathBuf {
+        home.join("labs").join(lab).join("events.jsonl")
+    }
+
     /// Reads the file; cuts off a torn tail after saving its bytes aside.
-    fn repair_and_read(&self) -> Result<Vec<Event>, JournalError> {
+    fn repair_and_read(&mut self) -> Result<Vec<Event>, JournalError> {
         let bytes = std::fs::read(&self.path).map_err(|e| self.io_err(e))?;
-        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let complete = complete_lines(&bytes);
         if complete < bytes.len() {
             self.set_torn_tail_aside(&bytes[complete..])?;
             self.file
@@ -95,7 +136,10 @@ impl Journal {
                 .and_then(|()| self.file.sync_all())
                 .map_err(|e| self.io_err(e))?;
         }
-        Ok(parse_lines(&bytes[..complete], &self.path))
+        let events = parse_lines(&bytes[..complete], &self.path);
+        self.read_to = complete as u64;
+        self.note_read(&events);
+        Ok(events)
     }
 
     fn set_torn_tail_aside(&self, torn: &[u8]) -> Result<(), JournalError> {
@@ -128,27 +172,63 @@ impl Journal {
         let unlocked = self.file.unlock();
         let bytes = bytes.map_err(|e| self.io_err(e))?;
         unlocked.map_err(|e| self.io_err(e))?;
-        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        Ok(parse_lines(&bytes[..complete], &self.path))
+        Ok(parse_lines(&bytes[..complete_lines(&bytes)], &self.path))
     }
 
-    /// Stamps `kind` (UUID v7, UTC now, lab, kernel version), appends it and
-    /// syncs it to disk before returning it.
-    pub fn record(&mut self, kind: EventKind) -> Result<Event, JournalError> {
-        let event = Event {
-            id: Uuid::now_v7(),
-            at: Utc::now(),
-            lab: self.lab.clone(),
-            kernel_version: KERNEL_VERSION.to_string(),
-            kind,
-        };
-        let mut line = serde_json::to_string(&event).expect("events serialize");
-        line.push('\n');
+    /// Takes the journal's exclusive lock and reads what other kernels
+    /// appended since this one last read (see [`Transaction`]).
+    pub fn begin(&mut self) -> Result<Transaction<'_>, JournalError> {
         self.file.lock().map_err(|e| self.io_err(e))?;
-        let written = self.append_line(&line);
-        let unlocked = self.file.unlock();
-        written.and(unlocked).map_err(|e| self.io_err(e))?;
-        Ok(event)
+        match self.read_news() {
+            Ok(news) => Ok(Transaction {
+                journal: self,
+                news,
+            }),
+            Err(error) => {
+                let _ = self.file.unlock();
+                Err(self.io_err(error))
+            }
+        }
+    }
+
+    /// Stamps `kind`, appends it and syncs it to disk before returning it (a
+    /// [`Transaction`] whose news is ignored).
+    pub fn record(&mut self, kind: EventKind) -> Result<Event, JournalError> {
+        self.begin()?.append(kind)
+    }
+
+    /// The complete lines appended after `read_to` (call with the lock held).
+    fn read_news(&mut self) -> io::Result<News> {
+        let len = self.file.metadata()?.len();
+        if len == self.read_to {
+            return Ok(News::Nothing);
+        }
+        let mut reader = &self.file;
+        let rewritten = len < self.read_to;
+        let start = if rewritten { 0 } else { self.read_to };
+        reader.seek(SeekFrom::Start(start))?;
+        let mut bytes = Vec::new();
+        reader.take(len - start).read_to_end(&mut bytes)?;
+        let complete = complete_lines(&bytes);
+        let events = parse_lines(&bytes[..complete], &self.path);
+        self.read_to = start + complete as u64;
+        if rewritten {
+            self.len = 0;
+            self.last_at = None;
+        }
+        self.note_read(&events);
+        Ok(match (rewritten, events.is_empty()) {
+            (true, _) => News::Rewritten(events),
+            (false, true) => News::Nothing,
+            (false, false) => News::Appended(events),
+        })
+    }
+
+    fn note_read(&mut self, events: &[Event]) {
+        self.len += events.len();
+        if let Some(last) = events.last() {
+            self.last_at = Some(last.at);
+        }
     }
 
     /// Appends `line` (under the lock) and syncs it. A torn tail another
@@ -165,10 +245,16 @@ impl Journal {
             .file
             .write_all(format!("{start}{line}").as_bytes())
             .and_then(|()| self.file.sync_data());
-        if written.is_err() {
-            let _ = self.file.set_len(len);
+        match written {
+            Ok(()) => {
+                self.read_to = len + (start.len() + line.len()) as u64;
+                Ok(())
+            }
+            Err(error) => {
+                let _ = self.file.set_len(len);
+                Err(error)
+            }
         }
-        written
     }
 
     /// The journal's file.
@@ -181,6 +267,17 @@ impl Journal {
         &self.home
     }
 
+    /// How many events this kernel has read or appended (the journal's events
+    /// as of its last read).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the journal held no event at its last read.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     fn io_err(&self, source: io::Error) -> JournalError {
         JournalError::Io {
             path: self.path.clone(),
@@ -189,8 +286,49 @@ impl Journal {
     }
 }
 
+impl Transaction<'_> {
+    /// What other kernels appended since this kernel last read.
+    pub fn news(&self) -> &News {
+        &self.news
+    }
+
+    /// Stamps `kind` (UUID v7; now, but never earlier than the last event;
+    /// lab; kernel version), appends it, syncs it, and releases the lock.
+    pub fn append(self, kind: EventKind) -> Result<Event, JournalError> {
+        let now = Utc::now();
+        let event = Event {
+            id: Uuid::now_v7(),
+            at: self.journal.last_at.map_or(now, |last| last.max(now)),
+            lab: self.journal.lab.clone(),
+            kernel_version: KERNEL_VERSION.to_string(),
+            kind,
+        };
+        let mut line = serde_json::to_string(&event).expect("events serialize");
+        line.push('\n');
+        self.journal
+            .append_line(&line)
+            .map_err(|e| self.journal.io_err(e))?;
+        self.journal.len += 1;
+        self.journal.last_at = Some(event.at);
+        Ok(event)
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if let Err(error) = self.journal.file.unlock() {
+            tracing::warn!("cannot unlock {}: {error}", self.journal.path.display());
+        }
+    }
+}
+
+/// The length of the complete lines at the start of `bytes`.
+pub fn complete_lines(bytes: &[u8]) -> usize {
+    bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+}
+
 /// Parses complete journal lines; a line that does not parse is skipped with a warning.
-fn parse_lines(bytes: &[u8], path: &Path) -> Vec<Event> {
+pub fn parse_lines(bytes: &[u8], path: &Path) -> Vec<Event> {
     let mut events = Vec::new();
     for (number, line) in bytes.split(|&b| b == b'\n').enumerate() {
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -296,6 +434,56 @@ mod tests {
         let event = journal.record(context("first")).unwrap();
         let (_, events) = Journal::open(&home, LAB).unwrap();
         assert_eq!(events, vec![event]);
+        std::fs::remove_dir_all(home).unwrap();
+    }
+
+    #[test]
+    fn an_append_reads_what_another_kernel_appended_and_is_never_dated_before_it() {
+        let home = temp_home();
+        let (mut mine, _) = Journal::open(&home, LAB).unwrap();
+        let (mut theirs, _) = Journal::open(&home, LAB).unwrap();
+        let first = mine.record(context("first")).unwrap();
+        // The other kernel's clock runs an hour ahead.
+        let ahead = Event {
+            at: Utc::now() + chrono::Duration::hours(1),
+            ..theirs.record(context("second")).unwrap()
+        };
+        let mut line = serde_json::to_string(&ahead).unwrap();
+        line.push('\n');
+        let text = std::fs::read_to_string(mine.path()).unwrap();
+        let last_line = text.lines().last().unwrap().len() + 1;
+        std::fs::write(
+            mine.path(),
+            format!("{}{line}", &text[..text.len() - last_line]),
+        )
+        .unwrap();
+
+        let transaction = mine.begin().unwrap();
+        assert_eq!(transaction.news(), &News::Appended(vec![ahead.clone()]));
+        let third = transaction.append(context("third")).unwrap();
+        assert_eq!(
+            third.at, ahead.at,
+            "stamped no earlier than the event before"
+        );
+        assert_eq!(mine.len(), 3);
+        assert!(matches!(mine.begin().unwrap().news(), News::Nothing));
+        assert_eq!(mine.events().unwrap(), vec![first, ahead, third]);
+        std::fs::remove_dir_all(home).unwrap();
+    }
+
+    #[test]
+    fn a_journal_that_shrank_is_read_again_from_its_start() {
+        let home = temp_home();
+        let (mut journal, _) = Journal::open(&home, LAB).unwrap();
+        let first = journal.record(context("first")).unwrap();
+        journal.record(context("second")).unwrap();
+        let text = std::fs::read_to_string(journal.path()).unwrap();
+        let first_line = text.lines().next().unwrap();
+        std::fs::write(journal.path(), format!("{first_line}\n")).unwrap();
+        let transaction = journal.begin().unwrap();
+        assert_eq!(transaction.news(), &News::Rewritten(vec![first]));
+        drop(transaction);
+        assert_eq!(journal.len(), 1);
         std::fs::remove_dir_all(home).unwrap();
     }
 }

@@ -83,6 +83,10 @@ pub trait LabRecord: Send {
     /// The restore notice of the lab's journal, once (see `Recorder::take_notice`).
     fn take_notice(&mut self) -> Option<Callout>;
 
+    /// Catches up with what other kernels of the student appended to the
+    /// lab's journal (see `Recorder::refresh`), before one of its magics runs.
+    fn refresh(&mut self);
+
     /// What the student has not done yet (the session's `missing`).
     fn missing(&self) -> Vec<String>;
 

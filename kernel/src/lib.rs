@@ -32,3 +32,4 @@ pub mod server;
 #[cfg(test)]
 mod testing;
 pub mod widgets;
+pub mod witness;

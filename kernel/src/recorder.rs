@@ -3,13 +3,22 @@
 //! lab's journal, and only then committed, so a refused or unrecordable action
 //! changes nothing. Every magic and widget callback records through a
 //! [`Recorder`], and a new kernel resumes the session by replaying the journal.
+//!
+//! Several kernels may share the journal (two notebooks of one lab): the
+//! append happens under the journal's lock after replaying what the others
+//! appended, and the event is checked again against that state, so a second,
+//! different prediction lock is refused naming the one that holds. Each
+//! committed event then wakes the lab's [`Witness`], when the kernel has a
+//! grader service.
 
+use crate::grader_client::GraderService;
 use crate::interpreter::ExecutionError;
-use crate::journal::{Journal, JournalError};
+use crate::journal::{Journal, JournalError, News};
+use crate::witness::{Witness, WitnessStatus};
 use mlsys_model::content::{Callout, CalloutKind};
 use mlsys_model::lab::LabSession;
-use mlsys_model::record::EventKind;
-use mlsys_model::rules::SessionError;
+use mlsys_model::record::{Event, EventKind};
+use mlsys_model::rules::{ReplayError, SessionError};
 use std::path::Path;
 
 /// Why an event was not recorded; either way nothing changed.
@@ -43,39 +52,53 @@ pub struct Pending<S> {
     next: S,
 }
 
-/// A lab's session and its journal.
+/// A lab's session, its journal and its witness.
 pub struct Recorder<S: LabSession> {
     session: S,
     journal: Option<Journal>,
     notice: Option<Callout>,
+    witness: Witnessing,
+}
+
+/// The witness of a recorder's journal, or why there is none.
+enum Witnessing {
+    On(Witness),
+    Off(WitnessStatus),
 }
 
 impl<S: LabSession> Recorder<S> {
-    /// Resumes the session from the lab's journal under `home`. Without a
-    /// usable journal the lab runs in memory; a journal that does not replay
-    /// to the end restores what it can. Either way [`Recorder::take_notice`]
-    /// says so once.
+    /// Resumes the session from the lab's journal under `home` (see
+    /// [`Recorder::open_with`]), witnessed by the grader service the
+    /// environment names (`MLSYS_GRADER_URL`, `JUPYTERHUB_API_TOKEN`).
     pub fn open(home: &Path) -> Self {
+        Recorder::open_with(home, GraderService::from_env())
+    }
+
+    /// Resumes the session from the lab's journal under `home`, its events
+    /// witnessed by `service` if there is one. Without a usable journal the
+    /// lab runs in memory; a journal that does not replay to the end restores
+    /// what it can. Either way [`Recorder::take_notice`] says so once.
+    pub fn open_with(home: &Path, service: Option<Result<GraderService, String>>) -> Self {
         match Journal::open(home, S::LAB_ID) {
-            Ok((journal, events)) => match S::replay(&events) {
-                Ok(session) => Recorder {
+            Ok((journal, events)) => {
+                let (session, notice) = restore(&events);
+                let witness = match service {
+                    None => Witnessing::Off(WitnessStatus::NoService),
+                    Some(Err(why)) => Witnessing::Off(WitnessStatus::Unavailable(why)),
+                    Some(Ok(service)) => match Witness::start(service, journal.path()) {
+                        Ok(witness) => Witnessing::On(witness),
+                        Err(e) => Witnessing::Off(WitnessStatus::Unavailable(format!(
+                            "cannot start the sender: {e}"
+                        ))),
+                    },
+                };
+                Recorder {
                     session,
                     journal: Some(journal),
-                    notice: None,
-                },
-                Err(error) => Recorder {
-                    session: S::replay(&events[..error.index]).unwrap_or_default(),
-                    journal: Some(journal),
-                    notice: Some(Callout::new(
-                        CalloutKind::Warn,
-                        "Part of your saved lab progress could not be restored.",
-                        format!(
-                            "Restored the first {} events; {error}. Later events are kept in the file but ignored.",
-                            error.index
-                        ),
-                    )),
-                },
-            },
+                    notice,
+                    witness,
+                }
+            }
             Err(error) => Recorder {
                 session: S::default(),
                 journal: None,
@@ -83,6 +106,9 @@ impl<S: LabSession> Recorder<S> {
                     CalloutKind::Warn,
                     "Your lab progress will not be saved.",
                     format!("{error}. The lab works, but only in this kernel's memory."),
+                )),
+                witness: Witnessing::Off(WitnessStatus::Unavailable(
+                    "your progress is kept in this kernel's memory only".into(),
                 )),
             },
         }
@@ -103,6 +129,26 @@ impl<S: LabSession> Recorder<S> {
         self.notice.take()
     }
 
+    /// Whether the record is witnessed, and how many events await the witness.
+    pub fn witness_status(&self) -> WitnessStatus {
+        match (&self.witness, &self.journal) {
+            (Witnessing::On(witness), Some(journal)) => WitnessStatus::Running {
+                awaiting: journal.len().saturating_sub(witness.witnessed()),
+                problem: witness.problem(),
+            },
+            (Witnessing::Off(status), _) => status.clone(),
+            (Witnessing::On(_), None) => WitnessStatus::NoService,
+        }
+    }
+
+    /// The witness, when the record is witnessed.
+    pub fn witness(&self) -> Option<&Witness> {
+        match &self.witness {
+            Witnessing::On(witness) => Some(witness),
+            Witnessing::Off(_) => None,
+        }
+    }
+
     /// Checks `kind` against the lab's rules on a copy of the session.
     pub fn check(&self, kind: EventKind) -> Result<Pending<S>, RecordError> {
         let mut next = self.session.clone();
@@ -110,14 +156,38 @@ impl<S: LabSession> Recorder<S> {
         Ok(Pending { kind, next })
     }
 
-    /// Appends a checked event to the journal, then commits its session. The
-    /// one place that writes the journal: a re-read of the journal under its
-    /// lock before the append belongs here.
-    pub fn commit(&mut self, pending: Pending<S>) -> Result<(), RecordError> {
+    /// Catches up with what other kernels appended to the journal.
+    pub fn refresh(&mut self) -> Result<(), RecordError> {
         if let Some(journal) = &mut self.journal {
-            journal.record(pending.kind)?;
+            let transaction = journal.begin()?;
+            catch_up(&mut self.session, &mut self.notice, transaction.news());
         }
-        self.session = pending.next;
+        Ok(())
+    }
+
+    /// Appends a checked event to the journal, then commits its session. The
+    /// one place that writes the journal: under its lock, what other kernels
+    /// appended is replayed first and the event checked again against it.
+    pub fn commit(&mut self, pending: Pending<S>) -> Result<(), RecordError> {
+        let Some(journal) = &mut self.journal else {
+            self.session = pending.next;
+            return Ok(());
+        };
+        let transaction = journal.begin()?;
+        let next = match transaction.news() {
+            News::Nothing => pending.next,
+            news => {
+                catch_up(&mut self.session, &mut self.notice, news);
+                let mut next = self.session.clone();
+                next.apply(&pending.kind)?;
+                next
+            }
+        };
+        transaction.append(pending.kind)?;
+        self.session = next;
+        if let Witnessing::On(witness) = &self.witness {
+            witness.notify();
+        }
         Ok(())
     }
 
@@ -125,6 +195,64 @@ impl<S: LabSession> Recorder<S> {
     pub fn record(&mut self, kind: EventKind) -> Result<(), RecordError> {
         let pending = self.check(kind)?;
         self.commit(pending)
+    }
+}
+
+/// The session a journal's events rebuild, and what to tell the student when
+/// they do not replay to the end.
+fn restore<S: LabSession>(events: &[Event]) -> (S, Option<Callout>) {
+    match S::replay(events) {
+        Ok(session) => (session, None),
+        Err(error) => (
+            S::replay(&events[..error.index]).unwrap_or_default(),
+            Some(partly_restored(&error)),
+        ),
+    }
+}
+
+fn partly_restored(error: &ReplayError) -> Callout {
+    Callout::new(
+        CalloutKind::Warn,
+        "Part of your saved lab progress could not be restored.",
+        format!(
+            "Restored the first {} events; {error}. Later events are kept in the file but ignored.",
+            error.index
+        ),
+    )
+}
+
+/// Applies to `session` what other kernels appended (an event the lab's rules
+/// refuse is skipped, and the student told); a rewritten journal is restored
+/// from its start.
+fn catch_up<S: LabSession>(session: &mut S, notice: &mut Option<Callout>, news: &News) {
+    match news {
+        News::Nothing => {}
+        News::Appended(events) => {
+            for event in events {
+                let applied = if event.lab == S::LAB_ID {
+                    session.apply(&event.kind)
+                } else {
+                    Err(SessionError::WrongLab {
+                        found: event.lab.clone(),
+                        expected: S::LAB_ID,
+                    })
+                };
+                if let Err(error) = applied {
+                    *notice = Some(Callout::new(
+                        CalloutKind::Warn,
+                        "Another notebook's lab event could not be applied.",
+                        format!("Event {} was skipped: {error}.", event.id),
+                    ));
+                }
+            }
+        }
+        News::Rewritten(events) => {
+            let (restored, told) = restore(events);
+            *session = restored;
+            if told.is_some() {
+                *notice = told;
+            }
+        }
     }
 }
 
@@ -207,6 +335,37 @@ mod tests {
             notice
                 .body
                 .starts_with("Restored the first 1 events; event 1:"),
+            "{}",
+            notice.body
+        );
+    }
+
+    #[test]
+    fn two_kernels_of_one_journal_each_record_on_top_of_the_others_events() {
+        let home = TempDir::new("recorder-two");
+        let mut first = Recorder::<TallySession>::open_with(home.path(), None);
+        let mut second = Recorder::<TallySession>::open_with(home.path(), None);
+        first.record(tally(2)).unwrap();
+        second.record(tally(3)).unwrap();
+        assert_eq!(
+            second.session().total,
+            5,
+            "the first kernel's run was read first"
+        );
+        first.refresh().unwrap();
+        assert_eq!(first.session(), second.session());
+        let events = first.journal().unwrap().events().unwrap();
+        assert_eq!(TallySession::replay(&events).unwrap(), *first.session());
+        assert!(events.windows(2).all(|w| w[0].at <= w[1].at));
+
+        // An event the rules refuse, appended by hand, is skipped with a notice.
+        let (mut by_hand, _) = Journal::open(home.path(), TallySession::LAB_ID).unwrap();
+        by_hand.record(tally(0)).unwrap();
+        first.record(tally(1)).unwrap();
+        assert_eq!(first.session().total, 6);
+        let notice = first.take_notice().unwrap();
+        assert!(
+            notice.body.contains("add must be a positive integer"),
             "{}",
             notice.body
         );

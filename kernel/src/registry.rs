@@ -201,6 +201,7 @@ impl MagicRegistry {
                 };
                 self.active = at;
                 let lab = &mut self.labs[at];
+                lab.magics.record().refresh();
                 if let Some(notice) = lab.magics.record().take_notice() {
                     outputs.display(render::callout(&notice));
                 }
@@ -289,6 +290,7 @@ impl MagicRegistry {
         let Some(lab) = self.labs.iter_mut().find(|lab| lab.id == owner) else {
             return false;
         };
+        lab.magics.record().refresh();
         let mut owned = widgets.owned_by(lab.id);
         if lab.buttons.owns(id) {
             owned.reject(id, state.keys(), outputs);
@@ -311,6 +313,7 @@ impl MagicRegistry {
         let Some(lab) = self.labs.iter_mut().find(|lab| lab.id == owner) else {
             return false;
         };
+        lab.magics.record().refresh();
         let mut owned = widgets.owned_by(lab.id);
         if lab.buttons.owns(id) {
             let record = lab.magics.record();

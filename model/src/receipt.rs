@@ -1,9 +1,10 @@
 //! The typed answers of a hand-in, shared by the kernel and the grader: what
-//! the grader service replies to a submission, and the summary of a checked
-//! submission that `%submit`'s receipt and `check-submission` show.
+//! the grader service replies to a submission, the summary of a checked
+//! submission that `%submit`'s receipt and `check-submission` show, and the
+//! witness's wire messages (a batch of events and its receipt).
 
 use crate::lab::Checked;
-use crate::record::Submission;
+use crate::record::{Event, Submission};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -101,6 +102,32 @@ pub struct HandInReceipt {
     pub file: Option<String>,
     /// Size of the submission in bytes.
     pub bytes: u64,
+}
+
+/// Lab events the kernel sends to the grader service's witness
+/// (`POST /api/witness`) as it records them, in the order recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WitnessBatch {
+    /// The events, in journal order.
+    pub events: Vec<Event>,
+}
+
+/// The witness's answer to a [`WitnessBatch`]: every event of it is now
+/// stored under `student` (the Hub user), the new ones received at
+/// `received_at` by the service's clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessReceipt {
+    /// The Hub user the events are stored under.
+    pub student: String,
+    /// When the service received the batch (its clock).
+    pub received_at: DateTime<Utc>,
+    /// Events stored now.
+    pub stored: u32,
+    /// Events it already had, with the same content.
+    pub duplicates: u32,
+    /// Events it already had under the same id with other content: kept as
+    /// evidence beside the first, never instead of it.
+    pub conflicts: u32,
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! one is set); a batch in one transaction.
 
 use super::Db;
+use crate::encode::rfc3339;
 use crate::error::GraderError;
+use crate::provenance::Provenance;
 use crate::rejection::{Reason, Rejected, Rejection};
 use mlsys_model::Choice;
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -32,6 +34,10 @@ pub struct NewSubmission {
     pub answers: Vec<(String, Choice)>,
     /// The raw bytes, LZ4-compressed (size-prepended block).
     pub raw_lz4: Vec<u8>,
+    /// Whom and which time to believe.
+    pub provenance: Provenance,
+    /// Its log's event ids, 16 bytes each, in order.
+    pub event_ids: Vec<u8>,
 }
 
 /// One submission read and validated, ready to be stored.
@@ -198,10 +204,15 @@ fn store_one(
         }
         None => {}
     }
+    let received_at = match row.provenance {
+        Provenance::Service => Some(now.to_string()),
+        Provenance::File { ctime } => Some(rfc3339(ctime)),
+        Provenance::Unverified => None,
+    };
     tx.prepare_cached(
         "INSERT INTO submissions (id, student, lab, created_at, kernel_version, schema_version, \
-         event_count, sha256, source, ingested_at, facts, raw_lz4) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         event_count, sha256, source, ingested_at, facts, raw_lz4, received_at, time_source, \
+         event_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         row.id,
@@ -215,7 +226,10 @@ fn store_one(
         source,
         now,
         row.facts,
-        row.raw_lz4
+        row.raw_lz4,
+        received_at,
+        row.provenance.code(),
+        row.event_ids
     ])?;
     let mut insert_answer = tx.prepare_cached(
         "INSERT INTO answers (submission_id, question, choice) VALUES (?1, ?2, ?3)",

@@ -4,11 +4,12 @@
 
 use crate::error::GraderError;
 use crate::score::Item;
+use mlsys_model::record::Submission;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::Path;
 
 /// What ingest stores (since version 3 quarantined bytes are compressed and
-/// found by source).
+/// found by source; version 4 adds the columns [`TRUSTED_TIMES`] adds).
 const INTAKE_TABLES: &str = r#"
     CREATE TABLE submissions (
         id             TEXT PRIMARY KEY,     -- the submission's UUID
@@ -22,8 +23,13 @@ const INTAKE_TABLES: &str = r#"
         source         TEXT NOT NULL,        -- the file it was read from
         ingested_at    TEXT NOT NULL,
         facts          TEXT NOT NULL,        -- JSON, as the lab's scorer stores it
-        raw_lz4        BLOB NOT NULL         -- the JSON exactly as read, LZ4 (size-prepended);
+        raw_lz4        BLOB NOT NULL,        -- the JSON exactly as read, LZ4 (size-prepended);
                                              -- `mlsys-grader raw ID` prints it
+        received_at    TEXT,                 -- the time lateness is judged by (version 4):
+                                             -- the service's receive time, or the file's
+                                             -- ctime as ingest first read it; NULL: created_at
+        time_source    TEXT NOT NULL DEFAULT 'unverified', -- service, file or unverified
+        event_ids      BLOB NOT NULL DEFAULT x'' -- the log's event ids, 16 bytes each
     ) STRICT;
     CREATE INDEX submissions_by_student ON submissions (student, created_at);
 
@@ -95,11 +101,53 @@ const SCORE_TABLES: &str = r#"
     ) STRICT;
 "#;
 
+/// The columns version 4 adds to `submissions`, as `ALTER TABLE` adds them
+/// (a new database gets them in [`INTAKE_TABLES`]).
+const TRUSTED_TIMES: &str = r#"
+    ALTER TABLE submissions ADD COLUMN received_at TEXT;
+    ALTER TABLE submissions ADD COLUMN time_source TEXT NOT NULL DEFAULT 'unverified';
+    ALTER TABLE submissions ADD COLUMN event_ids BLOB NOT NULL DEFAULT x'';
+"#;
+
+/// The witness and the flags of scored submissions (version 4).
+const WITNESS_TABLES: &str = r#"
+    CREATE TABLE witnessed_events (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT, -- the order the service received them
+        student     TEXT NOT NULL,           -- the authenticated Hub user
+        lab         TEXT NOT NULL,
+        event_id    TEXT NOT NULL,
+        batch       INTEGER NOT NULL,        -- one per request: the seq of its first new event
+        received_at TEXT NOT NULL,           -- the service's clock
+        sha256      TEXT NOT NULL,           -- of `event`
+        event       TEXT NOT NULL,           -- the event as the service read it (JSON)
+        conflict    INTEGER NOT NULL         -- 1: an id already witnessed with other content
+    ) STRICT;
+    CREATE UNIQUE INDEX witnessed_once ON witnessed_events (student, event_id, sha256);
+    CREATE INDEX witnessed_by_lab ON witnessed_events (lab, student, seq);
+    CREATE TRIGGER witnessed_events_are_kept BEFORE UPDATE ON witnessed_events
+        BEGIN SELECT RAISE(ABORT, 'witnessed events are append-only'); END;
+    CREATE TRIGGER witnessed_events_are_never_deleted BEFORE DELETE ON witnessed_events
+        BEGIN SELECT RAISE(ABORT, 'witnessed events are append-only'); END;
+
+    CREATE TABLE submission_flags (
+        submission_id TEXT NOT NULL
+                      REFERENCES submission_scores (submission_id) ON DELETE CASCADE,
+        position      INTEGER NOT NULL,
+        flag          TEXT NOT NULL,         -- a stable code, e.g. witness_mismatch
+        detail        TEXT NOT NULL,         -- for the instructor's decision
+        PRIMARY KEY (submission_id, position)
+    ) STRICT, WITHOUT ROWID;
+"#;
+
 /// An upgrade from one schema version to the next.
 type Upgrade = fn(&Transaction, &Path) -> Result<(), GraderError>;
 
 /// `UPGRADES[i]` brings version `i + 1` to `i + 2`.
-const UPGRADES: &[Upgrade] = &[scores_as_items, quarantine_compressed];
+const UPGRADES: &[Upgrade] = &[
+    scores_as_items,
+    quarantine_compressed,
+    witness_and_trusted_times,
+];
 
 /// The schema version this grader writes.
 pub const SCHEMA_VERSION: i64 = UPGRADES.len() as i64 + 1;
@@ -128,6 +176,7 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), GraderError> {
             0 => {
                 tx.execute_batch(INTAKE_TABLES).map_err(err())?;
                 tx.execute_batch(SCORE_TABLES).map_err(err())?;
+                tx.execute_batch(WITNESS_TABLES).map_err(err())?;
                 SCHEMA_VERSION
             }
             _ => {
@@ -235,6 +284,40 @@ fn quarantine_compressed(tx: &Transaction, path: &Path) -> Result<(), GraderErro
         write
             .execute(rusqlite::params![id, lz4_flex::compress_prepend_size(&raw)])
             .map_err(err())?;
+    }
+    Ok(())
+}
+
+/// 3 → 4: the times lateness is judged by (a submission the service received
+/// was received at its `ingested_at`; an exchange file's ctime was never read,
+/// so it stays judged by its own `created_at`, as `unverified`), each log's
+/// event ids (read from the stored bytes), the witness and the flags.
+fn witness_and_trusted_times(tx: &Transaction, path: &Path) -> Result<(), GraderError> {
+    let err = || GraderError::db(path);
+    tx.execute_batch(TRUSTED_TIMES).map_err(err())?;
+    tx.execute_batch(WITNESS_TABLES).map_err(err())?;
+    tx.execute(
+        "UPDATE submissions SET time_source = ?1, received_at = ingested_at \
+         WHERE source LIKE 'service:%'",
+        [crate::provenance::SERVICE],
+    )
+    .map_err(err())?;
+    let mut read = tx
+        .prepare("SELECT id, raw_lz4 FROM submissions")
+        .map_err(err())?;
+    let mut write = tx
+        .prepare("UPDATE submissions SET event_ids = ?2 WHERE id = ?1")
+        .map_err(err())?;
+    let mut rows = read.query([]).map_err(err())?;
+    while let Some(row) = rows.next().map_err(err())? {
+        let id: String = row.get(0).map_err(err())?;
+        let raw: Vec<u8> = row.get(1).map_err(err())?;
+        let ids: Vec<u8> = lz4_flex::decompress_size_prepended(&raw)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Submission>(&bytes).ok())
+            .map(|s| s.events.iter().flat_map(|e| e.id.into_bytes()).collect())
+            .unwrap_or_default();
+        write.execute(rusqlite::params![id, ids]).map_err(err())?;
     }
     Ok(())
 }

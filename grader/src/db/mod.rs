@@ -10,6 +10,7 @@ mod migrations;
 pub mod intake;
 pub mod reads;
 pub mod scores;
+pub mod witness;
 
 use crate::error::GraderError;
 use rusqlite::{Connection, Params, Row, Transaction, TransactionBehavior};

@@ -4,6 +4,7 @@
 
 use super::Db;
 use crate::error::GraderError;
+use crate::flags::Flag;
 use crate::score::Item;
 use rusqlite::Row;
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ pub struct GradeRecord {
     pub status: String,
     /// The counting submission.
     pub submission_id: Option<String>,
-    /// When it was made.
+    /// When it was handed in: the time lateness is judged by.
     pub submitted_at: Option<String>,
     /// Started days late.
     pub late_days: u32,
@@ -42,10 +43,15 @@ pub struct SubmissionRecord {
     pub student: String,
     /// The lab.
     pub lab: String,
-    /// When it was made.
+    /// When it was made, as it says.
     pub created_at: String,
     /// When it was stored.
     pub ingested_at: String,
+    /// The verified time it is judged by (the service's receive time or the
+    /// file's ctime), if any.
+    pub received_at: Option<String>,
+    /// `service`, `file` or `unverified`.
+    pub time_source: String,
     /// SHA-256 of its bytes.
     pub sha256: String,
     /// Events in its log.
@@ -77,7 +83,8 @@ pub struct QuarantineRecord {
     pub sha256: String,
 }
 
-const GRADE_COLUMNS: &str = "SELECT g.lab, g.student, g.status, g.submission_id, s.created_at, \
+const GRADE_COLUMNS: &str = "SELECT g.lab, g.student, g.status, g.submission_id, \
+     COALESCE(s.received_at, s.created_at), \
      g.late_days, g.raw_total, g.penalty, g.total, g.max_total \
      FROM grades g LEFT JOIN submissions s ON s.id = g.submission_id";
 
@@ -97,7 +104,8 @@ fn grade(r: &Row) -> rusqlite::Result<GradeRecord> {
 }
 
 const SUBMISSION_COLUMNS: &str = "SELECT s.id, s.student, s.lab, s.created_at, s.ingested_at, \
-     s.sha256, s.event_count, s.kernel_version, s.source, sc.total, sc.late_days \
+     s.sha256, s.event_count, s.kernel_version, s.source, sc.total, sc.late_days, \
+     s.received_at, s.time_source \
      FROM submissions s LEFT JOIN submission_scores sc ON sc.submission_id = s.id";
 
 fn submission(r: &Row) -> rusqlite::Result<SubmissionRecord> {
@@ -113,6 +121,15 @@ fn submission(r: &Row) -> rusqlite::Result<SubmissionRecord> {
         source: r.get(8)?,
         total: r.get(9)?,
         late_days: r.get(10)?,
+        received_at: r.get(11)?,
+        time_source: r.get(12)?,
+    })
+}
+
+fn flag(r: &Row, first: usize) -> rusqlite::Result<Flag> {
+    Ok(Flag {
+        flag: r.get(first)?,
+        detail: r.get(first + 1)?,
     })
 }
 
@@ -147,6 +164,37 @@ impl Db {
              WHERE g.lab = ?1 ORDER BY g.student, i.position",
             [lab],
             |r| Ok((r.get(0)?, item(r, 1)?)),
+        )
+    }
+
+    /// The flags of every counting submission of `lab`, with the submission's id.
+    pub fn counting_flags(&self, lab: &str) -> Result<Vec<(String, Flag)>, GraderError> {
+        self.rows(
+            "SELECT f.submission_id, f.flag, f.detail FROM grades g \
+             JOIN submission_flags f ON f.submission_id = g.submission_id \
+             WHERE g.lab = ?1 ORDER BY g.student, f.position",
+            [lab],
+            |r| Ok((r.get(0)?, flag(r, 1)?)),
+        )
+    }
+
+    /// A submission's flags, in order (none when it is not scored).
+    pub fn flags_of(&self, submission_id: &str) -> Result<Vec<Flag>, GraderError> {
+        self.rows(
+            "SELECT flag, detail FROM submission_flags WHERE submission_id = ?1 ORDER BY position",
+            [submission_id],
+            |r| flag(r, 0),
+        )
+    }
+
+    /// How many of `lab`'s counting submissions are judged by each time
+    /// source (`service`, `file`, `unverified`).
+    pub fn counting_time_sources(&self, lab: &str) -> Result<Vec<(String, i64)>, GraderError> {
+        self.rows(
+            "SELECT s.time_source, COUNT(*) FROM grades g JOIN submissions s \
+             ON s.id = g.submission_id WHERE g.lab = ?1 GROUP BY s.time_source",
+            [lab],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
     }
 

@@ -2,7 +2,9 @@
 //! submission's items and totals, each student's grade, the rubric used), per lab.
 
 use super::Db;
+use crate::copies::EventIds;
 use crate::error::GraderError;
+use crate::flags::Flag;
 use crate::score::{Item, SubmissionScore};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -13,10 +15,17 @@ pub struct StoredFacts {
     pub id: String,
     /// The student.
     pub student: String,
-    /// When it was made (RFC 3339).
+    /// When it was made (RFC 3339), as it says.
     pub created_at: String,
     /// What its lab's scorer stored for scoring.
     pub facts: String,
+    /// The time it is judged by when one was verified: the service's receive
+    /// time or the file's ctime (RFC 3339).
+    pub received_at: Option<String>,
+    /// `service`, `file` or `unverified`.
+    pub time_source: String,
+    /// Its raw bytes (LZ4), when asked for: its student has witnessed events.
+    pub raw_lz4: Option<Vec<u8>>,
 }
 
 /// One student's grade in a lab, as `score` writes it.
@@ -43,6 +52,23 @@ pub struct UsedRubric<'a> {
     pub origin: &'a str,
     /// SHA-256 of its text.
     pub sha256: &'a str,
+}
+
+/// Stores a scored submission's flags, in order.
+fn insert_flags(tx: &Transaction, submission_id: &str, flags: &[Flag]) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO submission_flags (submission_id, position, flag, detail) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (position, flag) in flags.iter().enumerate() {
+        insert.execute(params![
+            submission_id,
+            position as i64,
+            flag.flag,
+            flag.detail
+        ])?;
+    }
+    Ok(())
 }
 
 /// Stores a scored submission's items, in order.
@@ -87,18 +113,27 @@ pub struct ScoringState {
 
 impl Db {
     /// The stored facts of every submission of `lab`, by id, handed to `each`
-    /// in batches of up to `size`.
+    /// in batches of up to `size`; with `witnessed_raw`, the raw bytes of those
+    /// whose student has witnessed events of the lab.
     pub fn facts_of_lab(
         &self,
         lab: &str,
         size: usize,
+        witnessed_raw: bool,
         mut each: impl FnMut(Vec<StoredFacts>),
     ) -> Result<(), GraderError> {
+        let raw = if witnessed_raw {
+            "CASE WHEN EXISTS (SELECT 1 FROM witnessed_events w WHERE w.lab = s.lab \
+             AND w.student = s.student) THEN s.raw_lz4 END"
+        } else {
+            "NULL"
+        };
         let mut statement = self
             .conn
-            .prepare(
-                "SELECT id, student, created_at, facts FROM submissions WHERE lab = ?1 ORDER BY id",
-            )
+            .prepare(&format!(
+                "SELECT s.id, s.student, s.created_at, s.facts, s.received_at, s.time_source, \
+                 {raw} FROM submissions s WHERE s.lab = ?1 ORDER BY s.id"
+            ))
             .map_err(self.err())?;
         let mut rows = statement.query([lab]).map_err(self.err())?;
         let mut batch = Vec::with_capacity(size);
@@ -109,6 +144,9 @@ impl Db {
                     student: row.get(1)?,
                     created_at: row.get(2)?,
                     facts: row.get(3)?,
+                    received_at: row.get(4)?,
+                    time_source: row.get(5)?,
+                    raw_lz4: row.get(6)?,
                 })
             };
             batch.push(facts(row).map_err(self.err())?);
@@ -120,6 +158,21 @@ impl Db {
             each(batch);
         }
         Ok(())
+    }
+
+    /// Every stored submission of `lab` with its log's event ids.
+    pub fn event_ids_of_lab(&self, lab: &str) -> Result<Vec<EventIds>, GraderError> {
+        self.rows(
+            "SELECT id, student, event_ids FROM submissions WHERE lab = ?1 ORDER BY id",
+            [lab],
+            |r| {
+                Ok(EventIds {
+                    submission_id: r.get(0)?,
+                    student: r.get(1)?,
+                    ids: r.get(2)?,
+                })
+            },
+        )
     }
 
     /// Students named by a quarantined submission.
@@ -167,6 +220,7 @@ impl Db {
                     .execute(params![id, s.raw_total, s.late_days, s.penalty, s.total])
                     .map_err(err())?;
                 insert_items(&tx, id, lab, &s.items).map_err(err())?;
+                insert_flags(&tx, id, &s.flags).map_err(err())?;
             }
             let mut insert_grade = tx
                 .prepare(

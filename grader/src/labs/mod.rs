@@ -11,10 +11,12 @@
 pub mod data_storage;
 
 use crate::error::GraderError;
+use crate::flags::Flag;
 use crate::rejection::Rejection;
 use crate::rubric::Rubric;
 use crate::score::Item;
 use crate::synth::Rng;
+use crate::witness::{WitnessRules, WitnessedEvent};
 use chrono::{DateTime, Utc};
 use mlsys_model::content::Question;
 use mlsys_model::record::Submission;
@@ -32,6 +34,15 @@ pub trait LabScorer: Send + Sync + 'static {
     /// scoring. The envelope (schema, student, event ids and order, lab) is
     /// checked before.
     fn audit(&self, submission: &Submission) -> Result<Audited, Rejection>;
+
+    /// What the witness received of a submission (`log`, in receive order;
+    /// see [`crate::witness::judge`]) as facts for scoring, like [`LabScorer::audit`]
+    /// of a log: the events are applied under the lab's rules in the order
+    /// the service received them (one the rules refuse there is left out and
+    /// flagged), a prediction counts only if its lock reached the service
+    /// before the act's first run ([`crate::witness::lock_order`]), and the
+    /// flags say what the instructor should know. An empty log earns nothing.
+    fn witnessed(&self, log: &[&WitnessedEvent], rules: &WitnessRules) -> Witnessed;
 
     /// The built-in rubric (TOML; `mlsys-grader rubric` prints it).
     fn default_rubric(&self) -> &'static str;
@@ -78,6 +89,15 @@ pub struct Audited {
     pub facts: String,
     /// The answers to the lab's questions: question id and letter.
     pub answers: Vec<(String, Choice)>,
+}
+
+/// The facts of a witnessed log, and its flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Witnessed {
+    /// What scoring reads, as [`LabScorer::audit`] gives it.
+    pub audited: Audited,
+    /// What the instructor should know (a lock order not witnessed, …).
+    pub flags: Vec<Flag>,
 }
 
 /// One of a lab's multiple-choice questions.

@@ -9,6 +9,7 @@ pub mod listen;
 pub mod rate_limit;
 pub mod routes;
 pub mod store;
+pub mod witness;
 
 use crate::error::GraderError;
 use crate::labs::Scorers;

@@ -47,7 +47,7 @@ const DRAIN_FACTOR: usize = 16;
 const RETRY_AFTER_SECS: u64 = 2;
 
 /// The whole body, or 413 when it is over `limit` bytes.
-async fn read_limited(mut body: Body, limit: usize) -> ApiResult<Vec<u8>> {
+pub(super) async fn read_limited(mut body: Body, limit: usize) -> ApiResult<Vec<u8>> {
     let mut bytes = Vec::new();
     let mut total = 0usize;
     while let Some(frame) =
@@ -92,7 +92,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -169,7 +169,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(super) type ApiResult<T> = Result<T, ApiError>;
 
 /// The routes under `prefix` (empty for `/`), with the body limit and the
 /// request time limit.
@@ -178,6 +178,7 @@ pub fn router(app: Arc<App>, prefix: &str) -> Router {
         .route("/health", get(health))
         .route("/api/whoami", get(whoami))
         .route("/api/submissions", post(submit).get(list))
+        .route("/api/witness", post(super::witness::witness))
         .route("/api/students/{student}", get(student_record))
         .route("/api/score", post(score))
         .route("/api/export", get(export))
@@ -207,7 +208,7 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
 }
 
 /// Runs blocking work (SQLite, the Hub client) off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> ApiResult<T> {
     tokio::task::spawn_blocking(work)
@@ -332,7 +333,7 @@ fn within_rate(app: &App, identity: &Identity) -> ApiResult<()> {
 }
 
 /// The caller, verified with the Hub (or lately) and within the rate limit.
-async fn caller(app: &Arc<App>, credentials: &Credentials) -> ApiResult<Identity> {
+pub(super) async fn caller(app: &Arc<App>, credentials: &Credentials) -> ApiResult<Identity> {
     let identity = identify(app, credentials, Freshness::Cached).await?;
     within_rate(app, &identity)?;
     Ok(identity)

@@ -15,6 +15,8 @@ use crate::ingest::{check_one, write_groups};
 use crate::labs::Scorers;
 use crate::rubric::Rubric;
 use chrono::Utc;
+use mlsys_model::receipt::WitnessReceipt;
+use mlsys_model::record::Event;
 use serde_json::{json, Value};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -160,6 +162,25 @@ impl Store {
         })
     }
 
+    /// Stores `events` as witnessed from `user` now (see `Db::witness`);
+    /// returns once they are committed.
+    pub fn witness(&self, user: &str, events: &[Event]) -> Result<WitnessReceipt, GraderError> {
+        let now = Utc::now();
+        let done = lock(&self.writer).witness(user, events, now)?;
+        Ok(WitnessReceipt {
+            student: user.to_string(),
+            received_at: now,
+            stored: done.stored,
+            duplicates: done.duplicates,
+            conflicts: done.conflicts,
+        })
+    }
+
+    /// Whether this service grades lab `lab`.
+    pub fn grades(&self, lab: &str) -> bool {
+        self.scorers.get(lab).is_some()
+    }
+
     /// Whether students may see their scores.
     pub fn released(&self) -> bool {
         self.released_flag.exists()
@@ -183,24 +204,25 @@ impl Store {
     /// the lab scored last and per-submission scores when `with_scores`.
     pub fn student_record(&self, student: &str, with_scores: bool) -> Result<Value, GraderError> {
         let db = self.db();
-        let submissions: Vec<Value> = db
-            .submissions_of(student)?
-            .into_iter()
-            .map(|s| {
-                let mut row = json!({
-                    "submission_id": s.id,
-                    "created_at": s.created_at,
-                    "received_at": s.ingested_at,
-                    "sha256": s.sha256,
-                    "events": s.events,
-                    "kernel_version": s.kernel_version,
-                });
-                if with_scores {
-                    row["total"] = json!(s.total);
+        let mut submissions: Vec<Value> = Vec::new();
+        for s in db.submissions_of(student)? {
+            let mut row = json!({
+                "submission_id": s.id,
+                "created_at": s.created_at,
+                "received_at": s.ingested_at,
+                "sha256": s.sha256,
+                "events": s.events,
+                "kernel_version": s.kernel_version,
+            });
+            if with_scores {
+                row["total"] = json!(s.total);
+                let flags = db.flags_of(&s.id)?;
+                if !flags.is_empty() {
+                    row["flags"] = json!(flags);
                 }
-                row
-            })
-            .collect();
+            }
+            submissions.push(row);
+        }
         let quarantined: Vec<Value> = db
             .quarantined_of(student, Some(&format!("service:{student}")))?
             .into_iter()
@@ -259,7 +281,13 @@ impl Store {
     /// Scores everything with the configured rubric; returns the summary line.
     pub fn score(&self) -> Result<String, GraderError> {
         let (rubric, text, origin) = Rubric::load(&self.scorers, self.rubric.as_deref())?;
-        let summary = score_all(&mut lock(&self.writer), &rubric, &text, &origin)?;
+        let summary = score_all(
+            &mut lock(&self.writer),
+            &self.scorers,
+            &rubric,
+            &text,
+            &origin,
+        )?;
         Ok(summary.to_string())
     }
 

@@ -30,6 +30,12 @@ impl<S: LabSession> LabRecord for Recorder<S> {
         Recorder::take_notice(self)
     }
 
+    fn refresh(&mut self) {
+        if let Err(error) = Recorder::refresh(self) {
+            tracing::warn!("cannot catch up with the lab journal: {error}");
+        }
+    }
+
     fn missing(&self) -> Vec<String> {
         self.session().missing()
     }

@@ -64,7 +64,7 @@ pub fn replay(submission: &Submission) -> Result<Replayed, Rejection> {
 }
 
 /// The first ledger key whose saved value is not the recomputed one.
-fn first_difference(saved: &LedgerDesign, expected: &LedgerDesign) -> Option<String> {
+pub fn first_difference(saved: &LedgerDesign, expected: &LedgerDesign) -> Option<String> {
     let saved = saved.to_map();
     for (key, want) in expected.to_map() {
         let got = saved.get(&key).cloned().unwrap_or_default();

@@ -7,11 +7,13 @@ pub mod facts;
 pub mod rubric;
 pub mod score;
 pub mod synth;
+pub mod witnessed;
 
-use super::{Audited, LabQuestion, LabScorer};
+use super::{Audited, LabQuestion, LabScorer, Witnessed};
 use crate::rejection::Rejection;
 use crate::rubric::Rubric;
 use crate::synth::Rng;
+use crate::witness::{WitnessRules, WitnessedEvent};
 use chrono::{DateTime, Utc};
 use facts::Facts;
 use mlsys_model::lab::Lab;
@@ -40,6 +42,10 @@ impl LabScorer for DataStorageScorer {
             facts: serde_json::to_string(&facts).unwrap_or_default(),
             answers: facts.answers(),
         })
+    }
+
+    fn witnessed(&self, log: &[&WitnessedEvent], rules: &WitnessRules) -> Witnessed {
+        witnessed::witnessed(log, rules)
     }
 
     fn default_rubric(&self) -> &'static str {

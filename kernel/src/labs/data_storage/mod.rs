@@ -265,6 +265,8 @@ impl DataStorageLab {
                 Tone::Orange
             },
         ));
+        let (witness, tone) = self.recorder.witness_status().describe();
+        rows.push(("Witnessed".to_string(), witness, tone));
         table(&format!("{LAB_TITLE} · lab {LAB_ID} · status"), &rows)
     }
 }

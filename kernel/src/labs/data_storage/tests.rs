@@ -390,6 +390,29 @@ fn submit_hands_in_a_log_that_replays_and_lists_what_is_missing() {
 }
 
 #[test]
+fn a_second_notebook_of_the_lab_is_told_which_prediction_holds() {
+    let mut first = Lab::new();
+    let mut second = Lab::at(first.home.clone());
+    first.run("%predict act1 B").unwrap();
+    let refused = second.run("%predict act1 C").unwrap_err();
+    assert_eq!(refused.ename, "LabError");
+    assert_eq!(
+        refused.evalue,
+        "Act I prediction is already locked as B; it cannot be changed"
+    );
+    second.run("%io --workers 4").unwrap();
+    assert_eq!(second.session().predictions[&Act::Act1], Choice::B);
+    first.lab.record().refresh();
+    assert_eq!(first.session(), second.session());
+    let status = first.run("%status").unwrap();
+    let status = plain(&status);
+    assert!(
+        status.contains("not witnessed: no grader service is configured"),
+        "{status}"
+    );
+}
+
+#[test]
 fn reveals_mathpeeks_and_status_show_the_models_texts() {
     use crate::render::text::callout;
     use mlsys_model::labs::data_storage::limits::io_limits;
