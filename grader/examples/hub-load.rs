@@ -17,7 +17,7 @@
 use clap::Parser;
 use mlsys_grader::labs::Scorers;
 use mlsys_grader::synth::Rng;
-use mlsys_model::receipt::{ReceiptStatus, ServiceReceipt};
+use mlsys_model::receipt::{ReceiptStatus, ServiceReceipt, WitnessBatch, WitnessReceipt};
 use mlsys_model::record::{Event, EventKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -220,7 +220,7 @@ fn workload(args: &Args, class: &[(String, String)]) -> (Vec<Job>, Vec<Job>, Vec
                 student,
                 kind: JobKind::Witness,
                 events: batch.len(),
-                body: serde_json::to_vec(&serde_json::json!({ "events": batch })).unwrap(),
+                body: serde_json::to_vec(&WitnessBatch { events: batch }).unwrap(),
             };
             if n == 0 {
                 first.push(job);
@@ -441,13 +441,12 @@ fn client(
 fn tally(ack: &mut Acknowledged, kind: JobKind, name: &str, body: &[u8]) {
     match kind {
         JobKind::Whoami => {}
-        JobKind::Witness => match serde_json::from_slice::<serde_json::Value>(body) {
+        JobKind::Witness => match serde_json::from_slice::<WitnessReceipt>(body) {
             Ok(receipt) => {
-                let n = |k: &str| receipt[k].as_u64().unwrap_or(0);
-                ack.witness_stored += n("stored");
-                ack.witness_duplicates += n("duplicates");
-                ack.witness_conflicts += n("conflicts");
-                ack.wrong_student += u64::from(receipt["student"] != name);
+                ack.witness_stored += u64::from(receipt.stored);
+                ack.witness_duplicates += u64::from(receipt.duplicates);
+                ack.witness_conflicts += u64::from(receipt.conflicts);
+                ack.wrong_student += u64::from(receipt.student != name);
             }
             Err(_) => ack.wrong_student += 1,
         },
