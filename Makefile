@@ -71,5 +71,5 @@ bench-widgets: venv ## Live slider updates: kernel-side update-to-output p50/p99
 bench-grader: ## The grader on 10,000 synthetic submissions: ingest + score (target 2 s), export (0.5 s).
 	tools/bench-grader
 
-bench-hub: venv ## The grader service behind a real JupyterHub, 5,000 students: events/s, submissions/s, p99, RSS, nothing lost (options in BENCH_HUB_ARGS, e.g. "--paced").
+bench-hub: venv ## The grader service behind a real JupyterHub, 5,000 students: events/s, submissions/s, p99, RSS, nothing lost (options in BENCH_HUB_ARGS, see --help).
 	tools/bench-hub $(BENCH_HUB_ARGS)

@@ -5,10 +5,11 @@
 //! (`POST /api/submissions`), as fast as `--concurrency` blocking clients
 //! (each with one kept-alive connection) allow.
 //!
-//! Three phases, each over the whole class: `cold` (each student's first
-//! request, whose token the service has never seen, so it asks the Hub),
-//! `witness` (the remaining batches) and `submit` (one submission each), the
-//! last two with every token already checked. A request answered 503 or 429
+//! Phases: `cold` (each student's first request, whose token the service has
+//! never seen, so it asks the Hub), then with every token already checked the
+//! remaining witness batches and one submission each, a share of each sent at
+//! a given rate (`witness-paced`, `submit-paced`: latency under that load) and
+//! the rest as fast as possible (`witness-max`, `submit-max`: throughput). A request answered 503 or 429
 //! is sent again after its `Retry-After`, as the kernel does. Prints one JSON
 //! report: per phase the requests, events, wall time, latency percentiles and
 //! answers by status; and what the service acknowledged, to compare with its
@@ -42,13 +43,17 @@ struct Args {
     /// which answers one at a time).
     #[arg(long, default_value_t = 8)]
     cold_concurrency: usize,
-    /// Send the warm witness batches at this many events a second (0: as fast as possible);
-    /// latency is then counted from when a batch was due, so falling behind shows.
+    /// Send the first `--paced-share` of the warm witness batches at this many events a
+    /// second, the rest as fast as possible (0: all as fast as possible). A paced request's
+    /// latency counts from when it was due, so falling behind shows.
     #[arg(long, default_value_t = 0.0)]
     events_per_s: f64,
-    /// Send the submissions at this many a second (0: as fast as possible).
+    /// The same for submissions, a second.
     #[arg(long, default_value_t = 0.0)]
     submissions_per_s: f64,
+    /// The share of each warm phase sent at its rate.
+    #[arg(long, default_value_t = 0.5)]
+    paced_share: f64,
     /// Lab events per student (about: the lab's synthetic student decides).
     #[arg(long, default_value_t = 40)]
     events: usize,
@@ -73,6 +78,8 @@ struct Job {
     kind: JobKind,
     body: Vec<u8>,
     events: usize,
+    /// When it is due after its phase starts (`None`: at once).
+    due: Option<Duration>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -140,26 +147,43 @@ fn main() {
     let batches_sent = first.len() + rest.len();
     let acknowledged = Mutex::new(Acknowledged::default());
     let mut phases = BTreeMap::new();
-    let per_batch = rest.iter().map(|j| j.events).sum::<usize>() as f64 / rest.len().max(1) as f64;
-    let phases_run = [
-        ("cold", first, args.cold_concurrency, 0.0),
+    let mut phases_run = vec![("cold", first, args.cold_concurrency)];
+    // A witness batch is due when the events before it have taken their time at the
+    // rate; a submission, one after another at its rate.
+    for ((paced_name, max_name), mut jobs, rate, weight) in [
         (
-            "witness",
+            ("witness-paced", "witness-max"),
             rest,
-            args.concurrency,
-            args.events_per_s / per_batch,
+            args.events_per_s,
+            (|job: &Job| job.events) as fn(&Job) -> usize,
         ),
         (
-            "submit",
+            ("submit-paced", "submit-max"),
             submissions,
-            args.concurrency,
             args.submissions_per_s,
+            |_: &Job| 1,
         ),
-    ];
-    for (name, jobs, concurrency, rate) in phases_run {
+    ] {
+        let paced = if rate > 0.0 {
+            (jobs.len() as f64 * args.paced_share.clamp(0.0, 1.0)) as usize
+        } else {
+            0
+        };
+        let flat_out = jobs.split_off(paced);
+        let mut before = 0;
+        for job in &mut jobs {
+            job.due = Some(Duration::from_secs_f64(before as f64 / rate));
+            before += weight(job);
+        }
+        phases_run.push((paced_name, jobs, args.concurrency));
+        phases_run.push((max_name, flat_out, args.concurrency));
+    }
+    for (name, jobs, concurrency) in phases_run {
+        if jobs.is_empty() {
+            continue;
+        }
         eprintln!("hub-load: {name}: {} requests", jobs.len());
-        let pace = Pace { concurrency, rate };
-        let report = run_phase(&args, &class, &jobs, pace, &acknowledged);
+        let report = run_phase(&args, &class, &jobs, concurrency, &acknowledged);
         eprintln!(
             "hub-load: {name}: {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {} failed",
             report.requests_per_s, report.p50_ms, report.p99_ms, report.failed
@@ -207,6 +231,7 @@ fn workload(args: &Args, class: &[(String, String)]) -> (Vec<Job>, Vec<Job>, Vec
                 student,
                 kind: JobKind::Whoami,
                 events: 0,
+                due: None,
                 body: Vec::new(),
             });
         }
@@ -220,6 +245,7 @@ fn workload(args: &Args, class: &[(String, String)]) -> (Vec<Job>, Vec<Job>, Vec
                 student,
                 kind: JobKind::Witness,
                 events: batch.len(),
+                due: None,
                 body: serde_json::to_vec(&WitnessBatch { events: batch }).unwrap(),
             };
             if n == 0 {
@@ -235,6 +261,7 @@ fn workload(args: &Args, class: &[(String, String)]) -> (Vec<Job>, Vec<Job>, Vec
             student,
             kind: JobKind::Submit,
             events: submission.events.len(),
+            due: None,
             body: serde_json::to_vec(&submission).unwrap(),
         });
     }
@@ -258,25 +285,6 @@ fn batches(events: &[Event], size: usize) -> Vec<Vec<Event>> {
     out
 }
 
-/// How a phase sends: from this many clients, at `rate` requests a second
-/// (0: as fast as they can).
-#[derive(Clone, Copy)]
-struct Pace {
-    concurrency: usize,
-    rate: f64,
-}
-
-impl Pace {
-    /// When job `n` of a phase that started at `start` is due.
-    fn due(&self, start: Instant, n: usize) -> Instant {
-        if self.rate > 0.0 {
-            start + Duration::from_secs_f64(n as f64 / self.rate)
-        } else {
-            Instant::now()
-        }
-    }
-}
-
 /// What one client saw.
 #[derive(Default)]
 struct Seen {
@@ -284,21 +292,21 @@ struct Seen {
     report: PhaseReport,
 }
 
-/// Sends `jobs` as `pace` says; returns the phase's figures.
+/// Sends `jobs` from `concurrency` clients, each when due; returns the phase's figures.
 fn run_phase(
     args: &Args,
     class: &[(String, String)],
     jobs: &[Job],
-    pace: Pace,
+    concurrency: usize,
     acknowledged: &Mutex<Acknowledged>,
 ) -> PhaseReport {
     let next = AtomicUsize::new(0);
     let started = Instant::now();
     let seen: Vec<Seen> = std::thread::scope(|scope| {
-        let clients: Vec<_> = (0..pace.concurrency.max(1))
+        let clients: Vec<_> = (0..concurrency.max(1))
             .map(|_| {
                 let next = &next;
-                scope.spawn(move || client(args, class, jobs, (next, pace, started), acknowledged))
+                scope.spawn(move || client(args, class, jobs, (next, started), acknowledged))
             })
             .collect();
         clients.into_iter().map(|c| c.join().unwrap()).collect()
@@ -344,7 +352,7 @@ fn client(
     args: &Args,
     class: &[(String, String)],
     jobs: &[Job],
-    (next, pace, start): (&AtomicUsize, Pace, Instant),
+    (next, start): (&AtomicUsize, Instant),
     acknowledged: &Mutex<Acknowledged>,
 ) -> Seen {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -359,7 +367,7 @@ fn client(
     loop {
         let n = next.fetch_add(1, Ordering::Relaxed);
         let Some(job) = jobs.get(n) else { break };
-        let due = pace.due(start, n);
+        let due = job.due.map_or_else(Instant::now, |after| start + after);
         std::thread::sleep(due.saturating_duration_since(Instant::now()));
         let (name, token) = &class[job.student];
         let path = match job.kind {

@@ -201,7 +201,13 @@ fn an_oversized_file_is_quarantined_as_too_large_with_only_its_start_kept() {
     let small = ws.put_raw("v2_04-eve-3.json", &[b' '; 3000]);
     let (code, _, err) = run_within(
         &ws.db_path(),
-        &["ingest", "--unverified", "--max-kib", "2", small.to_str().unwrap()],
+        &[
+            "ingest",
+            "--unverified",
+            "--max-kib",
+            "2",
+            small.to_str().unwrap(),
+        ],
         Duration::from_secs(60),
     );
     assert_eq!(code, 0, "{err}");
