@@ -166,9 +166,14 @@ impl Interpreter for CellInterpreter {
 
     fn shutdown(&mut self, restart: bool) {
         tracing::info!(restart, "interpreter shutting down");
+        self.magics.flush_witnesses(WITNESS_AT_SHUTDOWN);
         self.rust.shutdown();
     }
 }
+
+/// How long shutdown waits for the labs' witnesses (within the server's
+/// shutdown grace).
+const WITNESS_AT_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A magic cell is complete when every non-blank line is a magic, invalid otherwise.
 fn magic_cell_status(code: &str) -> IsCompleteReplyStatus {

@@ -87,6 +87,11 @@ pub trait LabRecord: Send {
     /// lab's journal (see `Recorder::refresh`), before one of its magics runs.
     fn refresh(&mut self);
 
+    /// Gives the lab's witness until `until` to receive the events that await
+    /// it (at kernel shutdown, so closing a notebook right after a lock does
+    /// not leave the lock unwitnessed until the next kernel).
+    fn flush_witness(&self, until: std::time::Instant);
+
     /// What the student has not done yet (the session's `missing`).
     fn missing(&self) -> Vec<String>;
 

@@ -149,6 +149,18 @@ impl<S: LabSession> Recorder<S> {
         }
     }
 
+    /// Waits until the witness received every event of the journal, or until
+    /// `until`; returns at once without a witness.
+    pub fn flush_witness(&self, until: std::time::Instant) {
+        if let (Witnessing::On(witness), Some(journal)) = (&self.witness, &self.journal) {
+            witness.notify();
+            witness.wait_for(
+                journal.len(),
+                until.saturating_duration_since(std::time::Instant::now()),
+            );
+        }
+    }
+
     /// Checks `kind` against the lab's rules on a copy of the session.
     pub fn check(&self, kind: EventKind) -> Result<Pending<S>, RecordError> {
         let mut next = self.session.clone();

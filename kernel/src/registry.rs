@@ -95,6 +95,15 @@ fn usage_error(message: impl Into<String>) -> ExecutionError {
 }
 
 impl MagicRegistry {
+    /// Gives every lab's witness up to `within` (together) to receive what
+    /// awaits it.
+    pub fn flush_witnesses(&mut self, within: std::time::Duration) {
+        let until = std::time::Instant::now() + within;
+        for lab in &mut self.labs {
+            lab.magics.record().flush_witness(until);
+        }
+    }
+
     /// Adds lab `id` (titled `title`) with its magics.
     pub fn register(
         &mut self,

@@ -466,7 +466,7 @@ mod tests {
         }
 
         fn service(&self) -> Option<Result<GraderService, String>> {
-            GraderService::new(Some(self.url.clone()), Some("tok-9".into()))
+            GraderService::new(Some(self.url.clone()), Some("tok-9".into()), false)
         }
 
         fn hold(&self, held: bool) {

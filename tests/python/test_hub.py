@@ -10,6 +10,7 @@ JUPYTERHUB_API_TOKEN of the server, MLSYS_GRADER_URL from the spawner environmen
 
 import asyncio
 import csv
+import datetime
 import getpass
 import io
 import json
@@ -34,6 +35,8 @@ from hub_support import ROOT, call, call_json, free_port, grader_binary, synth, 
 
 RECEIPT = "application/vnd.mlsys.receipt.v1+json"
 STUDENTS = ("ada", "grace")
+# Students of the witness tests (Hub users too; they work the lab only in those tests).
+WITNESSED = ("lin", "max")
 INSTRUCTOR = "prof"
 LAB = [
     "%context distributed_fs",
@@ -89,7 +92,7 @@ class Hub:
     """A JupyterHub process with the course config, and handles to its APIs (tools/bench-hub
     starts one too, with its own students and service flags)."""
 
-    def __init__(self, tmp: Path, students=STUDENTS, grader_flags=GRADER_FLAGS):
+    def __init__(self, tmp: Path, students=STUDENTS + WITNESSED, grader_flags=GRADER_FLAGS):
         chp = subprocess.run([str(ROOT / "tools" / "setup-hubtools")], check=True,
                              capture_output=True, text=True).stdout.strip()
         self.port = free_port()
@@ -564,3 +567,169 @@ def test_grades_cannot_be_read_by_other_users_and_the_exchange_not_listed(hub) -
         assert mode(path) & 0o077 == 0, (path, oct(mode(path)))
     # The service runs as the Hub's user here: the exchange is write-only for others.
     assert mode(hub.course / "exchange") == 0o1733
+
+
+# --- The witness: what the service received as the student worked --------------------------
+
+
+def journal_path(hub: Hub, user: str) -> Path:
+    """The lab journal of `user`'s server (its $MLSYS_HOME is ~/.mlsys of the spawner's home)."""
+    [path] = (hub.course / "homes" / user).glob("**/labs/v2_04/events.jsonl")
+    return path
+
+
+def journal_of(hub: Hub, user: str) -> list:
+    return [json.loads(line) for line in journal_path(hub, user).read_text().splitlines()]
+
+
+def witnessed(hub: Hub, user: str) -> list:
+    """(event, conflict) of each event the service witnessed from `user`, in receive order."""
+    db = sqlite3.connect(f"file:{hub.grader_db}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = db.execute("SELECT event, conflict FROM witnessed_events WHERE student = ? "
+                          "ORDER BY seq", (user,)).fetchall()
+    finally:
+        db.close()
+    return [(json.loads(event), bool(conflict)) for event, conflict in rows]
+
+
+def grader_cli(*args: str, db=None) -> str:
+    out = subprocess.run([str(grader_binary()), "--db", str(db), *args], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, (args, out.stderr)
+    return out.stdout
+
+
+def set_everywhere(value, key: str, to) -> None:
+    if isinstance(value, dict):
+        for k in value:
+            if k == key:
+                value[k] = to
+            else:
+                set_everywhere(value[k], key, to)
+    elif isinstance(value, list):
+        for item in value:
+            set_everywhere(item, key, to)
+
+
+def backdated(at: str, days: int) -> str:
+    when = datetime.datetime.fromisoformat(at.replace("Z", "+00:00")) - datetime.timedelta(days=days)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def total_with_witness_off(tmp: Path, submission: dict) -> str:
+    """What `submission` scores as submitted (a fresh database, the witness off)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "s.json").write_text(json.dumps(submission))
+    db = tmp / "oracle.sqlite"
+    rubric = grader_cli("rubric", db=db).replace('witness = "preferred"', 'witness = "off"')
+    assert 'witness = "off"' in rubric
+    (tmp / "rubric.toml").write_text(rubric)
+    grader_cli("ingest", "--unverified", str(tmp / "s.json"), db=db)
+    grader_cli("score", "--rubric", str(tmp / "rubric.toml"), db=db)
+    [row] = list(csv.DictReader(io.StringIO(grader_cli("export", "--format", "csv", db=db))))
+    return row["total"]
+
+
+def service_row(hub: Hub, user: str) -> dict:
+    prof = hub.token_for(INSTRUCTOR)
+    status, scored = call_json("POST", f"{hub.grader}/api/score", prof)
+    assert status == 200, scored
+    status, raw, _ = call("GET", f"{hub.grader}/api/export?format=csv", prof)
+    assert status == 200
+    [row] = [r for r in csv.DictReader(io.StringIO(raw.decode())) if r["student"] == user]
+    return row
+
+
+def test_an_edited_log_is_graded_on_what_the_service_witnessed_and_show_names_the_mismatch(
+        hub, tmp_path) -> None:
+    user, token = "lin", hub.token_for("lin")
+    hub.start_server(user)
+    # lin works the lab honestly, with a wrong Act I prediction.
+    work = [c.replace("%predict act1 B", "%predict act1 A") for c in LAB if c != "%submit"]
+    asyncio.run(run_cells(hub.base, user, token, work))
+    events = journal_of(hub, user)
+    wait_until(lambda: len(witnessed(hub, user)) == len(events), 60, "lin's events witnessed")
+    honest = [event for event, _ in witnessed(hub, user)]
+    assert honest == events
+
+    # Then edits the journal: the lock becomes the key, a run is invented, every time is set
+    # two days back (the saved design's record of the prediction edited to match).
+    edited = []
+    for event in events:
+        event = json.loads(json.dumps(event))
+        event["at"] = backdated(event["at"], 2)
+        if event["type"] == "prediction_locked" and event["act"] == "act1":
+            event["choice"] = "B"
+        set_everywhere(event, "act1_prediction", "B")
+        set_everywhere(event, "act1_correct", True)
+        edited.append(event)
+        if event["type"] == "instrument_run" and not any(
+                e["type"] == "instrument_run" for e in edited[:-1]):
+            invented = json.loads(json.dumps(event))
+            invented["id"] = str(uuid.uuid4())
+            invented["inputs"]["workers"] = 16
+            edited.append(invented)
+    journal_path(hub, user).write_text("".join(json.dumps(e) + "\n" for e in edited))
+    [outputs] = asyncio.run(run_cells(hub.base, user, token, ["%submit"]))
+    receipt = receipt_of(outputs)
+    assert receipt["via"] == "service", receipt
+
+    # The service's export: the grade of the witnessed work, judged by the service's clock.
+    row = service_row(hub, user)
+    assert row["submission_id"] == receipt["submission_id"]
+    stored = json.loads(subprocess.run(
+        [str(grader_binary()), "--db", str(hub.grader_db), "raw", receipt["submission_id"]],
+        capture_output=True, check=True).stdout)
+    truth = dict(stored, events=honest,
+                 design=[e for e in honest if e["type"] == "design_saved"][-1]["design"])
+    expected = total_with_witness_off(tmp_path / "witnessed", truth)
+    claimed = total_with_witness_off(tmp_path / "claimed", stored)
+    assert row["total"] == expected and float(claimed) > float(expected), (row, expected, claimed)
+    assert "witness_mismatch" in row["flags"], row
+    assert row["submitted_at"][:10] == datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%d"), row
+
+    # What the instructor sees names the first disagreeing event.
+    shown = grader_cli("show", user, db=hub.grader_db)
+    first = events[0]
+    assert f"flag witness_mismatch: event 0 ({first['type']}, {first['id']})" in shown, shown
+    assert "(the grader service's receive time)" in shown, shown
+
+
+def test_events_recorded_while_the_service_is_stopped_are_witnessed_late_in_order(hub) -> None:
+    user, token = "max", hub.token_for("max")
+    hub.start_server(user)
+    asyncio.run(run_cells(hub.base, user, token, ["%context nvme"]))
+    wait_until(lambda: len(witnessed(hub, user)) == 1, 60, "max's first event witnessed")
+
+    service = hub.service_pid()
+    os.kill(service, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        outputs = asyncio.run(run_cells(hub.base, user, token, [
+            "%predict act1 B", "%io --workers 4", "%io --pattern prefetch --workers 8",
+            "%status"]))
+        worked = time.monotonic() - started
+        status = "".join(o.get("data", {}).get("text/plain", "") for o in outputs[-1])
+        assert "await the grader service's witness" in status, status
+        # Magics do not wait for the service (the kernel's start and stop included).
+        assert worked < 30, worked
+        # Stopped for longer than the rubric's lock grace (30 s) after the runs were made.
+        time.sleep(max(0.0, 35 - worked))
+        assert len(witnessed(hub, user)) == 1
+    finally:
+        os.kill(service, signal.SIGCONT)
+
+    # The next kernel sends what awaited the witness: late, in order, once each.
+    outputs = asyncio.run(run_cells(hub.base, user, token, ["%status", "%submit"]))
+    events = journal_of(hub, user)
+    wait_until(lambda: len(witnessed(hub, user)) == len(events), 60, "max's events witnessed")
+    got = witnessed(hub, user)
+    assert [e for e, _ in got] == events, "in journal order, nothing lost or doubled"
+    assert not any(conflict for _, conflict in got)
+
+    row = service_row(hub, user)
+    assert "lock_order_unwitnessed" in row["flags"], row
+    shown = grader_cli("show", user, db=hub.grader_db)
+    assert "the lock order could not be witnessed" in shown, shown

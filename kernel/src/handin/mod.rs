@@ -36,6 +36,10 @@ impl<S: LabSession> LabRecord for Recorder<S> {
         }
     }
 
+    fn flush_witness(&self, until: std::time::Instant) {
+        Recorder::flush_witness(self, until);
+    }
+
     fn missing(&self) -> Vec<String> {
         self.session().missing()
     }

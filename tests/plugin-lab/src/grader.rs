@@ -4,14 +4,16 @@
 
 use crate::model::{PipeSession, ANSWER, LAB, QUESTION, WIDTH};
 use chrono::{DateTime, Utc};
-use mlsys_grader::labs::{Audited, LabQuestion, LabRubric, LabScorer};
+use mlsys_grader::flags::{Flag, LOCK_ORDER_UNWITNESSED, WITNESS_REFUSED};
+use mlsys_grader::labs::{Audited, LabQuestion, LabRubric, LabScorer, Witnessed};
 use mlsys_grader::rejection::Rejection;
 use mlsys_grader::rubric::{LabSections, Rubric};
 use mlsys_grader::score::Item;
 use mlsys_grader::synth::{Recorder, Rng};
+use mlsys_grader::witness::{lock_order, LockOrder, WitnessRules, WitnessedEvent};
 use mlsys_model::content::Question;
-use mlsys_model::lab::{replay_submission, Lab};
-use mlsys_model::record::Submission;
+use mlsys_model::lab::{replay_submission, Lab, LabSession};
+use mlsys_model::record::{EventKind, Submission};
 use mlsys_model::{Act, Choice};
 use serde::{Deserialize, Serialize};
 
@@ -128,6 +130,18 @@ impl LabRubric for PipeRubric {
     }
 }
 
+/// What the Pipe stores of `facts` for scoring.
+fn audited(facts: &PipeFacts) -> Audited {
+    Audited {
+        facts: serde_json::to_string(facts).unwrap_or_default(),
+        answers: facts
+            .prediction
+            .map(|choice| ("act1.prediction".to_string(), choice))
+            .into_iter()
+            .collect(),
+    }
+}
+
 /// The Pipe's scorer.
 pub struct PipeScorer;
 
@@ -145,14 +159,51 @@ impl LabScorer for PipeScorer {
             prediction: session.prediction,
             widths: session.runs.iter().map(|run| run.width).collect(),
         };
-        Ok(Audited {
-            facts: serde_json::to_string(&facts).unwrap_or_default(),
-            answers: session
-                .prediction
-                .map(|choice| ("act1.prediction".to_string(), choice))
-                .into_iter()
-                .collect(),
-        })
+        Ok(audited(&facts))
+    }
+
+    fn witnessed(&self, log: &[&WitnessedEvent], rules: &WitnessRules) -> Witnessed {
+        let mut session = PipeSession::default();
+        let mut flags = Vec::new();
+        let mut lock = None;
+        for (at, witnessed) in log.iter().enumerate() {
+            let event = &witnessed.event;
+            let applied = if event.lab == LAB.id() {
+                session.apply(&event.kind).map_err(|e| e.to_string())
+            } else {
+                Err(format!("it is of lab {}", event.lab))
+            };
+            match applied {
+                Ok(()) => {
+                    if matches!(event.kind, EventKind::PredictionLocked { .. }) {
+                        lock = Some(at);
+                    }
+                }
+                Err(error) => flags.push(Flag::new(
+                    WITNESS_REFUSED,
+                    format!("the witnessed event {} is left out: {error}", event.id),
+                )),
+            }
+        }
+        let counts = match lock.map(|at| lock_order(log, at, Act::Act1, rules.lock_grace)) {
+            None | Some(LockOrder::Witnessed) => true,
+            Some(LockOrder::Late { .. }) => !rules.required,
+            Some(LockOrder::NotBefore) => false,
+        };
+        if !counts {
+            flags.push(Flag::new(
+                LOCK_ORDER_UNWITNESSED,
+                "Act I: the lock did not reach the service before the first run",
+            ));
+        }
+        let facts = PipeFacts {
+            prediction: session.prediction.filter(|_| counts),
+            widths: session.runs.iter().map(|run| run.width).collect(),
+        };
+        Witnessed {
+            audited: audited(&facts),
+            flags,
+        }
     }
 
     fn default_rubric(&self) -> &'static str {
