@@ -63,20 +63,37 @@ def status_kib(pid: int, key: str) -> int:
     return 0
 
 
-class RssSampler(threading.Thread):
-    """The peak VmRSS of `pid`, and of its anonymous part (heap: not the database file's pages
-    mapped by SQLite's mmap, which the kernel can drop), sampled every 100 ms."""
+def wal_resets(wal: Path) -> int:
+    """The checkpoint sequence number in the WAL file's header: it grows each time a
+    checkpoint has copied the whole WAL into the database and the WAL starts over."""
+    try:
+        with open(wal, "rb") as f:
+            return int.from_bytes(f.read(16)[12:16], "big")
+    except OSError:
+        return 0
 
-    def __init__(self, pid: int):
+
+class Sampler(threading.Thread):
+    """Every 50 ms: the peak VmRSS of `pid`, and of its anonymous part (heap: not the
+    database file's pages mapped by SQLite's mmap, which the kernel can drop); and when the
+    database's WAL started over (a checkpoint of the whole WAL: the writer's pause)."""
+
+    def __init__(self, pid: int, wal: Path):
         super().__init__(daemon=True)
-        self.pid, self.peak_kib, self.peak_anon_kib = pid, 0, 0
+        self.pid, self.wal, self.peak_kib, self.peak_anon_kib = pid, wal, 0, 0
+        self.checkpoints = []  # time.monotonic() of each
         self.done = threading.Event()
         self.start()
 
     def run(self):
-        while not self.done.wait(0.1):
+        resets = wal_resets(self.wal)
+        while not self.done.wait(0.05):
             self.peak_kib = max(self.peak_kib, status_kib(self.pid, "VmRSS"))
             self.peak_anon_kib = max(self.peak_anon_kib, status_kib(self.pid, "RssAnon"))
+            now = wal_resets(self.wal)
+            if now != resets:
+                self.checkpoints.append(time.monotonic())
+                resets = now
 
 
 def seed_class(hub_db: Path, students: int) -> list:
@@ -143,7 +160,7 @@ def run_load(args, hub: Hub, tokens_file: Path, pids: dict) -> tuple:
     client = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     watched = dict(pids, client=client.pid)
     hz = os.sysconf("SC_CLK_TCK")
-    cpu, marks = {}, {}
+    cpu, marks, starts = {}, {}, {}
     for line in client.stderr:  # "hub-load: <phase>: N requests" starts a phase, "...: X req/s" ends it
         sys.stderr.write(line)
         parts = line.strip().split(": ")
@@ -152,11 +169,12 @@ def run_load(args, hub: Hub, tokens_file: Path, pids: dict) -> tuple:
             now = {name: ticks(pid) for name, pid in watched.items()}
             if phase not in marks:
                 marks[phase] = now
+                starts[phase] = time.monotonic()
             else:
                 cpu[phase] = {name: (now[name] - marks[phase][name]) / hz for name in now}
     out = client.stdout.read()
     assert client.wait() == 0, f"hub-load failed ({client.returncode})"
-    return json.loads(out), cpu
+    return json.loads(out), cpu, starts
 
 
 def count_rows(db: Path) -> dict:
@@ -210,6 +228,10 @@ def report(args, setup, load, cpu, rss, rows, db_bytes) -> str:
             + " ".join(f"{c.get(k, 0):.1f}" for k in ("service", "proxy", "hub", "client")))
         for sample in p["error_samples"][:3]:
             lines.append(f"              e.g. {sample[:200]}")
+        if p["slow_by_second"] or p.get("wal_checkpoints_at_s"):
+            slow = ", ".join(f"{s}: {n}" for s, n in p["slow_by_second"].items())
+            lines.append(f"              over 100 ms by second sent: {{{slow}}}; "
+                         f"WAL checkpoints at {p.get('wal_checkpoints_at_s', [])} s")
     lines.append("")
     lines.append(f"service RSS: peak {rss['peak_mib']:.1f} MiB (VmHWM {rss['hwm_mib']:.1f} MiB), "
                  f"at the end {rss['end_mib']:.1f} MiB of which {rss['end_file_mib']:.1f} MiB "
@@ -289,10 +311,15 @@ def main() -> None:
             tokens_file = tmp / "tokens.txt"
             tokens_file.write_text("".join(f"{name} {token}\n" for name, token in pairs))
             pids = processes(hub)
-            sampler = RssSampler(pids["service"])
-            load, cpu = run_load(args, hub, tokens_file, pids)
+            wal = hub.grader_db.with_name(hub.grader_db.name + "-wal")
+            sampler = Sampler(pids["service"], wal)
+            load, cpu, starts = run_load(args, hub, tokens_file, pids)
             sampler.done.set()
             sampler.join()
+            for name, phase in load["phases"].items():
+                begin, wall = starts.get(name, 0), phase["wall_s"]
+                phase["wal_checkpoints_at_s"] = [round(t - begin, 1) for t in sampler.checkpoints
+                                                 if begin <= t <= begin + wall]
             rss = {"peak_mib": sampler.peak_kib / 1024, "peak_anon_mib": sampler.peak_anon_kib / 1024,
                    "end_file_mib": status_kib(pids["service"], "RssFile") / 1024,
                    "hwm_mib": status_kib(pids["service"], "VmHWM") / 1024,

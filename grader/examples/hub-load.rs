@@ -112,6 +112,8 @@ struct PhaseReport {
     statuses: BTreeMap<String, usize>,
     /// A few of the error answers, to say why.
     error_samples: Vec<String>,
+    /// Requests that took over 100 ms, by the second of the phase they were sent in.
+    slow_by_second: BTreeMap<u64, usize>,
 }
 
 /// What the service acknowledged, over all phases.
@@ -289,6 +291,8 @@ fn batches(events: &[Event], size: usize) -> Vec<Vec<Event>> {
 #[derive(Default)]
 struct Seen {
     latencies_us: Vec<u64>,
+    /// Requests over 100 ms, by the second of the phase they were sent in.
+    slow: BTreeMap<u64, usize>,
     report: PhaseReport,
 }
 
@@ -320,6 +324,9 @@ fn run_phase(
     let mut latencies = Vec::new();
     for mut s in seen {
         latencies.append(&mut s.latencies_us);
+        for (second, n) in s.slow {
+            *report.slow_by_second.entry(second).or_default() += n;
+        }
         report.ok += s.report.ok;
         report.failed += s.report.failed;
         report.retried += s.report.retried;
@@ -398,7 +405,12 @@ fn client(
                     .send(&job.body[..]),
             }
             .and_then(|mut r| Ok((r.status().as_u16(), r.body_mut().read_to_vec()?)));
-            seen.latencies_us.push(sent.elapsed().as_micros() as u64);
+            let took = sent.elapsed();
+            seen.latencies_us.push(took.as_micros() as u64);
+            if took > Duration::from_millis(100) {
+                let second = sent.saturating_duration_since(start).as_secs();
+                *seen.slow.entry(second).or_default() += 1;
+            }
             let (status, body) = match answer {
                 Ok(answer) => answer,
                 Err(e) => (0, e.to_string().into_bytes()),
