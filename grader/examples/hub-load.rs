@@ -215,8 +215,11 @@ fn read_tokens(path: &PathBuf) -> Vec<(String, String)> {
 }
 
 /// Each student's synthetic work, cut into the first witness batch (the cold
-/// phase), the other batches (ordered batch by batch across the class, so a
-/// student's batches go in order) and the submission of all those events.
+/// phase), the other batches and the submission of all those events. The
+/// other batches are interleaved across the class as students working at
+/// their own pace would send them: a student's batches in order, each
+/// student starting a random number of rounds late (so the small batches
+/// that end a session are not all sent together).
 fn workload(args: &Args, class: &[(String, String)]) -> (Vec<Job>, Vec<Job>, Vec<Job>) {
     let scorer = Scorers::builtin()
         .pick(None)
@@ -224,7 +227,7 @@ fn workload(args: &Args, class: &[(String, String)]) -> (Vec<Job>, Vec<Job>, Vec
     let mut rng = Rng::new(args.seed);
     let start = chrono::Utc::now() - chrono::Duration::hours(2);
     let mut first = Vec::new();
-    let mut later: Vec<Vec<Job>> = Vec::new();
+    let mut later: Vec<(u64, Job)> = Vec::new();
     let mut submissions = Vec::new();
     for (student, (name, _)) in class.iter().enumerate() {
         let submission = scorer.synthetic(name, start, args.events, &mut rng);
@@ -242,6 +245,7 @@ fn workload(args: &Args, class: &[(String, String)]) -> (Vec<Job>, Vec<Job>, Vec
         } else {
             batches(&submission.events, args.batch)
         };
+        let late = rng.below(LATE_ROUNDS);
         for (n, batch) in witnessed.into_iter().enumerate() {
             let job = Job {
                 student,
@@ -253,10 +257,7 @@ fn workload(args: &Args, class: &[(String, String)]) -> (Vec<Job>, Vec<Job>, Vec
             if n == 0 {
                 first.push(job);
             } else {
-                if later.len() < n {
-                    later.push(Vec::new());
-                }
-                later[n - 1].push(job);
+                later.push((late + n as u64, job));
             }
         }
         submissions.push(Job {
@@ -267,8 +268,16 @@ fn workload(args: &Args, class: &[(String, String)]) -> (Vec<Job>, Vec<Job>, Vec
             body: serde_json::to_vec(&submission).unwrap(),
         });
     }
-    (first, later.into_iter().flatten().collect(), submissions)
+    later.sort_by_key(|(round, _)| *round); // stable: a round keeps class order
+    (
+        first,
+        later.into_iter().map(|(_, job)| job).collect(),
+        submissions,
+    )
 }
+
+/// Students start up to this many rounds of batches late.
+const LATE_ROUNDS: u64 = 8;
 
 /// `events` in batches of at most `size`, a prediction lock ending its batch.
 fn batches(events: &[Event], size: usize) -> Vec<Vec<Event>> {
