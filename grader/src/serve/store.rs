@@ -36,6 +36,12 @@ pub enum NotStored {
     Failed(String),
 }
 
+/// Each connection's page cache, in KiB, without mmap: the service runs for
+/// weeks, and after a class's hand-ins a 64 MiB cache on each of its two
+/// connections was most of its memory (or, with a small cache, the mapped
+/// database file was).
+const CACHE_KIB: u32 = 8 << 10;
+
 /// Where the writer sends what became of a submission.
 type Reply = Sender<Result<Stored, NotStored>>;
 
@@ -103,8 +109,10 @@ impl Store {
     ) -> Result<Store, GraderError> {
         let writer = Db::open(path)?;
         writer.set_busy_wait(limits.busy_wait)?;
+        writer.limit_memory(CACHE_KIB)?;
         let reader = Db::open(path)?;
         reader.set_busy_wait(limits.busy_wait)?;
+        reader.limit_memory(CACHE_KIB)?;
         let mut flag = path.as_os_str().to_owned();
         flag.push(".released");
         let writer = Arc::new(Mutex::new(writer));
@@ -600,6 +608,17 @@ mod tests {
             .unwrap();
         let sent: usize = receipts.iter().map(Vec::len).sum();
         assert_eq!(requests, sent as i64);
+    }
+
+    #[test]
+    fn the_services_connections_keep_a_small_page_cache_and_map_nothing() {
+        let (dir, store) = store();
+        for db in [&*lock(&store.writer), &*store.db()] {
+            assert_eq!(db.memory_limits().unwrap(), (i64::from(CACHE_KIB), 0));
+        }
+        // The command line keeps its large cache and mmap.
+        let cli = Db::open(&dir.path().join("grades.sqlite")).unwrap();
+        assert_eq!(cli.memory_limits().unwrap(), (65_536, 1 << 30));
     }
 
     #[test]
