@@ -15,6 +15,7 @@ use chrono::{DateTime, Datelike, TimeZone, Utc};
 use nix::unistd::{Uid, User};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// How far a file's ctime may be ahead of ingest's clock (a file server's
 /// clock a little ahead); later is out of range.
@@ -30,10 +31,12 @@ pub enum FileTrust {
     Unverified,
 }
 
-/// Names of user ids: the system's user database, or the instructor's map.
+/// Names of user ids: the system's user database (each uid looked up once per
+/// run: it may be a directory service), or the instructor's map.
 #[derive(Debug, Clone, Default)]
 pub struct Users {
     map: Option<HashMap<u32, String>>,
+    looked_up: Arc<Mutex<HashMap<u32, Option<String>>>>,
 }
 
 impl Users {
@@ -76,17 +79,28 @@ impl Users {
                 ));
             }
         }
-        Ok(Users { map: Some(map) })
+        Ok(Users {
+            map: Some(map),
+            looked_up: Arc::default(),
+        })
     }
 
     /// The name of `uid`, if it has one.
     pub fn name_of(&self, uid: u32) -> Option<String> {
         match &self.map {
             Some(map) => map.get(&uid).cloned(),
-            None => User::from_uid(Uid::from_raw(uid))
-                .ok()
-                .flatten()
-                .map(|u| u.name),
+            None => self
+                .looked_up
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(uid)
+                .or_insert_with(|| {
+                    User::from_uid(Uid::from_raw(uid))
+                        .ok()
+                        .flatten()
+                        .map(|u| u.name)
+                })
+                .clone(),
         }
     }
 }

@@ -226,3 +226,149 @@ pub fn lock_order(
         LockOrder::Witnessed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lab id (the witness does not read it).
+    const LAB: &str = "t_lab";
+    use mlsys_model::Choice;
+    use serde_json::json;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        "2026-12-01T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
+            + chrono::Duration::seconds(seconds)
+    }
+
+    fn event(n: u128, seconds: i64, kind: EventKind) -> Event {
+        Event {
+            id: Uuid::from_u128(n),
+            at: at(seconds),
+            lab: LAB.into(),
+            kernel_version: "test".into(),
+            kind,
+        }
+    }
+
+    fn lock(choice: Choice) -> EventKind {
+        EventKind::PredictionLocked {
+            act: Act::ALL[0],
+            choice,
+        }
+    }
+
+    fn run(workers: u32) -> EventKind {
+        EventKind::InstrumentRun {
+            act: Act::ALL[0],
+            inputs: json!({ "workers": workers }),
+            source: Default::default(),
+        }
+    }
+
+    /// The witness's log of `events`, each received `delay` seconds after it
+    /// was made, one request each.
+    fn witnessed(events: &[Event], delay: i64) -> WitnessLog {
+        WitnessLog {
+            events: events
+                .iter()
+                .enumerate()
+                .map(|(batch, e)| WitnessedEvent {
+                    event: e.clone(),
+                    received_at: e.at + chrono::Duration::seconds(delay),
+                    batch: batch as i64,
+                    sha256: canonical(e).1,
+                })
+                .collect(),
+            conflicts: Vec::new(),
+        }
+    }
+
+    fn work() -> Vec<Event> {
+        vec![
+            event(1, 0, lock(Choice::A)),
+            event(2, 10, run(4)),
+            event(3, 20, run(8)),
+        ]
+    }
+
+    #[test]
+    fn a_submission_that_is_what_the_witness_received_agrees_and_is_scored_whole() {
+        let events = work();
+        let log = witnessed(&events, 1);
+        let judged = judge(&events, &log, Some(at(60)));
+        assert_eq!(judged.mismatch, None);
+        assert_eq!(judged.scored.len(), 3);
+    }
+
+    #[test]
+    fn each_kind_of_disagreement_names_the_first_event_that_disagrees() {
+        let events = work();
+        let log = witnessed(&events, 1);
+        let mut changed = events.clone();
+        changed[0].kind = lock(Choice::B);
+        let invented = [events.clone(), vec![event(9, 30, run(16))]].concat();
+        let missing = vec![events[0].clone(), events[2].clone()];
+        let reordered = vec![events[0].clone(), events[2].clone(), events[1].clone()];
+        for (submission, said) in [
+            (
+                changed,
+                "event 0 (prediction_locked, 00000000-0000-0000-0000-000000000001) is not what \
+                 the witness received at 2026-12-01T10:00:01.000000Z: its choice (witnessed \"A\") differ",
+            ),
+            (
+                invented,
+                "event 3 (instrument_run, 00000000-0000-0000-0000-000000000009) never reached \
+                 the witness",
+            ),
+            (
+                missing,
+                "the witnessed event 00000000-0000-0000-0000-000000000002 (instrument_run, \
+                 received 2026-12-01T10:00:11.000000Z) is missing from the submission",
+            ),
+            (
+                reordered,
+                "event 2 (instrument_run, 00000000-0000-0000-0000-000000000002) reached the \
+                 witness before the event it follows",
+            ),
+        ] {
+            let judged = judge(&submission, &log, Some(at(60)));
+            assert_eq!(judged.mismatch.as_deref(), Some(said));
+            let ids: Vec<u128> = judged.scored.iter().map(|w| w.event.id.as_u128()).collect();
+            assert_eq!(ids, [1, 2, 3], "scored on what the witness received");
+        }
+    }
+
+    #[test]
+    fn a_lock_counts_as_witnessed_only_if_it_reached_the_service_before_the_first_run() {
+        let grace = chrono::Duration::seconds(30);
+        let events = work();
+        let log = witnessed(&events, 1);
+        let scored: Vec<&WitnessedEvent> = log.events.iter().collect();
+        assert_eq!(
+            lock_order(&scored, 0, Act::ALL[0], grace),
+            LockOrder::Witnessed
+        );
+
+        // The lock and the first run in one request: not before it.
+        let mut same = witnessed(&events, 1);
+        same.events[1].batch = same.events[0].batch;
+        let scored: Vec<&WitnessedEvent> = same.events.iter().collect();
+        assert_eq!(
+            lock_order(&scored, 0, Act::ALL[0], grace),
+            LockOrder::NotBefore
+        );
+
+        // Everything arrived a minute late (the service was down): the order
+        // could not be witnessed.
+        let late = witnessed(&events, 60);
+        let scored: Vec<&WitnessedEvent> = late.events.iter().collect();
+        assert_eq!(
+            lock_order(&scored, 0, Act::ALL[0], grace),
+            LockOrder::Late {
+                lock_received: at(60),
+                run_made: at(10)
+            }
+        );
+    }
+}

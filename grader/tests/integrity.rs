@@ -337,3 +337,37 @@ fn a_copied_log_flags_both_students_submissions() {
         );
     }
 }
+
+#[test]
+fn when_the_witness_is_required_unwitnessed_work_earns_nothing_and_is_flagged() {
+    let ws = Workspace::new();
+    let witnessed = play("ada", before_due(30), &Script::all_correct());
+    let unwitnessed = play("bob", before_due(30), &Script::all_correct());
+    {
+        let mut db = ws.open();
+        for event in &witnessed.events {
+            db.witness(
+                "ada",
+                std::slice::from_ref(event),
+                event.at + Duration::seconds(1),
+            )
+            .unwrap();
+        }
+    }
+    ws.put(&witnessed);
+    ws.put(&unwitnessed);
+    let db = ws.db_path();
+    let (code, _, err) = run_grader(
+        &db,
+        &["ingest", "--unverified", ws.inbox().to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    let required = DEFAULT_RUBRIC.replace("witness = \"preferred\"", "witness = \"required\"");
+    let rubric = write_rubric(&ws, &required);
+    assert_eq!(run_grader(&db, &["score", "--rubric", &rubric]).0, 0);
+    let ada = csv_row(&db, "ada");
+    assert_eq!(ada["total"], "25.00", "{ada:?}");
+    let bob = csv_row(&db, "bob");
+    assert_eq!(bob["total"], "0.00", "{bob:?}");
+    assert!(bob["flags"].contains("unwitnessed"), "{bob:?}");
+}

@@ -150,9 +150,13 @@ impl<S: LabSession> Recorder<S> {
     }
 
     /// Waits until the witness received every event of the journal, or until
-    /// `until`; returns at once without a witness.
+    /// `until`; returns at once without a witness, or while its last attempt
+    /// failed (a service out of reach is not waited for).
     pub fn flush_witness(&self, until: std::time::Instant) {
         if let (Witnessing::On(witness), Some(journal)) = (&self.witness, &self.journal) {
+            if witness.problem().is_some() {
+                return;
+            }
             witness.notify();
             witness.wait_for(
                 journal.len(),

@@ -482,7 +482,7 @@ mod tests {
 
     fn lock_event() -> EventKind {
         EventKind::PredictionLocked {
-            act: Act::Act1,
+            act: Act::ALL[0],
             choice: Choice::B,
         }
     }

@@ -3,6 +3,7 @@
 the points worked out by hand from the built-in rubric (grader/rubric.toml)."""
 
 import csv
+import getpass
 import io
 import json
 import os
@@ -64,10 +65,13 @@ def test_notebook_submit_ingest_score_export(tmp_path, monkeypatch, mlsys_kernel
     assert file.name == f"v2_04-{STUDENT}-{receipt['submission_id']}.json"
 
     db = tmp_path / "grades.sqlite"
-    done = grader(db, "ingest", str(exchange))
+    # The kernel ran as this process's Unix user: the instructor's map names it the student.
+    users = tmp_path / "users.txt"
+    users.write_text(f"{getpass.getuser()} {STUDENT}\n")
+    done = grader(db, "ingest", "--users", str(users), str(exchange))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ingested 1, duplicates 0, quarantined 0 (1 files read)"
-    again = grader(db, "ingest", str(exchange))
+    again = grader(db, "ingest", "--users", str(users), str(exchange))
     assert again.stdout.strip() == "ingested 0, duplicates 1, quarantined 0 (1 files read)"
 
     # The built-in rubric with a due date that is always in the future.
@@ -128,7 +132,7 @@ def test_notebook_submit_ingest_score_export(tmp_path, monkeypatch, mlsys_kernel
     for name, (data, _) in bad.items():
         (bad_dir / f"{name}.json").write_bytes(data)
     (bad_dir / "duplicate.json").write_bytes(raw)
-    done = grader(db, "ingest", str(bad_dir))
+    done = grader(db, "ingest", "--users", str(users), str(bad_dir))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ingested 0, duplicates 1, quarantined 4 (5 files read)"
     with sqlite3.connect(db) as conn:

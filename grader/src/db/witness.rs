@@ -189,24 +189,96 @@ fn store_request(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::labs::Scorers;
-    use crate::synth::Rng;
 
-    fn events(student: &str, seed: u64) -> Vec<Event> {
-        let scorer = Scorers::builtin().pick(None).unwrap();
-        scorer
-            .synthetic(student, Utc::now(), 12, &mut Rng::new(seed))
-            .events
+    /// A lab id (the witness does not read it).
+    const LAB: &str = "t_lab";
+    use mlsys_model::{Act, Choice};
+    use uuid::Uuid;
+
+    fn lock(choice: Choice) -> Event {
+        Event {
+            id: Uuid::nil(),
+            at: "2026-12-01T10:00:00Z".parse().unwrap(),
+            lab: LAB.into(),
+            kernel_version: "test".into(),
+            kind: mlsys_model::record::EventKind::PredictionLocked {
+                act: Act::ALL[0],
+                choice,
+            },
+        }
+    }
+
+    #[test]
+    fn a_resent_event_is_stored_once_and_other_content_under_its_id_is_kept_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("g.sqlite")).unwrap();
+        let first: DateTime<Utc> = "2026-12-01T10:00:01Z".parse().unwrap();
+        let later: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().unwrap();
+        let stored = db.witness("ada", &[lock(Choice::A)], first).unwrap();
+        assert_eq!(
+            (stored.stored, stored.duplicates, stored.conflicts),
+            (1, 0, 0)
+        );
+        let again = db.witness("ada", &[lock(Choice::A)], later).unwrap();
+        assert_eq!((again.stored, again.duplicates, again.conflicts), (0, 1, 0));
+        let changed = db.witness("ada", &[lock(Choice::B)], later).unwrap();
+        assert_eq!(
+            (changed.stored, changed.duplicates, changed.conflicts),
+            (0, 0, 1)
+        );
+        // Another student's event of the same id is theirs, not a conflict.
+        let bob = db.witness("bob", &[lock(Choice::B)], later).unwrap();
+        assert_eq!((bob.stored, bob.conflicts), (1, 0));
+
+        let rows = db.witnessed_of_lab(LAB).unwrap();
+        let ada: Vec<_> = rows.iter().filter(|r| r.student == "ada").collect();
+        assert_eq!(ada.len(), 2);
+        assert!(!ada[0].conflict && ada[0].received_at == rfc3339(first));
+        assert!(
+            ada[0].event.contains("\"choice\":\"A\""),
+            "{}",
+            ada[0].event
+        );
+        assert!(ada[1].conflict && ada[1].event.contains("\"choice\":\"B\""));
+        assert!(
+            ada[0].batch < ada[1].batch,
+            "requests are numbered in receive order"
+        );
+    }
+
+    #[test]
+    fn witnessed_events_can_be_neither_changed_nor_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("g.sqlite")).unwrap();
+        db.witness("ada", &[lock(Choice::A)], Utc::now()).unwrap();
+        for sql in [
+            "UPDATE witnessed_events SET event = '{}'",
+            "DELETE FROM witnessed_events",
+        ] {
+            let error = db.conn.execute(sql, []).unwrap_err();
+            assert!(error.to_string().contains("append-only"), "{error}");
+        }
+        assert_eq!(db.witnessed_count("ada").unwrap(), 1);
+    }
+
+    /// `n` distinct events (ids 1..=n from `from`).
+    fn events(from: u128, n: u128) -> Vec<Event> {
+        (from..from + n)
+            .map(|i| Event {
+                id: Uuid::from_u128(i),
+                ..lock(Choice::A)
+            })
+            .collect()
     }
 
     #[test]
     fn requests_stored_together_count_and_number_each_as_if_stored_one_by_one() {
         let dir = tempfile::tempdir().unwrap();
         let mut db = Db::open(&dir.path().join("g.sqlite")).unwrap();
-        let (ada, grace) = (events("ada", 1), events("grace", 2));
+        let (ada, grace) = (events(1, 7), events(100, 4));
         let mut edited = ada[..3].to_vec();
-        edited[2].at += chrono::Duration::seconds(1);
-        let now = Utc::now();
+        edited[2].kind = lock(Choice::B).kind;
+        let now: DateTime<Utc> = "2026-12-01T10:00:01Z".parse().unwrap();
         let request = |student, events| WitnessRequest {
             student,
             events,
@@ -224,28 +296,25 @@ mod tests {
             .iter()
             .map(|d| (d.stored, d.duplicates, d.conflicts))
             .collect();
-        assert_eq!(
-            counts,
-            [(5, 0, 0), (grace.len() as u32, 0, 0), (2, 2, 1)],
-            "{done:?}"
-        );
+        assert_eq!(counts, [(5, 0, 0), (4, 0, 0), (2, 2, 1)], "{done:?}");
         let batches: Vec<(String, i64, i64)> = db
             .conn
-            .prepare("SELECT student, batch, COUNT(*) FROM witnessed_events GROUP BY batch ORDER BY batch")
+            .prepare(
+                "SELECT student, batch, COUNT(*) FROM witnessed_events \
+                 GROUP BY batch ORDER BY batch",
+            )
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
         // Each request its own batch number: the seq of its first new event.
-        let first_of_grace = 6;
-        let first_of_third = first_of_grace + grace.len() as i64;
         assert_eq!(
             batches,
             [
                 ("ada".to_string(), 1, 5),
-                ("grace".to_string(), first_of_grace, grace.len() as i64),
-                ("ada".to_string(), first_of_third, 3),
+                ("grace".to_string(), 6, 4),
+                ("ada".to_string(), 10, 3),
             ]
         );
     }

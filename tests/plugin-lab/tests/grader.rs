@@ -9,12 +9,14 @@ use mlsys_grader::db::Db;
 use mlsys_grader::export::{grade_rows, write_grades, Format};
 use mlsys_grader::grading::score_all;
 use mlsys_grader::ingest::ingest;
-use mlsys_grader::labs::{Audited, LabQuestion, LabScorer, Scorers};
+use mlsys_grader::labs::{Audited, LabQuestion, LabScorer, Scorers, Witnessed};
 use mlsys_grader::progress::Progress;
+use mlsys_grader::provenance::FileTrust;
 use mlsys_grader::rejection::Rejection;
 use mlsys_grader::rubric::Rubric;
 use mlsys_grader::source::{Source, DEFAULT_MAX_BYTES};
 use mlsys_grader::synth::{write, Recorder, Rng};
+use mlsys_grader::witness::{WitnessRules, WitnessedEvent};
 use mlsys_model::record::{EventKind, Submission};
 use mlsys_model::{Act, Choice, Lab};
 use mlsys_plugin_lab::grader::{PIPE_RUBRIC, SCORER};
@@ -54,6 +56,7 @@ fn ingest_all(db: &Path, dir: &Path, scorers: &Scorers, submissions: &[Submissio
         &mut db,
         scorers,
         sources,
+        &FileTrust::Unverified,
         DEFAULT_MAX_BYTES,
         &Progress::new(0, "test"),
     )
@@ -106,9 +109,16 @@ fn the_pipe_is_ingested_scored_by_its_scorer_and_exported_beside_the_course_lab(
 
     // The course lab scored with its built-in rubric, then the Pipe with its own.
     let builtin = Rubric::builtin(course);
-    score_all(&mut db, &builtin, course.default_rubric(), "<built-in>").unwrap();
+    score_all(
+        &mut db,
+        &scorers,
+        &builtin,
+        course.default_rubric(),
+        "<built-in>",
+    )
+    .unwrap();
     let rubric = Rubric::parse(&scorers, PIPE_RUBRIC, "pipe.toml").unwrap();
-    let summary = score_all(&mut db, &rubric, PIPE_RUBRIC, "pipe.toml").unwrap();
+    let summary = score_all(&mut db, &scorers, &rubric, PIPE_RUBRIC, "pipe.toml").unwrap();
     assert_eq!(
         summary.to_string(),
         "scored 2 submissions of 3 students (0 late, 1 with no valid submission); mean 3.50 / 5"
@@ -119,15 +129,21 @@ fn the_pipe_is_ingested_scored_by_its_scorer_and_exported_beside_the_course_lab(
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "student,status,submission_id,submitted_at,late_days,act1,raw_total,late_penalty,total,max_total"
+        "student,status,submission_id,submitted_at,late_days,act1,raw_total,late_penalty,total,max_total,flags"
     );
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(lines[1].starts_with("ada,on_time,"), "{csv}");
-    assert!(lines[1].ends_with(",0,5.00,5.00,0.00,5.00,5.00"), "{csv}");
-    assert!(lines[2].ends_with(",0,2.00,2.00,0.00,2.00,5.00"), "{csv}");
+    assert!(
+        lines[1].ends_with(",0,5.00,5.00,0.00,5.00,5.00,unverified"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].ends_with(",0,2.00,2.00,0.00,2.00,5.00,unverified"),
+        "{csv}"
+    );
     assert_eq!(
         lines[3],
-        "eve,no_valid_submission,,,0,0.00,0.00,0.00,0.00,5.00"
+        "eve,no_valid_submission,,,0,0.00,0.00,0.00,0.00,5.00,"
     );
 
     let json: serde_json::Value =
@@ -277,6 +293,10 @@ impl LabScorer for Crashing {
         SCORER.audit(submission)
     }
 
+    fn witnessed(&self, log: &[&WitnessedEvent], rules: &WitnessRules) -> Witnessed {
+        SCORER.witnessed(log, rules)
+    }
+
     fn default_rubric(&self) -> &'static str {
         SCORER.default_rubric()
     }
@@ -320,6 +340,7 @@ fn a_lab_scorer_that_panics_ends_ingest_with_an_error() {
         &mut db,
         &scorers,
         sources,
+        &FileTrust::Unverified,
         DEFAULT_MAX_BYTES,
         &Progress::new(0, "test"),
     );
