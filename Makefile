@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TEST_JUPYTER := $(CURDIR)/target/jupyter-test
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help lab test fmt-check clippy golden-check test-rust test-no-rust-cells test-python venv build-debug kernelspec-test bench bench-model bench-kernel bench-widgets bench-grader bench-witness
+.PHONY: help lab test fmt-check clippy golden-check test-rust test-no-rust-cells test-python venv build-debug kernelspec-test bench bench-model bench-kernel bench-widgets bench-grader bench-witness bench-hub
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -55,7 +55,7 @@ test-python: venv kernelspec-test
 	JUPYTER_PATH=$(TEST_JUPYTER)/share/jupyter MLSYS_TARGET_DIR=$(CURDIR)/target/debug \
 	  $(PY) -m pytest -q tests/python
 
-bench: bench-model bench-kernel bench-widgets bench-grader bench-witness ## Every benchmark.
+bench: bench-model bench-kernel bench-widgets bench-grader bench-witness bench-hub ## Every benchmark.
 
 bench-model: ## Criterion benchmarks of the model (criterion options in BENCH_ARGS, e.g. "--measurement-time 2").
 	$(CARGO) bench -p mlsys-model --locked --bench model -- $(BENCH_ARGS)
@@ -71,6 +71,9 @@ bench-widgets: venv ## Live slider updates: kernel-side update-to-output p50/p99
 
 bench-grader: ## The grader on 10,000 synthetic submissions: ingest + score (target 2 s), export (0.5 s).
 	tools/bench-grader
+
+bench-hub: venv ## The grader service behind a real JupyterHub, 5,000 students: events/s, submissions/s, p99, RSS, nothing lost (options in BENCH_HUB_ARGS, see --help).
+	tools/bench-hub $(BENCH_HUB_ARGS)
 
 bench-witness: venv ## The service's witness throughput (events/s) from 1 and 8 clients.
 	$(CARGO) build --release --locked -p mlsys-grader

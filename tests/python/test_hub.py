@@ -89,9 +89,10 @@ def cmdline(pid: int) -> str:
 
 
 class Hub:
-    """A JupyterHub process with the course config, and handles to its APIs."""
+    """A JupyterHub process with the course config, and handles to its APIs (tools/bench-hub
+    starts one too, with its own students and service flags)."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, students=STUDENTS + WITNESSED, grader_flags=GRADER_FLAGS):
         chp = subprocess.run([str(ROOT / "tools" / "setup-hubtools")], check=True,
                              capture_output=True, text=True).stdout.strip()
         self.port = free_port()
@@ -127,13 +128,13 @@ class Hub:
             MLSYS_GRADER_PORT=str(self.grader_port),
             MLSYS_GRADER_BIN=str(grader_binary()),
             MLSYS_CHP=chp,
-            MLSYS_STUDENTS=",".join(STUDENTS + WITNESSED),
+            MLSYS_STUDENTS=",".join(students),
             MLSYS_INSTRUCTORS=INSTRUCTOR,
             MLSYS_JUPYTER_PATH=os.environ.get("JUPYTER_PATH", ""),
             # The service as the Hub's own user (no dedicated user on a test machine), with
             # short timeouts so the tests of them are quick.
             MLSYS_GRADER_USER=getpass.getuser(),
-            MLSYS_GRADER_ARGS=" ".join(f"--{flag} {value}" for flag, value in GRADER_FLAGS.items()),
+            MLSYS_GRADER_ARGS=" ".join(f"--{flag} {value}" for flag, value in grader_flags.items()),
         )
         for name in ("JUPYTERHUB_API_TOKEN", "MLSYS_GRADER_URL", "MLSYS_EXCHANGE", "MLSYS_HOME"):
             env.pop(name, None)

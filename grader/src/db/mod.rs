@@ -86,6 +86,37 @@ impl Db {
         self.conn.busy_timeout(wait).map_err(self.err())
     }
 
+    /// Bounds this connection's memory for a long-running process: a page
+    /// cache of at most `cache_kib` KiB (64 MiB from [`Db::open`], for
+    /// ingest's batch writes) and no mmap (mapped pages of the database file
+    /// count as the process's memory, up to the file's size).
+    pub fn limit_memory(&self, cache_kib: u32) -> Result<(), GraderError> {
+        self.conn
+            .pragma_update(None, "cache_size", -i64::from(cache_kib))
+            .map_err(self.err())?;
+        self.conn
+            .pragma_update(None, "mmap_size", 0)
+            .map_err(self.err())
+    }
+
+    /// The page cache's limit in KiB and the mmap size in bytes.
+    pub fn memory_limits(&self) -> Result<(i64, i64), GraderError> {
+        let pragma = |name| {
+            self.conn
+                .pragma_query_value(None, name, |r| r.get::<_, i64>(0))
+                .map_err(self.err())
+        };
+        // A negative cache size is in KiB; a positive one in pages.
+        let cache = pragma("cache_size")?;
+        let page = pragma("page_size")?;
+        let cache_kib = if cache < 0 {
+            -cache
+        } else {
+            cache * page / 1024
+        };
+        Ok((cache_kib, pragma("mmap_size")?))
+    }
+
     /// A write transaction that takes the write lock at once (`BEGIN
     /// IMMEDIATE`), waiting for another writer as the busy wait allows: a
     /// deferred one that read first would fail at once when another writer

@@ -9,7 +9,7 @@ use crate::encode::{rfc3339, sha256_hex};
 use crate::error::GraderError;
 use chrono::{DateTime, Utc};
 use mlsys_model::record::Event;
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
 /// What became of one batch of witnessed events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,6 +47,18 @@ pub fn canonical(event: &Event) -> (String, String) {
     (text, digest)
 }
 
+/// One request's events for [`Db::witness_all`]: who sent them, and when the
+/// service received them.
+#[derive(Debug, Clone, Copy)]
+pub struct WitnessRequest<'a> {
+    /// The Hub user.
+    pub student: &'a str,
+    /// The events, in the order sent.
+    pub events: &'a [Event],
+    /// The service's receive time.
+    pub now: DateTime<Utc>,
+}
+
 impl Db {
     /// Stores `events`, received from `student` at `now`, in one transaction
     /// (synced before it returns when the database syncs every commit).
@@ -56,68 +68,32 @@ impl Db {
         events: &[Event],
         now: DateTime<Utc>,
     ) -> Result<WitnessedBatch, GraderError> {
+        let request = WitnessRequest {
+            student,
+            events,
+            now,
+        };
+        Ok(self.witness_all(&[request])?.remove(0))
+    }
+
+    /// Stores each request of `requests` in order, as [`Db::witness`] would
+    /// one after another (each its own batch number), in one transaction: a
+    /// group commit, one sync for all. Either all are stored or none.
+    pub fn witness_all(
+        &mut self,
+        requests: &[WitnessRequest<'_>],
+    ) -> Result<Vec<WitnessedBatch>, GraderError> {
         let path = self.path.clone();
         let err = || GraderError::db(&path);
-        let received_at = rfc3339(now);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err())?;
-        let batch: i64 = tx
-            .query_row(
-                "SELECT COALESCE((SELECT seq FROM sqlite_sequence \
-                 WHERE name = 'witnessed_events'), 0) + 1",
-                [],
-                |r| r.get(0),
-            )
+        let done = requests
+            .iter()
+            .map(|request| store_request(&tx, request))
+            .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(err())?;
-        let mut done = WitnessedBatch::default();
-        {
-            let mut known = tx
-                .prepare_cached(
-                    "SELECT MAX(sha256 = ?3) FROM witnessed_events \
-                     WHERE student = ?1 AND event_id = ?2",
-                )
-                .map_err(err())?;
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO witnessed_events (student, lab, event_id, batch, received_at, \
-                     sha256, event, conflict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )
-                .map_err(err())?;
-            for event in events {
-                let (text, digest) = canonical(event);
-                let id = event.id.to_string();
-                let seen: Option<bool> = known
-                    .query_row(params![student, id, digest], |r| r.get(0))
-                    .optional()
-                    .map_err(err())?
-                    .flatten();
-                match seen {
-                    Some(true) => done.duplicates += 1,
-                    seen => {
-                        let conflict = seen == Some(false);
-                        insert
-                            .execute(params![
-                                student,
-                                event.lab,
-                                id,
-                                batch,
-                                received_at,
-                                digest,
-                                text,
-                                conflict
-                            ])
-                            .map_err(err())?;
-                        if conflict {
-                            done.conflicts += 1;
-                        } else {
-                            done.stored += 1;
-                        }
-                    }
-                }
-            }
-        }
         tx.commit().map_err(err())?;
         Ok(done)
     }
@@ -149,6 +125,65 @@ impl Db {
             [student],
         )
     }
+}
+
+/// Stores one request's events in `tx`; its batch number is the next row's
+/// sequence number (so requests stored together still get one each).
+fn store_request(
+    tx: &Transaction<'_>,
+    request: &WitnessRequest<'_>,
+) -> rusqlite::Result<WitnessedBatch> {
+    let WitnessRequest {
+        student,
+        events,
+        now,
+    } = *request;
+    let received_at = rfc3339(now);
+    let batch: i64 = tx.query_row(
+        "SELECT COALESCE((SELECT seq FROM sqlite_sequence \
+         WHERE name = 'witnessed_events'), 0) + 1",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut known = tx.prepare_cached(
+        "SELECT MAX(sha256 = ?3) FROM witnessed_events \
+         WHERE student = ?1 AND event_id = ?2",
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO witnessed_events (student, lab, event_id, batch, received_at, \
+         sha256, event, conflict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut done = WitnessedBatch::default();
+    for event in events {
+        let (text, digest) = canonical(event);
+        let id = event.id.to_string();
+        let seen: Option<bool> = known
+            .query_row(params![student, id, digest], |r| r.get(0))
+            .optional()?
+            .flatten();
+        match seen {
+            Some(true) => done.duplicates += 1,
+            seen => {
+                let conflict = seen == Some(false);
+                insert.execute(params![
+                    student,
+                    event.lab,
+                    id,
+                    batch,
+                    received_at,
+                    digest,
+                    text,
+                    conflict
+                ])?;
+                if conflict {
+                    done.conflicts += 1;
+                } else {
+                    done.stored += 1;
+                }
+            }
+        }
+    }
+    Ok(done)
 }
 
 #[cfg(test)]
@@ -224,5 +259,63 @@ mod tests {
             assert!(error.to_string().contains("append-only"), "{error}");
         }
         assert_eq!(db.witnessed_count("ada").unwrap(), 1);
+    }
+
+    /// `n` distinct events (ids 1..=n from `from`).
+    fn events(from: u128, n: u128) -> Vec<Event> {
+        (from..from + n)
+            .map(|i| Event {
+                id: Uuid::from_u128(i),
+                ..lock(Choice::A)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn requests_stored_together_count_and_number_each_as_if_stored_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("g.sqlite")).unwrap();
+        let (ada, grace) = (events(1, 7), events(100, 4));
+        let mut edited = ada[..3].to_vec();
+        edited[2].kind = lock(Choice::B).kind;
+        let now: DateTime<Utc> = "2026-12-01T10:00:01Z".parse().unwrap();
+        let request = |student, events| WitnessRequest {
+            student,
+            events,
+            now,
+        };
+        let done = db
+            .witness_all(&[
+                request("ada", &ada[..5]),
+                request("grace", &grace),
+                // Sent again in the same group: two known, one changed, two new.
+                request("ada", &[&edited[..], &ada[5..7]].concat()),
+            ])
+            .unwrap();
+        let counts: Vec<(u32, u32, u32)> = done
+            .iter()
+            .map(|d| (d.stored, d.duplicates, d.conflicts))
+            .collect();
+        assert_eq!(counts, [(5, 0, 0), (4, 0, 0), (2, 2, 1)], "{done:?}");
+        let batches: Vec<(String, i64, i64)> = db
+            .conn
+            .prepare(
+                "SELECT student, batch, COUNT(*) FROM witnessed_events \
+                 GROUP BY batch ORDER BY batch",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        // Each request its own batch number: the seq of its first new event.
+        assert_eq!(
+            batches,
+            [
+                ("ada".to_string(), 1, 5),
+                ("grace".to_string(), 6, 4),
+                ("ada".to_string(), 10, 3),
+            ]
+        );
     }
 }

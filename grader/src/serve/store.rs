@@ -1,26 +1,28 @@
 //! The service's view of the grader database: a connection for reads, and one
-//! for writes used by one writer thread, which stores whatever submissions are
+//! for writes used by two writer threads: one stores whatever submissions are
 //! waiting in one transaction (a group commit: one sync for many) once the
-//! callers' threads have validated them. Every commit is synced before the
+//! callers' threads have validated them, the other likewise whatever witnessed
+//! batches are waiting. Every commit is synced before the
 //! service answers (see [`Db::open`]); a write another process keeps busy
 //! longer than the busy wait is refused as [`NotStored::Busy`], to be retried.
 
 use crate::db::intake::{Incoming, QuarantineQuota, Stored};
+use crate::db::witness::{WitnessRequest, WitnessedBatch};
 use crate::db::Db;
 use crate::encode::{rfc3339, sha256_hex};
 use crate::error::GraderError;
 use crate::export::{grade_rows, write_atomically, write_grades, Format};
 use crate::grading::{score_all, scored_lab, stale_warning};
-use crate::ingest::{check_one, write_groups};
+use crate::ingest::{check_one, write_groups, GROUP};
 use crate::labs::Scorers;
 use crate::rubric::Rubric;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use mlsys_model::receipt::WitnessReceipt;
 use mlsys_model::record::Event;
 use serde_json::{json, Value};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, Sender};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -34,8 +36,23 @@ pub enum NotStored {
     Failed(String),
 }
 
+/// Each connection's page cache, in KiB, without mmap: the service runs for
+/// weeks, and after a class's hand-ins a 64 MiB cache on each of its two
+/// connections was most of its memory (or, with a small cache, the mapped
+/// database file was).
+const CACHE_KIB: u32 = 8 << 10;
+
 /// Where the writer sends what became of a submission.
 type Reply = Sender<Result<Stored, NotStored>>;
+
+/// A witnessed batch for the witness writer: who sent it, when it was
+/// received, and where to send what became of it.
+type WitnessJob = (
+    String,
+    Vec<Event>,
+    DateTime<Utc>,
+    Sender<Result<WitnessedBatch, NotStored>>,
+);
 
 /// How the service's store is run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +81,7 @@ pub struct Store {
     reader: Mutex<Db>,
     writer: Arc<Mutex<Db>>,
     jobs: Mutex<Sender<(Option<Incoming>, Reply)>>,
+    witness_jobs: Mutex<Sender<WitnessJob>>,
     released_flag: PathBuf,
     rubric: Option<PathBuf>,
     scorers: Scorers,
@@ -91,8 +109,10 @@ impl Store {
     ) -> Result<Store, GraderError> {
         let writer = Db::open(path)?;
         writer.set_busy_wait(limits.busy_wait)?;
+        writer.limit_memory(CACHE_KIB)?;
         let reader = Db::open(path)?;
         reader.set_busy_wait(limits.busy_wait)?;
+        reader.limit_memory(CACHE_KIB)?;
         let mut flag = path.as_os_str().to_owned();
         flag.push(".released");
         let writer = Arc::new(Mutex::new(writer));
@@ -110,16 +130,7 @@ impl Store {
                         );
                     },
                     |replies, error| {
-                        let why = if error.is_busy() {
-                            tracing::warn!(
-                                "the database is busy: {} submissions refused",
-                                replies.len()
-                            );
-                            NotStored::Busy
-                        } else {
-                            tracing::error!("storing {} submissions: {error}", replies.len());
-                            NotStored::Failed(error.to_string())
-                        };
+                        let why = not_stored(&error, replies.len(), "submissions");
                         for reply in replies {
                             let _ = reply.send(Err(why.clone()));
                         }
@@ -128,10 +139,17 @@ impl Store {
                 )
             })
             .map_err(GraderError::io(path))?;
+        let (witness_sender, witness_jobs) = channel();
+        let writer_db = writer.clone();
+        std::thread::Builder::new()
+            .name("grader-witness".into())
+            .spawn(move || write_witnessed(&witness_jobs, &writer_db))
+            .map_err(GraderError::io(path))?;
         Ok(Store {
             reader: Mutex::new(reader),
             writer,
             jobs: Mutex::new(sender),
+            witness_jobs: Mutex::new(witness_sender),
             released_flag: PathBuf::from(flag),
             rubric,
             scorers,
@@ -162,11 +180,17 @@ impl Store {
         })
     }
 
-    /// Stores `events` as witnessed from `user` now (see `Db::witness`);
-    /// returns once they are committed.
-    pub fn witness(&self, user: &str, events: &[Event]) -> Result<WitnessReceipt, GraderError> {
+    /// Stores `events` as witnessed from `user` now (see `Db::witness`), with
+    /// the other batches waiting then (see `Db::witness_all`); returns once
+    /// they are committed. Blocks.
+    pub fn witness(&self, user: &str, events: &[Event]) -> Result<WitnessReceipt, NotStored> {
         let now = Utc::now();
-        let done = lock(&self.writer).witness(user, events, now)?;
+        let (reply, outcome) = channel();
+        let gone = || NotStored::Failed("the witness writer stopped".into());
+        lock(&self.witness_jobs)
+            .send((user.to_string(), events.to_vec(), now, reply))
+            .map_err(|_| gone())?;
+        let done = outcome.recv().map_err(|_| gone())??;
         Ok(WitnessReceipt {
             student: user.to_string(),
             received_at: now,
@@ -354,6 +378,54 @@ impl Store {
     }
 }
 
+/// The witness writer: stores the batches waiting (at least one, at most
+/// [`GROUP`]) in one transaction, and answers each; runs until the store is
+/// dropped.
+fn write_witnessed(jobs: &Receiver<WitnessJob>, writer: &Mutex<Db>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let requests: Vec<WitnessRequest> = group
+            .iter()
+            .map(|(student, events, now, _)| WitnessRequest {
+                student,
+                events,
+                now: *now,
+            })
+            .collect();
+        match lock(writer).witness_all(&requests) {
+            Ok(done) => {
+                for ((.., reply), done) in group.into_iter().zip(done) {
+                    let _ = reply.send(Ok(done));
+                }
+            }
+            Err(error) => {
+                let why = not_stored(&error, group.len(), "witnessed batches");
+                for (.., reply) in group {
+                    let _ = reply.send(Err(why.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// What a failed group commit of `count` `what` tells each of their senders
+/// (and the log).
+fn not_stored(error: &GraderError, count: usize, what: &str) -> NotStored {
+    if error.is_busy() {
+        tracing::warn!("the database is busy: {count} {what} refused");
+        NotStored::Busy
+    } else {
+        tracing::error!("storing {count} {what}: {error}");
+        NotStored::Failed(error.to_string())
+    }
+}
+
 /// Locks `mutex`, even if a thread panicked holding it.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -505,6 +577,80 @@ mod tests {
             matches!(stolen.outcome, Stored::Quarantined(ref r) if r.reason.code() == "id_conflict")
         );
         assert_eq!(store.count().unwrap(), 1);
+    }
+
+    #[test]
+    fn witnessed_batches_sent_at_once_are_each_stored_once_in_their_senders_order() {
+        let (dir, store) = store();
+        let scorer = Scorers::builtin().pick(None).unwrap();
+        let class: Vec<(String, Vec<Event>)> = (0..16)
+            .map(|i| {
+                let name = format!("student{i:02}");
+                let events = scorer
+                    .synthetic(&name, Utc::now(), 24, &mut Rng::new(i))
+                    .events;
+                (name, events)
+            })
+            .collect();
+        // The writer busy at first, so batches wait and are stored in groups.
+        let held = lock(&store.writer);
+        let receipts: Vec<Vec<(usize, WitnessReceipt)>> = std::thread::scope(|scope| {
+            let senders: Vec<_> = class
+                .iter()
+                .map(|(name, events)| {
+                    let store = &store;
+                    scope.spawn(move || {
+                        events
+                            .chunks(4)
+                            .map(|batch| (batch.len(), store.witness(name, batch).unwrap()))
+                            .collect()
+                    })
+                })
+                .collect();
+            std::thread::sleep(Duration::from_millis(200));
+            drop(held);
+            senders.into_iter().map(|s| s.join().unwrap()).collect()
+        });
+        for ((name, _), receipts) in class.iter().zip(&receipts) {
+            for (sent, receipt) in receipts {
+                assert_eq!(&receipt.student, name);
+                assert_eq!((receipt.stored, receipt.duplicates), (*sent as u32, 0));
+            }
+        }
+        let db = Db::open(&dir.path().join("grades.sqlite")).unwrap();
+        for (name, events) in &class {
+            let stored: Vec<String> = db
+                .conn
+                .prepare("SELECT event_id FROM witnessed_events WHERE student = ?1 ORDER BY seq")
+                .unwrap()
+                .query_map([name], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let sent: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
+            assert_eq!(stored, sent, "{name}");
+        }
+        let requests: i64 = db
+            .conn
+            .query_row(
+                "SELECT COUNT(DISTINCT batch) FROM witnessed_events",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let sent: usize = receipts.iter().map(Vec::len).sum();
+        assert_eq!(requests, sent as i64);
+    }
+
+    #[test]
+    fn the_services_connections_keep_a_small_page_cache_and_map_nothing() {
+        let (dir, store) = store();
+        for db in [&*lock(&store.writer), &*store.db()] {
+            assert_eq!(db.memory_limits().unwrap(), (i64::from(CACHE_KIB), 0));
+        }
+        // The command line keeps its large cache and mmap.
+        let cli = Db::open(&dir.path().join("grades.sqlite")).unwrap();
+        assert_eq!(cli.memory_limits().unwrap(), (65_536, 1 << 30));
     }
 
     #[test]
