@@ -243,7 +243,11 @@ def test_a_report_displays_like_the_magics(kernel) -> None:
     data = cell.result()
     # `IoInputs::default()` is the seed's default Act I setting.
     assert seed_part(data[REPORT]) == expected_report("act1", DEFAULTS["act1"])
-    assert "text/html" in data and "text/plain" in data, sorted(data)
+    # As `%io` shows a run: the cards first (HTML and text), then the chart carrying the report.
+    assert set(data) == {"text/plain", "application/vnd.vegalite.v5+json", REPORT}, sorted(data)
+    kinds = [m["msg_type"] for m in cell.outputs]
+    assert kinds == ["display_data", "execute_result"], kinds
+    assert set(cell.outputs[0]["content"]["data"]) == {"text/html", "text/plain"}
     # Values of other types still show with Debug.
     assert ok(kernel.run('vec!["a", "b"]')).result() == {"text/plain": '["a", "b"]'}
 
