@@ -243,12 +243,12 @@ def test_a_report_displays_like_the_magics(kernel) -> None:
     data = cell.result()
     # `IoInputs::default()` is the seed's default Act I setting.
     assert seed_part(data[REPORT]) == expected_report("act1", DEFAULTS["act1"])
-    # As the magics show a run: its cards (HTML) displayed first, then the chart returned.
-    assert "application/vnd.vegalite.v5+json" in data and "text/plain" in data, sorted(data)
-    shown = [m["msg_type"] for m in cell.outputs if m["msg_type"] in ("display_data", "execute_result")]
-    assert shown == ["display_data", "execute_result"], shown
-    cards = next(m for m in cell.outputs if m["msg_type"] == "display_data")["content"]["data"]
-    assert "text/html" in cards and "GPU Utilization" in cards["text/html"], sorted(cards)
+    # As `%io` shows a run: the cards first (HTML and text), then the chart carrying the report.
+    assert set(data) == {"text/plain", "application/vnd.vegalite.v5+json", REPORT}, sorted(data)
+    kinds = [m["msg_type"] for m in cell.outputs]
+    assert kinds == ["display_data", "execute_result"], kinds
+    assert set(cell.outputs[0]["content"]["data"]) == {"text/html", "text/plain"}
+    assert "GPU Utilization" in cell.outputs[0]["content"]["data"]["text/html"]
     # Values of other types still show with Debug.
     assert ok(kernel.run('vec!["a", "b"]')).result() == {"text/plain": '["a", "b"]'}
 
