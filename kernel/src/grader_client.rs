@@ -342,7 +342,7 @@ mod tests {
     use chrono::Utc;
     use mlsys_model::receipt::ReceiptStatus;
     use mlsys_model::record::SUBMISSION_SCHEMA_VERSION;
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::Write;
     use std::net::TcpListener;
     use std::path::PathBuf;
     use std::sync::mpsc;
@@ -379,25 +379,8 @@ mod tests {
                 let Ok((stream, _)) = listener.accept() else {
                     return;
                 };
-                let mut reader = BufReader::new(stream);
-                let (mut auth, mut length) = (String::new(), 0usize);
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    let lower = line.to_ascii_lowercase();
-                    if let Some(v) = lower.strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                    if lower.starts_with("authorization:") {
-                        auth = line["authorization:".len()..].trim().to_string();
-                    }
-                }
-                let mut request = vec![0; length];
-                let _ = reader.read_exact(&mut request);
+                let (auth, request, mut stream) = crate::testing::read_request(stream);
                 let _ = sender.send((auth, request));
-                let mut stream = reader.into_inner();
                 let _ = write!(
                     stream,
                     "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\

@@ -226,3 +226,27 @@ impl LabMagics for TallyLab {
         &mut self.recorder
     }
 }
+
+/// Reads one HTTP request off a test server's connection: its
+/// `Authorization` header and body, and the connection to answer on.
+pub fn read_request(stream: std::net::TcpStream) -> (String, Vec<u8>, std::net::TcpStream) {
+    use std::io::{BufRead, BufReader, Read};
+    let mut reader = BufReader::new(stream);
+    let (mut auth, mut length) = (String::new(), 0usize);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        if lower.starts_with("authorization:") {
+            auth = line["authorization:".len()..].trim().to_string();
+        }
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    (auth, body, reader.into_inner())
+}

@@ -385,7 +385,7 @@ mod tests {
     use crate::testing::{tally, TallySession, TempDir};
     use chrono::Utc;
     use mlsys_model::{Act, Choice, LabSession};
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::Write;
     use std::net::TcpListener;
     use std::sync::atomic::{AtomicU16, Ordering};
 
@@ -412,23 +412,7 @@ mod tests {
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     let Ok(stream) = stream else { return };
-                    let mut reader = BufReader::new(stream);
-                    let (mut auth, mut length) = (String::new(), 0usize);
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                            break;
-                        }
-                        let lower = line.to_ascii_lowercase();
-                        if let Some(v) = lower.strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                        if lower.starts_with("authorization:") {
-                            auth = line["authorization:".len()..].trim().to_string();
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    let _ = reader.read_exact(&mut body);
+                    let (auth, body, mut stream) = crate::testing::read_request(stream);
                     let (held, release) = &*h;
                     let guard = held.lock().unwrap();
                     drop(release.wait_while(guard, |held| *held).unwrap());
@@ -448,7 +432,6 @@ mod tests {
                     } else {
                         r#"{"error":"x","message":"the service is restarting"}"#.to_string()
                     };
-                    let mut stream = reader.into_inner();
                     let _ = write!(
                         stream,
                         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n\

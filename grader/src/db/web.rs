@@ -36,36 +36,28 @@ impl Db {
 
     /// Every flag of `lab`'s scored submissions, by submission and position.
     pub fn flags_of_lab(&self, lab: &str) -> Result<Vec<FlagRecord>, GraderError> {
-        self.rows(
-            "SELECT f.submission_id, f.flag, f.detail FROM submission_flags f \
-             JOIN submissions s ON s.id = f.submission_id WHERE s.lab = ?1 \
-             ORDER BY f.submission_id, f.position",
-            [lab],
-            |r| {
-                Ok(FlagRecord {
-                    submission_id: r.get(0)?,
-                    flag: r.get(1)?,
-                    detail: r.get(2)?,
-                })
-            },
-        )
+        self.flags_where("s.lab", lab)
     }
 
     /// Every flag of `student`'s scored submissions, in order.
     pub fn flags_of_student(&self, student: &str) -> Result<Vec<FlagRecord>, GraderError> {
-        self.rows(
+        self.flags_where("s.student", student)
+    }
+
+    /// The flags of the submissions whose `column` is `value`.
+    fn flags_where(&self, column: &str, value: &str) -> Result<Vec<FlagRecord>, GraderError> {
+        let sql = format!(
             "SELECT f.submission_id, f.flag, f.detail FROM submission_flags f \
-             JOIN submissions s ON s.id = f.submission_id WHERE s.student = ?1 \
-             ORDER BY f.submission_id, f.position",
-            [student],
-            |r| {
-                Ok(FlagRecord {
-                    submission_id: r.get(0)?,
-                    flag: r.get(1)?,
-                    detail: r.get(2)?,
-                })
-            },
-        )
+             JOIN submissions s ON s.id = f.submission_id WHERE {column} = ?1 \
+             ORDER BY f.submission_id, f.position"
+        );
+        self.rows(&sql, [value], |r| {
+            Ok(FlagRecord {
+                submission_id: r.get(0)?,
+                flag: r.get(1)?,
+                detail: r.get(2)?,
+            })
+        })
     }
 
     /// The stored facts of `lab`'s counting submissions, by student.
