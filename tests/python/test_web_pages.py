@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from hub_support import ROOT, call, call_json, grader_binary, wait_until
-from test_hub import INSTRUCTOR, LAB, Hub, receipt_of, run_cells
+from test_hub import INSTRUCTOR, LAB, STUDENTS, Hub, receipt_of, run_cells
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "target" / "hubtools" / "node_modules" / "axe-core" / "axe.min.js"
@@ -38,7 +38,7 @@ TIMEOUT_MS = 90_000
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory, mlsys_kernelspec):
-    hub = Hub(tmp_path_factory.mktemp("webhub"))
+    hub = Hub(tmp_path_factory.mktemp("webhub"), students=STUDENTS)  # ada and grace
     yield hub
     hub.stop()
     print(f"--- end of the JupyterHub log ---\n{hub.tail()}")  # shown when a test failed
