@@ -208,6 +208,18 @@ mod tests {
         }
     }
 
+    /// The one child `pid` starts (waited for: a shell forks when it gets to it).
+    fn started_child(pid: i32) -> i32 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let [child] = descendants(pid)[..] {
+                return child;
+            }
+            assert!(Instant::now() < deadline, "{pid} started no child");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Whether `pid` is stopped (SIGSTOP).
     fn stopped(pid: i32) -> bool {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
@@ -223,10 +235,11 @@ mod tests {
         );
         let (runner, compile) = (pids[0], pids[1]);
         let root_pid = root.id() as i32;
+        let runner_child = started_child(runner);
         assert_eq!(interrupt_below(root_pid, Some(runner)), Stopped::Compile);
         gone(compile);
-        let runner_child = descendants(runner);
-        assert_eq!(runner_child.len(), 1);
+        assert_eq!(descendants(runner), [runner_child]);
+        let runner_child = [runner_child];
         for pid in [runner, runner_child[0]] {
             assert!(running(pid) && !stopped(pid), "{pid} goes on");
         }
