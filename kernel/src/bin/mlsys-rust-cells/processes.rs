@@ -156,8 +156,13 @@ mod tests {
     #[test]
     fn a_zombie_is_no_descendant() {
         assert_eq!(live_parent_in("42 (rustc) Z 7 42 42 0"), None);
-        // An exited child its parent has not reaped yet.
-        let (mut root, pids) = shell("true & echo $!; exec sleep 600", 1);
+        // An exited child its parent has not reaped yet: the child exits once
+        // the shell has become `sleep`, which never reaps.
+        let (mut root, pids) = shell(
+            "p=$$; (while [ \"$(cat /proc/$p/comm)\" != sleep ]; do sleep 0.01; done) & \
+             echo $!; exec sleep 600",
+            1,
+        );
         let zombie = pids[0];
         let deadline = Instant::now() + Duration::from_secs(60);
         while running(zombie) {
