@@ -43,13 +43,7 @@ impl Panel {
         let options = widgets.find("RadioButtonsModel", |_| true);
         let button = widgets.find("ButtonModel", |_| true);
         // The notice is the last HTML widget the panel opens.
-        let notice = widgets
-            .order
-            .iter()
-            .rev()
-            .find(|id| widgets.states[*id]["_model_name"] == "HTMLModel")
-            .unwrap()
-            .clone();
+        let notice = widgets.last("HTMLModel");
         Panel {
             options,
             button,

@@ -57,13 +57,7 @@ async fn two_kernels_racing_locks_and_runs_keep_one_lock_and_a_log_that_replays_
     let widgets = Widgets::from(&opened.iopub);
     let options = widgets.find("RadioButtonsModel", |_| true);
     let button = widgets.find("ButtonModel", |_| true);
-    let notice = widgets
-        .order
-        .iter()
-        .rev()
-        .find(|id| widgets.states[*id]["_model_name"] == "HTMLModel")
-        .unwrap()
-        .clone();
+    let notice = widgets.last("HTMLModel");
     a.comm(update(&options, json!({ "index": 1 }))).await;
     let (clicked, typed) = tokio::join!(a.comm(click(&button)), b.execute("%predict act1 C"));
 

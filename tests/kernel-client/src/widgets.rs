@@ -71,6 +71,16 @@ impl Widgets {
             .clone()
     }
 
+    /// The comm id of the last model of `model_name` opened.
+    pub fn last(&self, model_name: &str) -> String {
+        self.order
+            .iter()
+            .rev()
+            .find(|id| self.states[*id]["_model_name"] == model_name)
+            .unwrap_or_else(|| panic!("no {model_name}"))
+            .clone()
+    }
+
     /// The slider described `description`.
     pub fn slider(&self, description: &str) -> String {
         self.find("IntSliderModel", |s| s["description"] == description)
